@@ -1,0 +1,61 @@
+import { KubeObject, ObjectStore } from '../api/objectStore';
+import { ResourceHooks } from '../api/restHandler';
+import { ResourceType, resourceTypes } from '../resourceTypes';
+import { PodLifecycle } from './podLifecycle';
+import { Provisioner } from './provisioner';
+import { types } from './types';
+
+/** Resource-specific behaviour: defaults on create, provisioning, graceful pod deletion, namespace cascade. */
+export class ClusterHooks implements ResourceHooks {
+  constructor(private readonly store: ObjectStore, private readonly pods: PodLifecycle, private readonly provisioner: Provisioner) {}
+
+  admit(type: ResourceType, obj: KubeObject): void {
+    if (type === types.namespaces) {
+      obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+      obj.spec = { finalizers: ['kubernetes'] };
+      obj.status = { phase: 'Active' };
+    } else if (type === types.pods) {
+      this.pods.admit(obj);
+    } else if (type === types.pvcs) {
+      const spec = (obj.spec ?? {}) as Record<string, unknown>;
+      if (spec.storageClassName === undefined) {
+        const fallback = this.provisioner.defaultClassName();
+        if (fallback) spec.storageClassName = fallback;
+      }
+      spec.volumeMode ??= 'Filesystem';
+      obj.spec = spec;
+      if (!spec.volumeName) obj.status = { phase: 'Pending' };
+    }
+  }
+
+  created(type: ResourceType, obj: KubeObject): void {
+    if (type === types.pods) this.pods.created(obj);
+    else if (type === types.pvcs) this.provisioner.claimCreated(obj);
+  }
+
+  remove(type: ResourceType, namespace: string | undefined, name: string, gracePeriodSeconds: number | undefined): KubeObject {
+    if (type === types.pods) return this.pods.remove(namespace!, name, gracePeriodSeconds);
+    if (type === types.namespaces) return this.removeNamespace(name);
+    const removed = this.store.remove(type, namespace, name);
+    if (type === types.pvcs) this.provisioner.claimDeleted(removed);
+    return removed;
+  }
+
+  /** Like the namespace controller: mark Terminating, delete everything inside, then the namespace itself. */
+  private removeNamespace(name: string): KubeObject {
+    const terminating = this.store.mutate(types.namespaces, undefined, name, (o) => {
+      o.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      o.status = { phase: 'Terminating' };
+    })!;
+    setImmediate(() => {
+      for (const t of resourceTypes.filter((r) => r.namespaced)) {
+        for (const o of this.store.list(t, name)) {
+          if (t === types.pods) this.pods.remove(name, o.metadata.name!, 0);
+          else this.remove(t, name, o.metadata.name!, 0);
+        }
+      }
+      if (this.store.get(types.namespaces, undefined, name)) this.store.remove(types.namespaces, undefined, name);
+    });
+    return terminating;
+  }
+}

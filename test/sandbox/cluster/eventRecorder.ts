@@ -1,0 +1,42 @@
+import { KubeObject, ObjectStore } from '../api/objectStore';
+import { types } from './types';
+
+/** Records core/v1 Events the way kubelet and the scheduler do, folding repeats into a count. */
+export class EventRecorder {
+  constructor(private readonly store: ObjectStore) {}
+
+  record(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component: string): void {
+    const namespace = involved.metadata.namespace ?? 'default';
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const existing = this.store
+      .list(types.events, namespace)
+      .find((e) => (e.involvedObject as { uid?: string }).uid === involved.metadata.uid && e.reason === reason && e.message === message);
+    if (existing) {
+      this.store.mutate(types.events, namespace, existing.metadata.name!, (e) => {
+        e.count = ((e.count as number) ?? 1) + 1;
+        e.lastTimestamp = now;
+      });
+      return;
+    }
+    if (!this.store.get(types.namespaces, undefined, namespace)) return;
+    this.store.create(types.events, {
+      metadata: { name: `${involved.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace },
+      involvedObject: {
+        kind: involved.kind,
+        namespace,
+        name: involved.metadata.name,
+        uid: involved.metadata.uid,
+        apiVersion: involved.apiVersion,
+        resourceVersion: involved.metadata.resourceVersion,
+      },
+      reason,
+      message,
+      source: { component },
+      reportingComponent: component,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type,
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
+import { KubeObject, ObjectStore } from '../api/objectStore';
+import { EventRecorder } from './eventRecorder';
+import { types } from './types';
+import { VolumeData } from './volumeData';
+
+/** Binds claims to new volumes as a dynamic provisioner does; WaitForFirstConsumer waits for a scheduled pod. */
+export class Provisioner {
+  constructor(private readonly store: ObjectStore, private readonly data: VolumeData, private readonly events: EventRecorder) {}
+
+  defaultClassName(): string | undefined {
+    return this.store
+      .list(types.storageClasses)
+      .find((c) => c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true')?.metadata.name;
+  }
+
+  /** Called when a claim is created: bind now, or record why not. */
+  claimCreated(claim: KubeObject): void {
+    const pvc = claim as unknown as V1PersistentVolumeClaim;
+    if (pvc.spec?.volumeName) return; // statically bound (seeded objects)
+    const className = pvc.spec?.storageClassName;
+    const sc = className ? (this.store.get(types.storageClasses, undefined, className) as unknown as V1StorageClass | undefined) : undefined;
+    if (!sc) {
+      const msg = className ? `storageclass.storage.k8s.io "${className}" not found` : 'no persistent volumes available for this claim and no storage class is set';
+      this.events.record(claim, 'Warning', 'ProvisioningFailed', msg, 'persistentvolume-controller');
+      return;
+    }
+    if (sc.volumeBindingMode === 'WaitForFirstConsumer') {
+      this.events.record(claim, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', 'persistentvolume-controller');
+      return;
+    }
+    this.bind(claim, sc);
+  }
+
+  /** Called by the scheduler for a pod on `node` using a claim that waits for its first consumer. */
+  bindForConsumer(namespace: string, claimName: string, node: string): void {
+    const claim = this.store.get(types.pvcs, namespace, claimName);
+    const pvc = claim as unknown as V1PersistentVolumeClaim | undefined;
+    if (!claim || pvc?.spec?.volumeName || !pvc?.spec?.storageClassName) return;
+    const sc = this.store.get(types.storageClasses, undefined, pvc.spec.storageClassName) as unknown as V1StorageClass | undefined;
+    if (sc) this.bind(claim, sc, node);
+  }
+
+  isBound(namespace: string, claimName: string): boolean {
+    const pvc = this.store.get(types.pvcs, namespace, claimName) as unknown as V1PersistentVolumeClaim | undefined;
+    return pvc?.status?.phase === 'Bound' && !!pvc.spec?.volumeName;
+  }
+
+  waitsForConsumer(namespace: string, claimName: string): boolean {
+    const pvc = this.store.get(types.pvcs, namespace, claimName) as unknown as V1PersistentVolumeClaim | undefined;
+    if (!pvc || pvc.spec?.volumeName || !pvc.spec?.storageClassName) return false;
+    const sc = this.store.get(types.storageClasses, undefined, pvc.spec.storageClassName) as unknown as V1StorageClass | undefined;
+    return sc?.volumeBindingMode === 'WaitForFirstConsumer';
+  }
+
+  private bind(claim: KubeObject, sc: V1StorageClass, node?: string): void {
+    const pvc = claim as unknown as V1PersistentVolumeClaim;
+    const pvName = `pvc-${claim.metadata.uid}`;
+    const storage = pvc.spec?.resources?.requests?.storage ?? '1Gi';
+    const accessModes = pvc.spec?.accessModes ?? ['ReadWriteOnce'];
+    this.events.record(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`, sc.provisioner);
+    this.data.createVolume(pvName);
+    this.store.create(types.pvs, {
+      metadata: { name: pvName, annotations: { 'pv.kubernetes.io/provisioned-by': sc.provisioner } },
+      spec: {
+        capacity: { storage },
+        accessModes,
+        persistentVolumeReclaimPolicy: sc.reclaimPolicy ?? 'Delete',
+        storageClassName: sc.metadata?.name,
+        volumeMode: 'Filesystem',
+        claimRef: { kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace, name: claim.metadata.name, uid: claim.metadata.uid, apiVersion: 'v1' },
+        hostPath: { path: this.data.volumePath(pvName) },
+        ...(node
+          ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } } }
+          : {}),
+      },
+      status: { phase: 'Bound' },
+    });
+    this.store.mutate(types.pvcs, claim.metadata.namespace, claim.metadata.name!, (o) => {
+      (o.spec as Record<string, unknown>).volumeName = pvName;
+      o.metadata.annotations = { ...o.metadata.annotations, 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+      o.status = { phase: 'Bound', accessModes, capacity: { storage } };
+    });
+    this.events.record(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${pvName}`, sc.provisioner);
+  }
+
+  /** Deleting a claim releases its volume; a Delete reclaim policy removes the volume and its data. */
+  claimDeleted(claim: KubeObject): void {
+    const pvName = (claim.spec as { volumeName?: string } | undefined)?.volumeName;
+    if (!pvName) return;
+    const pv = this.store.get(types.pvs, undefined, pvName);
+    if (!pv) return;
+    if ((pv.spec as { persistentVolumeReclaimPolicy?: string }).persistentVolumeReclaimPolicy === 'Delete') {
+      this.store.remove(types.pvs, undefined, pvName);
+      this.data.removeVolume(pvName);
+    } else {
+      this.store.mutate(types.pvs, undefined, pvName, (o) => {
+        o.status = { phase: 'Released' };
+      });
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { ensureBusyboxApplets, findHostBusybox, imageUsesBusybox } from './busyboxUserland';
+import { BUSYBOX_APPLET_DIR, buildPrivateRootScript, SHARED_SYSTEM_DIRS, type RootVolume } from './privateRootScript';
+
+export interface ContainerMount {
+  /** The folder (or file) on this machine that holds the volume's data. */
+  hostPath: string;
+  mountPath: string;
+  readOnly: boolean;
+}
+
+export interface ContainerProcessSpec {
+  command: string[];
+  image: string;
+  mounts: ContainerMount[];
+  runAsUser?: number;
+  runAsGroup?: number;
+  env?: Record<string, string>;
+  workingDir?: string;
+  /** A folder the sandbox owns; private roots are created (and removed) under it. */
+  stateDir: string;
+}
+
+/** The PATH a stock Linux image sets; also where the setup script finds mount and chroot on the host. */
+const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Mount paths that would land on the host's own folders through the shared system binds. */
+const RESERVED_MOUNT_PATHS = [...SHARED_SYSTEM_DIRS.map((d) => `/${d}`), '/proc', BUSYBOX_APPLET_DIR];
+
+/**
+ * Runs `spec.command` as if exec'd into a container: the pod's volumes appear at their mount paths
+ * in a private root (tmpfs plus read-only host system folders) that exists only in the command's
+ * own mount namespace, so nothing it does to `/` reaches the host.
+ *
+ * The exit code is the command's; a command killed by signal N exits 128+N, as kubelet reports it.
+ * Stop it with SIGKILL: that ends the whole process tree (its PID namespace dies with it), while
+ * `unshare` ignores SIGTERM.
+ */
+export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithoutNullStreams {
+  if (spec.command.length === 0) throw new Error('exec needs a command');
+  const volumes = planVolumes(spec.mounts);
+  const workingDir = spec.workingDir ?? '/';
+  if (!posix.isAbsolute(workingDir)) throw new Error(`workingDir must be an absolute path, got ${JSON.stringify(workingDir)}`);
+  const { unshare, flags } = namespaceCommand(spec);
+
+  mkdirSync(spec.stateDir, { recursive: true, mode: 0o700 });
+  const hostBusybox = imageUsesBusybox(spec.image) ? findHostBusybox() : undefined;
+  const busyboxApplets = hostBusybox ? ensureBusyboxApplets(spec.stateDir, hostBusybox) : undefined;
+  const uid = spec.runAsUser ?? 0;
+  const env = new Map<string, string>([
+    ['PATH', busyboxApplets ? `${BUSYBOX_APPLET_DIR}:${STANDARD_PATH}` : STANDARD_PATH],
+    ['HOME', uid === 0 ? '/root' : '/'],
+  ]);
+  for (const [name, value] of Object.entries(spec.env ?? {})) {
+    if (name === '' || name.includes('=')) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
+    env.set(name, value);
+  }
+
+  const root = mkdtempSync(join(spec.stateDir, 'root-'));
+  const script = buildPrivateRootScript({
+    root,
+    volumes,
+    busyboxApplets,
+    userspec: spec.runAsUser === undefined && spec.runAsGroup === undefined ? undefined : `${uid}:${spec.runAsGroup ?? 0}`,
+    workingDir,
+    env: [...env],
+  });
+  const child = spawn(unshare, [...flags, '--', '/bin/sh', '-c', script, 'sh', ...spec.command], {
+    env: { PATH: STANDARD_PATH },
+    stdio: 'pipe',
+  });
+  let removed = false;
+  const removeRoot = () => {
+    if (removed) return;
+    removed = true;
+    // rmdir, never a recursive delete: if a mount ever escaped the namespace, recursion would delete volume data.
+    try {
+      rmdirSync(root);
+    } catch (error) {
+      process.emitWarning(`sandbox exec could not remove its private root ${root}: ${(error as Error).message}`);
+    }
+  };
+  child.once('exit', removeRoot);
+  child.once('error', removeRoot);
+  return child;
+}
+
+/** Validates mount paths as Kubernetes does, plus what keeps the sandbox from writing to the host. */
+function planVolumes(mounts: ContainerMount[]): RootVolume[] {
+  const seen = new Set<string>();
+  for (const { mountPath } of mounts) {
+    if (!posix.isAbsolute(mountPath) || posix.normalize(mountPath) !== mountPath || mountPath === '/' || mountPath.endsWith('/')) {
+      throw new Error(`mountPath must be a normalized absolute path other than /, got ${JSON.stringify(mountPath)}`);
+    }
+    const reserved = RESERVED_MOUNT_PATHS.find((r) => mountPath === r || mountPath.startsWith(`${r}/`));
+    if (reserved) throw new Error(`mountPath ${mountPath} is under ${reserved}, which the sandbox shares with the host`);
+    if (seen.has(mountPath)) throw new Error(`mountPath ${mountPath} is used twice`);
+    seen.add(mountPath);
+  }
+  // Parents first, so a nested volume's mount point is created inside its parent volume.
+  const ordered = [...mounts].sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length);
+  return ordered.map((mount, i) => {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(mount.hostPath).isDirectory();
+    } catch {
+      throw new Error(`the data of the volume at ${mount.mountPath} is missing: ${mount.hostPath} does not exist`);
+    }
+    const parent = ordered.slice(0, i).reverse().find((p) => mount.mountPath.startsWith(`${p.mountPath}/`));
+    if (parent) refuseSymlinksBelow(parent, mount.mountPath);
+    return { ...mount, isDirectory };
+  });
+}
+
+/**
+ * The setup script creates a nested mount point outside the chroot, so a symlink inside the parent
+ * volume would be followed on the host. Real runtimes resolve it inside the container instead.
+ */
+function refuseSymlinksBelow(parent: ContainerMount, mountPath: string): void {
+  let hostPath = parent.hostPath;
+  for (const part of mountPath.slice(parent.mountPath.length + 1).split('/')) {
+    hostPath = join(hostPath, part);
+    if (!existsSync(hostPath) && !isSymlink(hostPath)) return;
+    if (isSymlink(hostPath)) throw new Error(`cannot mount at ${mountPath}: ${hostPath} in the volume at ${parent.mountPath} is a symlink`);
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function findUnshare(): string {
+  const found = ['/usr/bin/unshare', '/bin/unshare'].find((path) => existsSync(path));
+  if (!found) throw new Error('exec in the sandbox cluster needs Linux mount namespaces: the unshare command (util-linux) is not installed');
+  return found;
+}
+
+/** As root, plain namespaces; elsewhere a user namespace maps the caller to root, when the kernel allows it. */
+function namespaceCommand(spec: ContainerProcessSpec): { unshare: string; flags: string[] } {
+  if (process.platform !== 'linux') throw new Error(`exec in the sandbox cluster needs Linux mount namespaces; this is ${process.platform}`);
+  const unshare = findUnshare();
+  const common = ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private'];
+  if (process.getuid?.() === 0) return { unshare, flags: common };
+
+  const flags = ['--map-root-user', ...common];
+  const probe = spawnSync(unshare, [...flags, '--', '/bin/true'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const why = probe.stderr.trim() || probe.error?.message || `exit ${probe.status}`;
+    throw new Error(`exec in the sandbox cluster needs Linux mount namespaces: run the tests as root or allow unprivileged user namespaces (${why})`);
+  }
+  // A user namespace made by an ordinary user maps only that one id, so no other user can be switched to.
+  if ((spec.runAsUser ?? 0) !== 0 || (spec.runAsGroup ?? 0) !== 0) {
+    throw new Error(`runAsUser/runAsGroup ${spec.runAsUser ?? 0}:${spec.runAsGroup ?? 0} in the sandbox cluster needs the tests to run as root`);
+  }
+  return { unshare, flags };
+}

@@ -1,0 +1,204 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { constants } from 'node:os';
+import type { RawData, WebSocket } from 'ws';
+import { execExitStatus, execInternalErrorStatus, type ExecStatus } from './execStatus';
+
+/** Exec subprotocols the sandbox speaks, in the server's order of preference. */
+export const EXEC_SUBPROTOCOLS: readonly string[] = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+
+const V5 = 'v5.channel.k8s.io';
+const STDIN = 0;
+const STDOUT = 1;
+const STDERR = 2;
+const STATUS = 3;
+/** v5 only: `[255, channel]` from the client closes that channel. */
+const CLOSE_CHANNEL = 255;
+
+/** Output is paused while more than this is waiting to be sent, so a slow client slows the command. */
+const PAUSE_ABOVE_BYTES = 2 * 1024 * 1024;
+const RESUME_BELOW_BYTES = 512 * 1024;
+
+/** What kubelet reports when the container, and with it the exec'd command, is killed. */
+const KILLED_EXIT_CODE = 128 + constants.signals.SIGKILL;
+
+export interface ExecSessionOptions {
+  /** The negotiated subprotocol, from {@link negotiateExecProtocol}. */
+  protocol: string;
+  /** The argv as requested, quoted back in the failure message. */
+  command: readonly string[];
+  /** Whether the request asked for stdin (`stdin=true`); otherwise the command's stdin is closed at once. */
+  stdin: boolean;
+  /** Fault: after this many stdout bytes, drop the connection without a close frame (a network cut). */
+  cutAfterBytes?: number;
+  /** Fault: report this exit code instead of the command's own. */
+  exitCodeOverride?: number;
+  /** Aborted when the pod goes away: the command is killed and the session ends as on a dying container. */
+  signal?: AbortSignal;
+}
+
+export interface ExecSessionResult {
+  /** The exit code reported on the status channel; null when the session ended without one (client gone, cut). */
+  exitCode: number | null;
+  /** Stdout bytes sent to the client. */
+  bytesOut: number;
+}
+
+/** Picks the subprotocol from a client's offer (a Set from `ws`, or the raw header); undefined when none is spoken. */
+export function negotiateExecProtocol(offered: Iterable<string> | string | undefined): string | undefined {
+  if (offered === undefined) return undefined;
+  const names = new Set((typeof offered === 'string' ? offered.split(',') : [...offered]).map((name) => name.trim()));
+  return EXEC_SUBPROTOCOLS.find((protocol) => names.has(protocol));
+}
+
+/**
+ * Bridges an accepted exec WebSocket and the process running the command, as the API server and
+ * kubelet do together: channel-prefixed binary frames, a Status on channel 3 once all output is
+ * sent, then close 1000. Resolves once both the process and the socket are closed.
+ */
+export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStreams, options: ExecSessionOptions): Promise<ExecSessionResult> {
+  return new Promise((resolve) => {
+    let bytesOut = 0;
+    let exitCode: number | null = null;
+    let outputPaused = false;
+    let discardOutput = false;
+    let stdinOpen = options.stdin;
+    let stdinBlocked = false;
+    let aborted = false;
+    let spawnError: Error | undefined;
+    let childClosed = false;
+    let socketClosed = false;
+
+    const isRunning = () => child.exitCode === null && child.signalCode === null && spawnError === undefined;
+    const kill = () => {
+      if (isRunning()) child.kill('SIGKILL');
+    };
+    const resumeOutput = () => {
+      outputPaused = false;
+      child.stdout.resume();
+      child.stderr.resume();
+    };
+    // Output nobody will read is still drained, or the process could never close.
+    const stopOutput = () => {
+      discardOutput = true;
+      if (outputPaused) resumeOutput();
+    };
+    const afterFlush = () => {
+      if (outputPaused && (discardOutput || ws.bufferedAmount < RESUME_BELOW_BYTES)) resumeOutput();
+    };
+    const send = (channel: number, payload: Buffer, flushed: () => void = afterFlush) => {
+      const frame = Buffer.allocUnsafe(payload.length + 1);
+      frame[0] = channel;
+      payload.copy(frame, 1);
+      ws.send(frame, { binary: true }, flushed);
+      if (!outputPaused && ws.bufferedAmount > PAUSE_ABOVE_BYTES) {
+        outputPaused = true;
+        child.stdout.pause();
+        child.stderr.pause();
+      }
+    };
+    const unblockStdin = () => {
+      if (!stdinBlocked) return;
+      stdinBlocked = false;
+      ws.resume();
+    };
+    const onAbort = () => {
+      if (!isRunning()) return;
+      aborted = true;
+      kill();
+    };
+    const finish = () => {
+      if (!childClosed || !socketClosed) return;
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ exitCode, bytesOut });
+    };
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (discardOutput) return;
+      const cutAt = options.cutAfterBytes;
+      if (cutAt !== undefined && bytesOut + chunk.length >= cutAt) {
+        const last = chunk.subarray(0, cutAt - bytesOut);
+        bytesOut = cutAt;
+        stopOutput();
+        kill();
+        send(STDOUT, last, () => ws.terminate());
+        return;
+      }
+      bytesOut += chunk.length;
+      send(STDOUT, chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (!discardOutput) send(STDERR, chunk);
+    });
+
+    if (!stdinOpen) child.stdin.end();
+    // EPIPE when the command exits without reading all its input; a real server drops that input too.
+    child.stdin.on('error', () => {
+      stdinOpen = false;
+    });
+    child.stdin.on('close', unblockStdin);
+    child.stdin.on('drain', unblockStdin);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) return;
+      const frame = toBuffer(data);
+      if (frame[0] === STDIN && stdinOpen && frame.length > 1) {
+        if (!child.stdin.write(frame.subarray(1)) && !stdinBlocked) {
+          stdinBlocked = true;
+          ws.pause();
+        }
+      } else if (frame[0] === CLOSE_CHANNEL && frame[1] === STDIN && options.protocol === V5 && stdinOpen) {
+        stdinOpen = false;
+        child.stdin.end();
+      }
+    });
+
+    // 'error' is always followed by 'close', where the session ends.
+    ws.on('error', () => undefined);
+    ws.on('close', () => {
+      socketClosed = true;
+      if (!childClosed) {
+        stopOutput();
+        kill();
+      }
+      finish();
+    });
+
+    child.on('error', (error) => {
+      if (child.pid === undefined) spawnError = error;
+    });
+    // 'close' comes after the exit and the end of stdout and stderr, so every byte is sent before the status.
+    child.on('close', (code, signal) => {
+      childClosed = true;
+      unblockStdin();
+      if (!discardOutput && ws.readyState === ws.OPEN) {
+        let status: ExecStatus;
+        if (spawnError) {
+          status = execInternalErrorStatus(`failed to start the command: ${spawnError.message}`);
+        } else {
+          exitCode = aborted ? KILLED_EXIT_CODE : (options.exitCodeOverride ?? code ?? 128 + (constants.signals[signal ?? 'SIGKILL'] ?? 9));
+          status = execExitStatus(options.command, exitCode);
+        }
+        send(STATUS, Buffer.from(JSON.stringify(status)));
+        ws.close(1000);
+      }
+      finish();
+    });
+
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    if (ws.readyState === ws.OPEN) {
+      // The real server opens with an empty stdout frame.
+      send(STDOUT, Buffer.alloc(0));
+    } else {
+      socketClosed = true;
+      stopOutput();
+      kill();
+    }
+  });
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
