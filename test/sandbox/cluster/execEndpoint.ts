@@ -7,6 +7,7 @@ import { ObjectStore } from '../api/objectStore';
 import { ApiError, errors } from '../api/status';
 import { ContainerMount, spawnInContainer } from '../exec/containerRunner';
 import { negotiateExecProtocol, runExecSession } from '../exec/execSession';
+import { execInternalErrorStatus } from '../exec/execStatus';
 import { FaultRegistry } from '../faults';
 import { PodLifecycle } from './podLifecycle';
 import { types } from './types';
@@ -54,13 +55,14 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
           image: container.image ?? '',
           mounts,
           runAsUser: sc.runAsUser,
-          runAsGroup: sc.runAsGroup ?? (sc.runAsUser !== undefined ? sc.runAsUser : undefined),
+          // Without runAsGroup a container runs with its image's group, which is 0 for the images used here.
+          runAsGroup: sc.runAsGroup ?? (sc.runAsUser !== undefined ? 0 : undefined),
           env: Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])),
           workingDir: container.workingDir,
           stateDir: deps.data.stateDir,
         });
       } catch (e) {
-        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: (e as Error).message, reason: 'InternalError' }))]));
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(execInternalErrorStatus((e as Error).message)))]));
         ws.close(1000);
         session.abort();
         return;

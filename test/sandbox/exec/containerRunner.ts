@@ -43,6 +43,9 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
   const volumes = planVolumes(spec.mounts);
   const workingDir = spec.workingDir ?? '/';
   if (!posix.isAbsolute(workingDir)) throw new Error(`workingDir must be an absolute path, got ${JSON.stringify(workingDir)}`);
+  for (const id of [spec.runAsUser, spec.runAsGroup]) {
+    if (id !== undefined && !(Number.isInteger(id) && id >= 0)) throw new Error(`runAsUser and runAsGroup must be non-negative integers, got ${id}`);
+  }
   const { unshare, flags } = namespaceCommand(spec);
 
   mkdirSync(spec.stateDir, { recursive: true, mode: 0o700 });
@@ -67,10 +70,6 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
     workingDir,
     env: [...env],
   });
-  const child = spawn(unshare, [...flags, '--', '/bin/sh', '-c', script, 'sh', ...spec.command], {
-    env: { PATH: STANDARD_PATH },
-    stdio: 'pipe',
-  });
   let removed = false;
   const removeRoot = () => {
     if (removed) return;
@@ -82,6 +81,13 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
       process.emitWarning(`sandbox exec could not remove its private root ${root}: ${(error as Error).message}`);
     }
   };
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    child = spawn(unshare, [...flags, '--', '/bin/sh', '-c', script, 'sh', ...spec.command], { env: { PATH: STANDARD_PATH }, stdio: 'pipe' });
+  } catch (error) {
+    removeRoot();
+    throw error;
+  }
   child.once('exit', removeRoot);
   child.once('error', removeRoot);
   return child;
@@ -122,8 +128,8 @@ function refuseSymlinksBelow(parent: ContainerMount, mountPath: string): void {
   let hostPath = parent.hostPath;
   for (const part of mountPath.slice(parent.mountPath.length + 1).split('/')) {
     hostPath = join(hostPath, part);
-    if (!existsSync(hostPath) && !isSymlink(hostPath)) return;
     if (isSymlink(hostPath)) throw new Error(`cannot mount at ${mountPath}: ${hostPath} in the volume at ${parent.mountPath} is a symlink`);
+    if (!existsSync(hostPath)) return;
   }
 }
 
