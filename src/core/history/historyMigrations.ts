@@ -1,0 +1,130 @@
+import type { Database } from 'sql.js';
+import { HistorySchemaTooNewError } from './historyErrors';
+
+interface HistoryMigration {
+  /** The `PRAGMA user_version` the file has once this step is applied. */
+  readonly version: number;
+  readonly apply: (db: Database) => void;
+}
+
+/**
+ * Columns beyond the runbook-era minimum (id, namespace, pvc_name, status, created_at,
+ * backup_path, checksum). Added one by one to an older table, so every one must be nullable or
+ * carry a constant default.
+ */
+const VERSION_1_COLUMNS: readonly (readonly [name: string, definition: string])[] = [
+  ['run_id', 'TEXT'],
+  ['operation', "TEXT NOT NULL DEFAULT 'backup'"],
+  ['context', 'TEXT'],
+  ['namespace', 'TEXT'],
+  ['pvc_name', 'TEXT'],
+  ['status', 'TEXT'],
+  ['stage', 'TEXT'],
+  ['message', 'TEXT'],
+  ['next_step', 'TEXT'],
+  ['created_at', 'TEXT'],
+  ['finished_at', 'TEXT'],
+  ['duration_ms', 'INTEGER'],
+  ['size_bytes', 'INTEGER'],
+  ['checksum', 'TEXT'],
+  ['backup_path', 'TEXT'],
+  ['verified_at', 'TEXT'],
+];
+
+// Status and operation are checked in code, not with CHECK constraints: adding a status later
+// would otherwise need a full table rebuild in a migration.
+const CREATE_TABLE = `CREATE TABLE backup_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT,
+  operation TEXT NOT NULL DEFAULT 'backup',
+  context TEXT,
+  namespace TEXT NOT NULL,
+  pvc_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  stage TEXT,
+  message TEXT,
+  next_step TEXT,
+  created_at TEXT NOT NULL,
+  finished_at TEXT,
+  duration_ms INTEGER,
+  size_bytes INTEGER,
+  checksum TEXT,
+  backup_path TEXT,
+  verified_at TEXT
+)`;
+
+/** Creates the table, or brings the earlier tool's table up to version 1 keeping its rows. */
+function createOrAdoptTable(db: Database): void {
+  const existing = new Set(
+    (db.exec('PRAGMA table_info(backup_history)')[0]?.values ?? []).map((row) => String(row[1])),
+  );
+  if (existing.size === 0) {
+    db.run(CREATE_TABLE);
+  } else {
+    for (const [name, definition] of VERSION_1_COLUMNS) {
+      if (!existing.has(name)) {
+        db.run(`ALTER TABLE backup_history ADD COLUMN ${name} ${definition}`);
+      }
+    }
+  }
+  db.run(
+    'CREATE INDEX IF NOT EXISTS backup_history_by_volume ON backup_history (context, namespace, pvc_name, created_at)',
+  );
+  db.run('CREATE INDEX IF NOT EXISTS backup_history_by_created_at ON backup_history (created_at)');
+  db.run('CREATE INDEX IF NOT EXISTS backup_history_by_run ON backup_history (run_id)');
+}
+
+/**
+ * The earlier tool wrote Python `isoformat()` times (`+00:00`, microseconds, sometimes no zone,
+ * which it meant as UTC). Mixed with `...123Z` they would not sort by time under the runbook's
+ * `ORDER BY created_at`, so they are rewritten to the same instant in this store's format.
+ * Only text that starts like a date is touched; SQLite would read bare numbers as Julian days.
+ */
+function normalizeLegacyTimestamps(db: Database): void {
+  const utc = "strftime('%Y-%m-%dT%H:%M:%fZ', created_at)";
+  db.run(
+    `UPDATE backup_history SET created_at = ${utc}
+     WHERE typeof(created_at) = 'text'
+       AND created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'
+       AND ${utc} IS NOT NULL
+       AND created_at <> ${utc}`,
+  );
+}
+
+/** Ordered steps; append new ones, never edit or reorder shipped ones. */
+const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
+  { version: 1, apply: createOrAdoptTable },
+  { version: 2, apply: normalizeLegacyTimestamps },
+];
+
+export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS[HISTORY_MIGRATIONS.length - 1]!.version;
+
+export function schemaVersionOf(db: Database): number {
+  return Number(db.exec('PRAGMA user_version')[0]?.values[0]?.[0] ?? 0);
+}
+
+/**
+ * Applies the missing steps in one transaction each. Returns the version found, so the caller
+ * knows whether the file needs writing back.
+ */
+export function migrateHistory(db: Database, filePath: string): { readonly from: number; readonly to: number } {
+  const from = schemaVersionOf(db);
+  if (from > HISTORY_SCHEMA_VERSION) {
+    throw new HistorySchemaTooNewError(filePath, from, HISTORY_SCHEMA_VERSION);
+  }
+  for (const migration of HISTORY_MIGRATIONS) {
+    if (migration.version <= from) {
+      continue;
+    }
+    db.run('BEGIN');
+    try {
+      migration.apply(db);
+      db.run(`PRAGMA user_version = ${migration.version}`);
+      db.run('COMMIT');
+    } catch (error) {
+      db.run('ROLLBACK');
+      throw error;
+    }
+  }
+  return { from, to: Math.max(from, HISTORY_SCHEMA_VERSION) };
+}

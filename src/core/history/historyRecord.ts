@@ -1,0 +1,87 @@
+export const HISTORY_OPERATIONS = ['backup', 'restore'] as const;
+export type HistoryOperation = (typeof HISTORY_OPERATIONS)[number];
+
+/** `running` marks a row written at the start of a run and finished later with `update`. */
+export const HISTORY_STATUSES = ['success', 'partial', 'failed', 'cancelled', 'running'] as const;
+export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
+
+/** One row of `backup_history`, as read back. Timestamps are ISO-8601 UTC with milliseconds. */
+export interface HistoryRecord {
+  readonly id: number;
+  /** Groups the volumes of one batch, so a report can show "the latest run". */
+  readonly runId: string | null;
+  readonly operation: HistoryOperation;
+  /** Kubeconfig context; null on rows written before contexts were recorded. */
+  readonly context: string | null;
+  readonly namespace: string;
+  readonly pvcName: string;
+  readonly status: HistoryStatus;
+  /** The stage a failure happened in (`create`, `wait`, `exec`, ...). */
+  readonly stage: string | null;
+  readonly message: string | null;
+  readonly nextStep: string | null;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly sizeBytes: number | null;
+  /** Lower-case hex SHA-256 of the archive, as `sha256sum` prints it. */
+  readonly checksum: string | null;
+  readonly backupPath: string | null;
+  /** When the archive was last checked against its checksum after the backup. */
+  readonly verifiedAt: string | null;
+}
+
+/** A `Date` or an ISO-8601 string that carries its zone (`Z` or `+02:00`). */
+export type HistoryTimestamp = Date | string;
+
+/** What `append` takes: the row minus its id, with optional fields defaulted. */
+export interface NewHistoryRecord {
+  readonly namespace: string;
+  readonly pvcName: string;
+  readonly status: HistoryStatus;
+  /** Defaults to `backup`. */
+  readonly operation?: HistoryOperation;
+  readonly runId?: string | null;
+  readonly context?: string | null;
+  readonly stage?: string | null;
+  readonly message?: string | null;
+  readonly nextStep?: string | null;
+  /** Defaults to the time of the append. */
+  readonly createdAt?: HistoryTimestamp;
+  readonly finishedAt?: HistoryTimestamp | null;
+  readonly durationMs?: number | null;
+  readonly sizeBytes?: number | null;
+  readonly checksum?: string | null;
+  readonly backupPath?: string | null;
+  readonly verifiedAt?: HistoryTimestamp | null;
+}
+
+/** Fields `update` may change; identity fields (volume, run, creation time) are fixed. */
+export interface HistoryPatch {
+  readonly status?: HistoryStatus;
+  readonly stage?: string | null;
+  readonly message?: string | null;
+  readonly nextStep?: string | null;
+  readonly finishedAt?: HistoryTimestamp | null;
+  readonly durationMs?: number | null;
+  readonly sizeBytes?: number | null;
+  readonly checksum?: string | null;
+  readonly backupPath?: string | null;
+  readonly verifiedAt?: HistoryTimestamp | null;
+}
+
+export interface HistoryFilter {
+  readonly context?: string;
+  readonly namespace?: string;
+  readonly pvc?: string;
+  /** One status, or several (e.g. `['failed', 'partial']` for the failures section). */
+  readonly status?: HistoryStatus | readonly HistoryStatus[];
+  readonly operation?: HistoryOperation;
+  readonly runId?: string;
+}
+
+export interface HistoryPageQuery extends HistoryFilter {
+  /** Defaults to 20, the runbook's page size. */
+  readonly limit?: number;
+  readonly offset?: number;
+}
