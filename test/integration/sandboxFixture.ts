@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDemo } from '../sandbox/demoData';
-import { SandboxCluster } from '../sandbox/sandboxCluster';
+import { SandboxCluster, SandboxOptions } from '../sandbox/sandboxCluster';
 
 export interface SandboxFixture {
   cluster: SandboxCluster;
@@ -16,9 +16,9 @@ export interface SandboxFixture {
   stop(): Promise<void>;
 }
 
-export async function startSandbox(options: { demo?: boolean } = {}): Promise<SandboxFixture> {
+export async function startSandbox(options: { demo?: boolean; timing?: SandboxOptions['timing'] } = {}): Promise<SandboxFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'nkvm-it-'));
-  const cluster = await SandboxCluster.start({ dataDir: join(dir, 'data') });
+  const cluster = await SandboxCluster.start({ dataDir: join(dir, 'data'), timing: options.timing });
   if (options.demo !== false) seedDemo(cluster);
   const kubeconfigPath = join(dir, 'kubeconfig');
   cluster.writeKubeconfig(kubeconfigPath);

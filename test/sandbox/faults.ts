@@ -15,6 +15,7 @@ export type Fault =
   | { kind: 'forbid'; verb: string; resource: string; subresource?: string; namespace?: string }
   | { kind: 'execCut'; target: FaultTarget; afterBytes: number }
   | { kind: 'execExitCode'; target: FaultTarget; code: number }
+  | { kind: 'execCorrupt'; target: FaultTarget; byteOffset: number }
   | { kind: 'latency'; ms: number; pathPrefix?: string }
   | { kind: 'httpError'; status: 429 | 500 | 503; count: number; retryAfterSeconds?: number; pathPrefix?: string; method?: string };
 

@@ -73,6 +73,7 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
         stdin: q.get('stdin') === 'true' || q.get('stdin') === '1',
         cutAfterBytes: deps.faults.forPod('execCut', obj)?.afterBytes,
         exitCodeOverride: deps.faults.forPod('execExitCode', obj)?.code,
+        corruptByteAt: deps.faults.forPod('execCorrupt', obj)?.byteOffset,
         signal: session.signal,
       }).finally(() => session.abort());
     });

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where volume contents live on this machine: one folder per PersistentVolume, one per pod emptyDir. */
@@ -15,7 +15,9 @@ export class VolumeData {
 
   createVolume(pvName: string): string {
     const path = this.volumePath(pvName);
-    mkdirSync(path, { recursive: true, mode: 0o777 });
+    mkdirSync(path, { recursive: true });
+    // Freshly provisioned volumes and emptyDirs are world-writable on a real node, whatever the umask.
+    chmodSync(path, 0o777);
     return path;
   }
 
@@ -25,7 +27,8 @@ export class VolumeData {
 
   emptyDirPath(podUid: string, volume: string): string {
     const path = join(this.root, 'pods', podUid, volume);
-    mkdirSync(path, { recursive: true, mode: 0o777 });
+    mkdirSync(path, { recursive: true });
+    chmodSync(path, 0o777);
     return path;
   }
 

@@ -30,6 +30,8 @@ export interface ExecSessionOptions {
   stdin: boolean;
   /** Fault: after this many stdout bytes, drop the connection without a close frame (a network cut). */
   cutAfterBytes?: number;
+  /** Fault: flip the bits of the stdout byte at this offset, as a corrupting network path would. */
+  corruptByteAt?: number;
   /** Fault: report this exit code instead of the command's own. */
   exitCodeOverride?: number;
   /** Aborted when the pod goes away: the command is killed and the session ends as on a dying container. */
@@ -122,6 +124,11 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
         kill();
         send(STDOUT, last, () => ws.terminate());
         return;
+      }
+      const flip = options.corruptByteAt;
+      if (flip !== undefined && flip >= bytesOut && flip < bytesOut + chunk.length) {
+        chunk = Buffer.from(chunk);
+        chunk[flip - bytesOut] ^= 0xff;
       }
       bytesOut += chunk.length;
       send(STDOUT, chunk);

@@ -1,0 +1,72 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import type { HistoryStore } from '../history/historyStore';
+import { BackupProgress, BackupResult, BackupSettings, BackupTarget, backupVolume } from './backupVolume';
+
+export interface BackupRunOptions {
+  kubeConfigFor: (context: string) => KubeConfig;
+  settings: BackupSettings;
+  /** 1 backs up one volume after the other. */
+  concurrency: number;
+  history?: HistoryStore;
+  signal?: AbortSignal;
+  onProgress?: (progress: BackupProgress) => void;
+  onResult?: (result: BackupResult) => void;
+  /** Called when a result could not be written to the history; the run goes on. */
+  onHistoryError?: (error: Error, result: BackupResult) => void;
+}
+
+export interface BackupRun {
+  runId: string;
+  results: BackupResult[];
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Backs up several volumes under one run id; one failure never stops the others. Results keep the input order. */
+export async function runBackups(targets: BackupTarget[], options: BackupRunOptions): Promise<BackupRun> {
+  const runId = newRunId();
+  const results: BackupResult[] = new Array(targets.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const index = next++;
+      const target = targets[index];
+      const result = await backupVolume(options.kubeConfigFor(target.context), target, options.settings, runId, { signal: options.signal, onProgress: options.onProgress });
+      if (options.history) {
+        try {
+          await options.history.append(historyRecordOf(result));
+        } catch (e) {
+          options.onHistoryError?.(e as Error, result);
+        }
+      }
+      results[index] = result;
+      options.onResult?.(result);
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency, targets.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return { runId, results };
+}
+
+export function historyRecordOf(result: BackupResult) {
+  return {
+    operation: 'backup' as const,
+    runId: result.runId,
+    context: result.context,
+    namespace: result.namespace,
+    pvcName: result.pvc,
+    status: result.status,
+    stage: result.stage,
+    message: result.message,
+    nextStep: result.nextStep ?? null,
+    createdAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    durationMs: result.durationMs,
+    sizeBytes: result.sizeBytes ?? null,
+    checksum: result.checksum ?? null,
+    backupPath: result.archivePath ?? null,
+  };
+}

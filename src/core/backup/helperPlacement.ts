@@ -1,0 +1,55 @@
+import type { CoreV1Api, V1Toleration } from '@kubernetes/client-node';
+import { describeKubeError } from '../kube/describeKubeError';
+import { nextStepFor, StageError } from './backupStage';
+
+export interface HelperPlacement {
+  accessModes: string[];
+  /** Node of a running pod that mounts a ReadWriteOnce claim: the helper must run there too. */
+  node?: string;
+  tolerations?: V1Toleration[];
+  runAsUser?: number;
+  runAsGroup?: number;
+  consumers: string[];
+}
+
+/** Reads the claim and the pods that mount it to decide where the helper may run and as whom. */
+export async function helperPlacement(core: CoreV1Api, namespace: string, pvc: string): Promise<HelperPlacement> {
+  let accessModes: string[];
+  try {
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name: pvc, namespace });
+    accessModes = claim.status?.accessModes ?? claim.spec?.accessModes ?? [];
+  } catch (e) {
+    const d = describeKubeError(e);
+    const cause = d.kind === 'notFound' ? `PersistentVolumeClaim "${pvc}" was not found in namespace "${namespace}"` : `could not read PersistentVolumeClaim "${pvc}": ${d.message}`;
+    throw new StageError('create', cause, d.kind === 'notFound' ? 'Refresh the volume list; the claim may have been deleted or renamed.' : nextStepFor('create', { namespace }));
+  }
+  let pods;
+  try {
+    pods = (await core.listNamespacedPod({ namespace })).items;
+  } catch (e) {
+    throw new StageError('create', `could not list the pods that use "${pvc}": ${describeKubeError(e).message}`, nextStepFor('create', { namespace }));
+  }
+  const consumers = pods.filter(
+    (p) => !p.metadata?.deletionTimestamp && p.spec?.nodeName && !['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === pvc),
+  );
+  const placement: HelperPlacement = { accessModes, consumers: consumers.map((p) => p.metadata!.name!) };
+  if (accessModes.includes('ReadWriteOncePod') && consumers.length) {
+    throw new StageError(
+      'create',
+      `"${pvc}" is ReadWriteOncePod and pod ${consumers[0].metadata!.name} uses it, so no other pod can mount it`,
+      `Scale ${consumers[0].metadata!.name}'s workload down to zero for the backup, or back up from inside that pod.`,
+    );
+  }
+  const first = consumers[0];
+  if (first) {
+    // Reading as the workload's own user lets the helper open files only that user may read.
+    const sc = { ...first.spec?.securityContext, ...first.spec?.containers?.[0]?.securityContext };
+    placement.runAsUser = sc.runAsUser;
+    placement.runAsGroup = sc.runAsGroup;
+    if (accessModes.includes('ReadWriteOnce') && !accessModes.includes('ReadWriteMany') && !accessModes.includes('ReadOnlyMany')) {
+      placement.node = first.spec!.nodeName;
+      placement.tolerations = first.spec?.tolerations;
+    }
+  }
+  return placement;
+}

@@ -1,0 +1,101 @@
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { describeKubeError } from '../kube/describeKubeError';
+import { nextStepFor, StageError } from './backupStage';
+import { HELPER_CONTAINER } from './helperPodSpec';
+
+const fatalWaitingReasons = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError'];
+
+export async function createHelperPod(core: CoreV1Api, pod: V1Pod): Promise<V1Pod> {
+  const namespace = pod.metadata!.namespace!;
+  try {
+    return await core.createNamespacedPod({ namespace, body: pod });
+  } catch (e) {
+    const described = describeKubeError(e);
+    const next =
+      described.kind === 'forbidden'
+        ? `The backup needs permission to create pods in "${namespace}": apply deploy/k8s/rbac/rolebinding-runtime-template.yaml there (RoleBinding nkvm-runtime), then retry. ${nextStepFor('create', { namespace })}`
+        : nextStepFor('create', { namespace });
+    throw new StageError('create', `could not create the helper pod: ${described.message}`, next);
+  }
+}
+
+/** Waits until the helper runs; fails fast, quoting the pod's events, when it cannot start. */
+export async function waitForHelperPod(core: CoreV1Api, namespace: string, name: string, timeoutSeconds: number, signal?: AbortSignal): Promise<V1Pod> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let pod: V1Pod | undefined;
+  for (let delay = 100; ; delay = Math.min(delay * 1.5, 1000)) {
+    signal?.throwIfAborted();
+    try {
+      pod = await core.readNamespacedPod({ name, namespace });
+    } catch (e) {
+      const described = describeKubeError(e);
+      if (described.kind === 'notFound') throw await waitFailure(core, namespace, name, 'the helper pod disappeared before it started (deleted by someone else or by an admission controller)');
+      throw new StageError('wait', `could not read the helper pod: ${described.message}`, nextStepFor('wait', { namespace, helperPod: name }));
+    }
+    const phase = pod.status?.phase;
+    const container = pod.status?.containerStatuses?.find((c) => c.name === HELPER_CONTAINER);
+    if (phase === 'Running' && container?.state?.running) return pod;
+    if (phase === 'Failed' || phase === 'Succeeded') {
+      throw await waitFailure(core, namespace, name, `the helper pod ended (${phase}${pod.status?.reason ? `, ${pod.status.reason}` : ''}${pod.status?.message ? `: ${pod.status.message}` : ''}) before the backup could start`);
+    }
+    const waiting = container?.state?.waiting;
+    if (waiting?.reason && fatalWaitingReasons.includes(waiting.reason)) {
+      throw await waitFailure(core, namespace, name, `the helper pod cannot start: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`, imageNextStep(namespace, name));
+    }
+    const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+    if (unschedulable) throw await waitFailure(core, namespace, name, `the helper pod cannot be scheduled: ${unschedulable.message ?? 'no node fits'}`);
+    if (Date.now() > deadline) {
+      const where = waiting?.reason ? `${phase}, ${waiting.reason}` : (phase ?? 'unknown phase');
+      throw await waitFailure(core, namespace, name, `the helper pod was not running after ${timeoutSeconds} s (${where})`);
+    }
+    await sleep(Math.min(delay, Math.max(0, deadline - Date.now()) + 10), signal);
+  }
+}
+
+/** Deletes the helper now; a pod that is already gone is fine. */
+export async function deleteHelperPod(core: CoreV1Api, namespace: string, name: string): Promise<void> {
+  try {
+    await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+  } catch (e) {
+    const described = describeKubeError(e);
+    if (described.kind === 'notFound') return;
+    throw new StageError('cleanup', `could not delete the helper pod ${name}: ${described.message}`, nextStepFor('cleanup', { namespace, helperPod: name }));
+  }
+}
+
+/** The pod's events, oldest first, as `Warning FailedScheduling: ...` lines. */
+export async function podEvents(core: CoreV1Api, namespace: string, name: string): Promise<string[]> {
+  try {
+    const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=Pod` });
+    return list.items
+      .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
+      .map((e) => `${e.type ?? 'Normal'} ${e.reason ?? ''}: ${e.message ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}`);
+  } catch {
+    return [];
+  }
+}
+
+async function waitFailure(core: CoreV1Api, namespace: string, name: string, cause: string, next?: string): Promise<StageError> {
+  const events = await podEvents(core, namespace, name);
+  const warnings = events.filter((e) => e.startsWith('Warning'));
+  const quoted = warnings.length ? ` Events: ${warnings.slice(-3).join(' | ')}` : '';
+  return new StageError('wait', `${cause}.${quoted}`, next ?? nextStepFor('wait', { namespace, helperPod: name }), events);
+}
+
+function imageNextStep(namespace: string, pod: string): string {
+  return `Check that the helper image (nkvm.helperImage) exists and that nodes may pull it (registry access, imagePullSecrets); the events say why the pull failed (kubectl -n ${namespace} describe pod ${pod}).`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

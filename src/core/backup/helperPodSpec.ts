@@ -1,0 +1,97 @@
+import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+
+export const HELPER_COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const HELPER_COMPONENT = 'backup-helper';
+export const RUN_ID_LABEL = 'nkvm.dev/run-id';
+export const PVC_LABEL = 'nkvm.dev/pvc';
+export const HELPER_CONTAINER = 'helper';
+export const DATA_MOUNT = '/data';
+
+export interface HelperPodInput {
+  namespace: string;
+  pvc: string;
+  runId: string;
+  image: string;
+  /** Seconds after which the cluster stops the pod even if nobody deletes it. */
+  deadlineSeconds: number;
+  /** The node where a running pod mounts this ReadWriteOnce volume. */
+  pinToNode?: string;
+  tolerations?: V1Toleration[];
+  runAsUser?: number;
+  runAsGroup?: number;
+  imagePullSecrets?: string[];
+}
+
+/** A label value: at most 63 characters, so long names keep a prefix and a short hash. */
+export function labelValue(value: string): string {
+  if (value.length <= 63) return value;
+  return `${value.slice(0, 52)}-${createHash('sha256').update(value).digest('hex').slice(0, 10)}`;
+}
+
+/**
+ * The helper pod: mounts the claim read-only, holds no credentials, drops every capability and
+ * stops itself at its deadline. Never sets fsGroup, which would make the kubelet chown the user's files.
+ */
+export function helperPodSpec(input: HelperPodInput): V1Pod {
+  const prefix = `nkvm-backup-${input.pvc}`.slice(0, 40).replace(/[-.]+$/, '');
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${prefix}-`,
+      namespace: input.namespace,
+      labels: {
+        'app.kubernetes.io/name': 'nerdy-k8s-volume-manager',
+        [HELPER_COMPONENT_LABEL]: HELPER_COMPONENT,
+        'app.kubernetes.io/managed-by': 'nerdy-k8s-volume-manager',
+        [RUN_ID_LABEL]: labelValue(input.runId),
+        [PVC_LABEL]: labelValue(input.pvc),
+      },
+      annotations: { 'nkvm.dev/pvc': input.pvc, 'nkvm.dev/purpose': 'Reads the volume for a backup; deleted when the backup ends.' },
+    },
+    spec: {
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: input.deadlineSeconds,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 5,
+      securityContext: {
+        ...(input.runAsUser !== undefined ? { runAsUser: input.runAsUser, runAsNonRoot: input.runAsUser !== 0 } : {}),
+        ...(input.runAsGroup !== undefined ? { runAsGroup: input.runAsGroup } : {}),
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      ...(input.imagePullSecrets?.length ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
+      ...(input.tolerations?.length ? { tolerations: input.tolerations } : {}),
+      ...(input.pinToNode
+        ? {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [input.pinToNode] }] }],
+                },
+              },
+            },
+          }
+        : {}),
+      containers: [
+        {
+          name: HELPER_CONTAINER,
+          image: input.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', String(input.deadlineSeconds)],
+          resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          volumeMounts: [
+            { name: 'data', mountPath: DATA_MOUNT, readOnly: true },
+            { name: 'scratch', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'data', persistentVolumeClaim: { claimName: input.pvc, readOnly: true } },
+        { name: 'scratch', emptyDir: { sizeLimit: '16Mi' } },
+      ],
+    },
+  };
+}
