@@ -1,0 +1,96 @@
+// Drives a real VS Code workbench (code-server in headless Chromium) the way a person would.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../harness/browser';
+import { startCodeServer, type RunningCodeServer } from '../harness/codeServer';
+import { ensureCodeServer } from '../harness/codeServerInstall';
+
+const repoRoot = path.resolve(__dirname, '../..');
+export const screenshotDir = path.join(repoRoot, 'test-output', 'screenshots');
+
+export interface WorkbenchOptions {
+  /** `development` loads this repository's dist/ build; a path installs that packaged .vsix. */
+  readonly extension?: 'development' | { readonly vsix: string };
+  /** Workspace folder to open; an empty temporary one by default. */
+  readonly folder?: string;
+  readonly settings?: Readonly<Record<string, unknown>>;
+}
+
+export interface Workbench {
+  readonly page: Page;
+  readonly server: RunningCodeServer;
+  /** Runs a command through the palette by its full title, e.g. `NKVM: Show Log`. */
+  runCommand(title: string): Promise<void>;
+  /** Opens a view container by the title its activity bar icon carries. */
+  clickActivityBarIcon(title: string): Promise<void>;
+  /** Saves test-output/screenshots/<name>.png and returns its path. */
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Workbench> {
+  await ensureCodeServer();
+  const extension = options.extension ?? 'development';
+  const server = await startCodeServer({
+    settings: options.settings,
+    vsixPaths: extension === 'development' ? [] : [extension.vsix],
+  });
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium(server.scratchDir);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const folder = options.folder ?? path.join(server.scratchDir, 'workspace');
+    mkdirSync(folder, { recursive: true });
+    const extensionDevelopmentPath = extension === 'development' ? repoRoot : undefined;
+    await page.goto(server.workbenchUrl({ folder, extensionDevelopmentPath }));
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 30_000 });
+    return workbench(page, server, browser);
+  } catch (error) {
+    await browser?.close();
+    await server.stop();
+    throw error;
+  }
+}
+
+function workbench(page: Page, server: RunningCodeServer, browser: Browser): Workbench {
+  return {
+    page,
+    server,
+    runCommand: (title) => runCommand(page, title),
+    clickActivityBarIcon: (title) => page.locator(`.part.activitybar [aria-label^="${title}"]`).first().click(),
+    async screenshot(name) {
+      mkdirSync(screenshotDir, { recursive: true });
+      const file = path.join(screenshotDir, `${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async close() {
+      await browser.close();
+      await server.stop();
+    },
+  };
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input.input');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  // Contributed commands reach the palette only once the extension host has scanned the extension,
+  // and an open palette does not refresh, so reopen it until the command is listed.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await input.fill(`>${title}`);
+    try {
+      await row.waitFor({ timeout: 3_000 });
+      break;
+    } catch (error) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) {
+        throw new Error(`command "${title}" never appeared in the command palette`, { cause: error });
+      }
+    }
+  }
+  await row.click();
+  await input.waitFor({ state: 'hidden' });
+}
