@@ -72,6 +72,21 @@ describe('backing up a volume through a helper pod', function () {
     assert.equal(helper.metadata?.labels?.['nkvm.dev/pvc'], 'data-orders-db-0');
   });
 
+  it('marks a backup partial when tar cannot read some files, naming them, and keeps the archive', async () => {
+    const secret = join(sb.cluster.volumePath('shop', 'data-orders-db-0'), 'pgdata', 'root-only.key');
+    execFileSync('sh', ['-c', `echo secret > '${secret}' && chmod 600 '${secret}'`]);
+    try {
+      const result = await backup('shop', 'data-orders-db-0');
+      assert.equal(result.status, 'partial', result.message);
+      assert.match(result.message, /root-only\.key/);
+      assert.ok(result.warnings.some((w) => w.includes('root-only.key')));
+      assert.ok(existsSync(result.archivePath!));
+      assert.equal(execFileSync('sha256sum', [result.archivePath!], { encoding: 'utf8' }).split(' ')[0], result.checksum);
+    } finally {
+      execFileSync('rm', ['-f', secret]);
+    }
+  });
+
   const expectFailure = async (stage: string, message: RegExp, nextStep: RegExp, run: () => ReturnType<typeof backup> = () => backup('media', 'archive-2019')) => {
     const result = await run();
     assert.equal(result.status, 'failed');
