@@ -29,6 +29,15 @@ const extensionHost = {
   plugins: [copySqlWasm()],
 };
 
+/** @type {esbuild.BuildOptions} */
+const commandLine = {
+  ...extensionHost,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/nkvm.js',
+  external: [],
+  banner: { js: '#!/usr/bin/env node' },
+};
+
 const reportEntry = 'src/webview/report/main.ts';
 /** @type {esbuild.BuildOptions} */
 const reportWebview = {
@@ -61,7 +70,7 @@ if (production) {
   rmSync('dist', { recursive: true, force: true });
 }
 
-const builds = [extensionHost];
+const builds = [extensionHost, commandLine];
 if (existsSync(reportEntry)) {
   builds.push(reportWebview);
 }

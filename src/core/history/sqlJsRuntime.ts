@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 
@@ -10,7 +12,9 @@ const runtimes = new Map<string, Promise<SqlJsStatic>>();
 
 /** The wasm file that ships with the installed `sql.js` package (not inside a bundle). */
 export function defaultSqlJsWasmPath(): string {
-  return require.resolve('sql.js/dist/sql-wasm.wasm');
+  // Bundles (the extension, the nkvm command) ship the file next to themselves; sources find it in node_modules.
+  const shipped = join(__dirname, 'sql-wasm.wasm');
+  return existsSync(shipped) ? shipped : require.resolve('sql.js/dist/sql-wasm.wasm');
 }
 
 export function loadSqlJs(wasmPath: string = defaultSqlJsWasmPath()): Promise<SqlJsStatic> {

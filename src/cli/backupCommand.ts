@@ -1,0 +1,83 @@
+import { runBackups } from '../core/backup/backupRun';
+import type { BackupProgress, BackupResult } from '../core/backup/backupVolume';
+import { HistoryStore } from '../core/history/historyStore';
+import { cliKubeConfig, cliSettings } from './cliSettings';
+import { formatBytes } from './cliOutput';
+
+export interface BackupCommandOptions {
+  volumes: string[];
+  context?: string;
+  concurrency: number;
+  json: boolean;
+}
+
+/** `nkvm backup ns/pvc...`: exit code 0 only when every volume was backed up completely. */
+export async function backupCommand(options: BackupCommandOptions, out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
+  const targets = options.volumes.map((v) => {
+    const m = /^([^/\s]+)\/([^/\s]+)$/.exec(v);
+    if (!m) throw new UsageError(`volumes are given as <namespace>/<pvc>, got "${v}"`);
+    return { namespace: m[1], pvc: m[2] };
+  });
+  if (!targets.length) throw new UsageError('name at least one volume: nkvm backup <namespace>/<pvc>...');
+  const settings = cliSettings();
+  const { kubeConfig, context } = cliKubeConfig(options.context);
+  const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    err.write('\nCancelling: deleting helper pods...\n');
+    controller.abort(new Error('cancelled by the user'));
+  };
+  process.once('SIGINT', onSignal);
+  const live = err.isTTY && !options.json;
+  const lastLine = new Map<string, number>();
+  try {
+    const run = await runBackups(
+      targets.map((t) => ({ ...t, context })),
+      {
+        kubeConfigFor: () => kubeConfig,
+        settings,
+        concurrency: options.concurrency,
+        history,
+        signal: controller.signal,
+        onProgress: (p: BackupProgress) => {
+          const key = `${p.namespace}/${p.pvc}`;
+          if (!live || Date.now() - (lastLine.get(key) ?? 0) < 500) return;
+          lastLine.set(key, Date.now());
+          err.write(`${key}: ${p.stage} ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s\n`);
+        },
+        onResult: (r) => {
+          if (!options.json) out.write(describeResult(r));
+        },
+        onHistoryError: (e, r) => err.write(`warning: could not record ${r.namespace}/${r.pvc} in the history: ${e.message}\n`),
+      },
+    );
+    if (options.json) out.write(JSON.stringify({ runId: run.runId, results: run.results }, null, 2) + '\n');
+    else out.write(summary(run.results) + '\n');
+    return run.results.every((r) => r.status === 'success') ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    await history.close();
+  }
+}
+
+function describeResult(r: BackupResult): string {
+  const name = `${r.namespace}/${r.pvc}`;
+  if (r.status === 'success' || r.status === 'partial') {
+    const lines = [`${r.status === 'success' ? 'ok' : 'PARTIAL'}  ${name}  ${formatBytes(r.sizeBytes)} in ${(r.durationMs / 1000).toFixed(1)} s  ${r.archivePath}`, `    sha256 ${r.checksum}`];
+    if (r.status === 'partial' || r.nextStep) lines.push(`    ${r.message}`, ...(r.nextStep ? [`    next step: ${r.nextStep}`] : []));
+    return lines.join('\n') + '\n';
+  }
+  const lines = [`${r.status === 'cancelled' ? 'CANCELLED' : 'FAILED'}  ${name}  ${r.message}`];
+  if (r.nextStep) lines.push(`    next step: ${r.nextStep}`);
+  for (const e of r.evidence.slice(-5)) lines.push(`    event: ${e}`);
+  return lines.join('\n') + '\n';
+}
+
+function summary(results: BackupResult[]): string {
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  const parts = [`${count('success')} backed up`];
+  for (const s of ['partial', 'failed', 'cancelled']) if (count(s)) parts.push(`${count(s)} ${s}`);
+  return parts.join(', ');
+}
+
+export class UsageError extends Error {}
