@@ -47,7 +47,8 @@ export class FaultRegistry {
         f.verb === verb &&
         f.resource === resource &&
         (f.subresource ?? '') === (subresource ?? '') &&
-        (f.namespace === undefined || f.namespace === namespace),
+        // A user who may not list pods in one namespace may not list them cluster-wide either.
+        (f.namespace === undefined || f.namespace === namespace || (namespace === undefined && (verb === 'list' || verb === 'watch'))),
     );
   }
 

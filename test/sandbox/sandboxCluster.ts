@@ -12,7 +12,7 @@ import { KubeObject, ObjectStore } from './api/objectStore';
 import { openApiDocument, openApiRoot } from './api/openapi';
 import { parseResourcePath } from './api/requestInfo';
 import { handleResource, sendError, sendJson, verbOf } from './api/restHandler';
-import { ApiError, errors } from './api/status';
+import { errors } from './api/status';
 import { ClusterHooks } from './cluster/clusterHooks';
 import { EventRecorder } from './cluster/eventRecorder';
 import { handleExecUpgrade } from './cluster/execEndpoint';
@@ -176,7 +176,9 @@ export class SandboxCluster {
       if (latency) await new Promise((r) => setTimeout(r, latency));
       const burst = this.faults.takeHttpError(record.method, url.pathname);
       if (burst) {
-        throw burst.status === 429 ? errors.tooManyRequests(burst.retryAfterSeconds ?? 1) : new ApiError({ ...errors.internal('injected fault').body, code: burst.status });
+        if (burst.status === 429) throw errors.tooManyRequests(burst.retryAfterSeconds ?? 1);
+        if (burst.status === 503) throw errors.serviceUnavailable();
+        throw errors.internal('injected fault');
       }
       if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
         res.writeHead(200, { 'Content-Type': 'text/plain' });

@@ -50,8 +50,14 @@ const TLS_CODES = new Set([
 export function describeKubeError(error: unknown): KubeErrorDescription {
   const status = httpStatusOf(error);
   if (status !== undefined) return describeHttpStatus(status, statusBodyOf(error));
+  // A refused WebSocket upgrade (exec) keeps only the status line; the Status body is lost.
+  const upgradeStatus = /Unexpected server response: (\d{3})/.exec(messageOf(error))?.[1];
+  if (upgradeStatus) return describeHttpStatus(Number(upgradeStatus), undefined);
 
-  if (isAbort(error)) return { kind: 'timeout', message: 'the request was abandoned because it took too long' };
+  // node-fetch cannot tell why its signal fired; callers with a deadline know, and say so themselves.
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError') return { kind: 'timeout', message: 'the API server did not answer in time' };
+  if (name === 'AbortError') return { kind: 'other', message: 'the request was stopped before the API server answered' };
 
   const code = networkCodeOf(error);
   const server = serverOf(error);
@@ -114,11 +120,6 @@ function statusBodyOf(error: unknown): StatusBody | undefined {
   }
 }
 
-function isAbort(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return name === 'AbortError' || name === 'TimeoutError';
-}
-
 /** The system or TLS code, looking through wrapped causes (undici wraps them, node-fetch does not). */
 function networkCodeOf(error: unknown): string | undefined {
   for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -144,6 +145,9 @@ function reasonOf(error: unknown): string {
   return /, reason: (.*)$/s.exec(message)?.[1] ?? (message || String(error));
 }
 
+/** Errors are not always Errors: client-node's exec rejects with the WebSocket's ErrorEvent. */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : typeof error === 'string' ? error : '';
+  if (typeof error === 'string') return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : '';
 }

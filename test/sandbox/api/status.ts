@@ -63,6 +63,7 @@ export const errors = {
     const e = failure(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds });
     return new ApiError(e.body, { 'Retry-After': String(retryAfterSeconds) });
   },
+  serviceUnavailable: () => failure(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'),
   internal: (message: string) => failure(500, 'InternalError', `Internal error occurred: ${message}`),
 };
 
