@@ -1,12 +1,49 @@
 import * as vscode from 'vscode';
+import { registerCommands } from './commands/registerCommands';
+import type { ReportActions } from './report/reportActions';
+import { ReportPanel, registerReportSerializer } from './report/reportPanel';
+import { BackupController } from './services/backupController';
+import { ClusterConnections } from './services/clusterConnections';
+import { ExtensionSettings } from './services/extensionSettings';
+import { HistoryService } from './services/historyService';
+import { reportDataSource } from './services/reportData';
+import { VolumeTreeProvider } from './tree/volumeTreeProvider';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What tests in the extension host may inspect. */
+export interface NkvmApi {
+  tree: VolumeTreeProvider;
+  backups: BackupController;
+  history: HistoryService;
+}
+
+export function activate(context: vscode.ExtensionContext): NkvmApi {
+  const started = Date.now();
   const log = vscode.window.createOutputChannel('Nerdy K8s Volume Manager', { log: true });
+  const settings = new ExtensionSettings(context.globalStorageUri.fsPath);
+  const connections = new ClusterConnections(settings, log);
+  const history = new HistoryService(settings, log);
+  const backups = new BackupController(settings, connections, history, log);
+  const tree = new VolumeTreeProvider(connections, settings, history, context.workspaceState, log);
+  const treeView = vscode.window.createTreeView('nkvm.volumes', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
+  const source = reportDataSource(backups, history);
+  const actions: ReportActions = {
+    rerun: (targets) => vscode.commands.executeCommand('nkvm.backupVolumes', targets),
+    archiveFolder: () => settings.resolve().settings.backupDir,
+  };
+  const showReport = (): void => void ReportPanel.show(context.extensionUri, source, log, actions);
   context.subscriptions.push(
     log,
-    vscode.commands.registerCommand('nkvm.showLog', () => log.show()),
+    settings,
+    connections,
+    history,
+    backups,
+    tree,
+    treeView,
+    ...registerCommands({ extensionUri: context.extensionUri, log, settings, connections, history, backups, tree, treeView, showReport }),
+    registerReportSerializer(context, source, log, actions),
   );
-  log.info('[extension] activated');
+  log.info(`[extension] activated in ${Date.now() - started} ms`);
+  return { tree, backups, history };
 }
 
 export function deactivate(): void {

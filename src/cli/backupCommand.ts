@@ -1,8 +1,8 @@
 import { runBackups } from '../core/backup/backupRun';
 import type { BackupProgress, BackupResult } from '../core/backup/backupVolume';
 import { HistoryStore } from '../core/history/historyStore';
+import { formatBytes } from '../core/report/quantityText';
 import { cliKubeConfig, cliSettings } from './cliSettings';
-import { formatBytes } from './cliOutput';
 
 export interface BackupCommandOptions {
   volumes: string[];

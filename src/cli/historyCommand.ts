@@ -1,6 +1,7 @@
 import { HistoryStore } from '../core/history/historyStore';
 import { cliSettings } from './cliSettings';
-import { formatBytes, table } from './cliOutput';
+import { formatBytes } from '../core/report/quantityText';
+import { table } from './cliOutput';
 
 export async function historyCommand(options: { limit: number; json: boolean }, out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
   const settings = cliSettings();

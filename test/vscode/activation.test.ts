@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'nerdy-k8s.nerdy-k8s-volume-manager';
+import { EXTENSION_ID } from './sandboxForTests';
 
 describe('Activation', () => {
   it('the extension is installed and activates', async () => {
@@ -11,9 +12,21 @@ describe('Activation', () => {
     assert.equal(extension.isActive, true);
   });
 
-  it('registers the Show Log command', async () => {
-    await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
-    const commands = await vscode.commands.getCommands(true);
-    assert.ok(commands.includes('nkvm.showLog'), 'nkvm.showLog is not registered');
+  it('registers exactly the commands package.json contributes', async () => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
+    await extension.activate();
+    const manifest = JSON.parse(readFileSync(join(extension.extensionPath, 'package.json'), 'utf8'));
+    const contributed: string[] = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
+    // VS Code itself adds `nkvm.volumes.focus` and the like for the view.
+    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('nkvm.') && !c.startsWith('nkvm.volumes.')).sort();
+    assert.deepEqual(registered, contributed);
+  });
+
+  it('contributes every setting with a description and a scope', () => {
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
+    for (const [key, spec] of Object.entries<{ markdownDescription?: string; description?: string; scope?: string }>(manifest.contributes.configuration.properties)) {
+      assert.ok(spec.markdownDescription || spec.description, `${key} has no description`);
+      assert.ok(spec.scope, `${key} has no scope`);
+    }
   });
 });

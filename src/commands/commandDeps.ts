@@ -1,0 +1,25 @@
+import type * as vscode from 'vscode';
+import type { BackupController } from '../services/backupController';
+import type { ClusterConnections } from '../services/clusterConnections';
+import type { ExtensionSettings } from '../services/extensionSettings';
+import type { HistoryService } from '../services/historyService';
+import type { VolumeTreeNode } from '../tree/volumeTreeNodes';
+import type { VolumeTreeProvider } from '../tree/volumeTreeProvider';
+
+/** What commands work with, handed over by `extension.ts`. */
+export interface CommandDeps {
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  settings: ExtensionSettings;
+  connections: ClusterConnections;
+  history: HistoryService;
+  backups: BackupController;
+  tree: VolumeTreeProvider;
+  treeView: vscode.TreeView<VolumeTreeNode>;
+  showReport(): void;
+}
+
+export interface NkvmCommand {
+  id: string;
+  run(deps: CommandDeps, ...args: unknown[]): unknown;
+}

@@ -1,0 +1,48 @@
+import * as vscode from 'vscode';
+import { backupNamespaceCommand } from './backupNamespace';
+import { backupVolumesCommand } from './backupVolumes';
+import { cancelBackupsCommand } from './cancelBackups';
+import { CommandDeps, NkvmCommand } from './commandDeps';
+import { copyChecksumCommand } from './copyChecksum';
+import { exportReportCommand } from './exportReport';
+import { filterNamespacesCommand } from './filterNamespaces';
+import { openBackupFolderCommand } from './openBackupFolder';
+import { openReportCommand } from './openReport';
+import { refreshCommand } from './refresh';
+import { removeLeftoverHelpersCommand } from './removeLeftoverHelpers';
+import { revealArchiveCommand } from './revealArchive';
+import { showLogCommand } from './showLog';
+
+/** Every command of the extension; package.json contributes exactly these (a test checks both ways). */
+export const commands: NkvmCommand[] = [
+  refreshCommand,
+  filterNamespacesCommand,
+  backupVolumesCommand,
+  backupNamespaceCommand,
+  cancelBackupsCommand,
+  openReportCommand,
+  exportReportCommand,
+  openBackupFolderCommand,
+  removeLeftoverHelpersCommand,
+  revealArchiveCommand,
+  copyChecksumCommand,
+  showLogCommand,
+];
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  return commands.map((command) => vscode.commands.registerCommand(command.id, (...args: unknown[]) => runSafely(deps, command, args)));
+}
+
+/** One error path for all commands: silent on cancellation, a message with "Show Log" otherwise. */
+async function runSafely(deps: CommandDeps, command: NkvmCommand, args: unknown[]): Promise<unknown> {
+  try {
+    return await command.run(deps, ...args);
+  } catch (e) {
+    if (e instanceof vscode.CancellationError || (e as Error)?.name === 'AbortError') return undefined;
+    const message = e instanceof Error ? e.message : String(e);
+    deps.log.error(`[${command.id}] ${e instanceof Error && e.stack ? e.stack : message}`);
+    const pick = await vscode.window.showErrorMessage(message, 'Show Log');
+    if (pick) deps.log.show();
+    return undefined;
+  }
+}

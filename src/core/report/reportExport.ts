@@ -1,0 +1,132 @@
+import type { RunReport } from '../backup/runReport';
+import { runSummary } from '../backup/runReport';
+import type { HistoryRecord } from '../history/historyRecord';
+import { actionableFailures } from './actionableFailures';
+import { markdownCodeBlock, markdownTable, markdownText } from './markdownText';
+import { outcomeText } from './outcomeText';
+import { formatBytes, formatDuration } from './quantityText';
+import type { ActionableFailure, ReportRun } from './reportModel';
+
+export interface ReportExportOptions {
+  /** Stamped into the report; defaults to now. */
+  readonly generatedAt?: Date;
+}
+
+/** Identifies the JSON so other tools can recognise an exported report and its layout version. */
+export const REPORT_JSON_KIND = 'nkvm-backup-report';
+export const REPORT_JSON_VERSION = 1;
+
+/** The runbook's three sections as JSON, for attaching to an incident or reading with `jq`. */
+export function reportToJson(run: RunReport | undefined, historyRows: readonly HistoryRecord[], options: ReportExportOptions = {}): string {
+  const report = {
+    kind: REPORT_JSON_KIND,
+    version: REPORT_JSON_VERSION,
+    generatedAt: (options.generatedAt ?? new Date()).toISOString(),
+    latestBackupRun: run ? { ...run, summary: runSummary(run) } : null,
+    actionableFailures: actionableFailures(run),
+    recentBackupHistory: historyRows,
+  };
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/** The runbook's three sections as Markdown, with the triage commands ready to copy. */
+export function reportToMarkdown(run: RunReport | undefined, historyRows: readonly HistoryRecord[], options: ReportExportOptions = {}): string {
+  const lines = [
+    '# Nerdy K8s Volume Manager backup report',
+    '',
+    `Generated ${(options.generatedAt ?? new Date()).toISOString()}`,
+    '',
+    '## Latest Backup Run',
+    '',
+    ...latestRunLines(run),
+    '',
+    '## Actionable Failures',
+    '',
+    ...failureLines(actionableFailures(run)),
+    '',
+    '## Recent Backup History',
+    '',
+    ...historyLines(historyRows),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function latestRunLines(run: RunReport | undefined): string[] {
+  if (!run) return ['No backup has run in this window yet.'];
+  const view: ReportRun = run;
+  const facts = [
+    view.runId ? `Run ${view.runId}` : 'Run',
+    `started ${view.startedAt}`,
+    view.finishedAt ? `finished ${view.finishedAt}` : 'still running',
+    `concurrency ${view.concurrency}`,
+    runSummary(run),
+  ];
+  return [
+    markdownText(facts.join(', ')),
+    '',
+    ...markdownTable(
+      ['Cluster', 'Namespace', 'PVC', 'Outcome', 'Stage', 'Duration', 'Size', 'SHA-256', 'Archive'],
+      view.rows.map((row) => [
+        row.context,
+        row.namespace,
+        row.pvc,
+        outcomeText(row.state).label,
+        row.stage ?? '-',
+        formatDuration(row.durationMs),
+        formatBytes(row.sizeBytes ?? (row.state === 'running' ? row.bytes : undefined)),
+        row.checksum ?? '-',
+        row.archivePath ?? '-',
+      ]),
+    ),
+  ];
+}
+
+function failureLines(failures: readonly ActionableFailure[]): string[] {
+  if (failures.length === 0) return ['None: every volume of the latest run was backed up and verified, or no run has finished yet.'];
+  return failures.flatMap((failure) => {
+    const lines = [
+      `### ${markdownText(`${outcomeText(failure.state).label}: ${failure.namespace}/${failure.pvc} (cluster ${failure.context})`)}`,
+      '',
+      `- **Stage:** ${markdownText(failure.stage ?? 'unknown')}`,
+      `- **Cause:** ${markdownText(failure.cause)}`,
+      `- **Next step:** ${markdownText(failure.nextStep ?? 'Run the triage commands below.')}`,
+    ];
+    if (failure.helperPod) lines.push(`- **Helper pod:** ${markdownText(failure.helperPod)}`);
+    if (failure.events.length > 0) {
+      lines.push('- **Pod events:**', '', ...failure.events.flatMap((event, i) => [...(i > 0 ? ['  >'] : []), `  > ${markdownText(event)}`]), '');
+    }
+    if (failure.warnings.length > 0) {
+      lines.push('- **Warnings:**', ...failure.warnings.map((warning) => `  - ${markdownText(warning)}`));
+    }
+    lines.push(
+      '',
+      'Triage commands:',
+      '',
+      ...markdownCodeBlock(
+        'sh',
+        failure.triageCommands.flatMap((c) => [`# ${c.purpose}`, c.command]),
+      ),
+      '',
+    );
+    return lines;
+  });
+}
+
+function historyLines(rows: readonly HistoryRecord[]): string[] {
+  if (rows.length === 0) return ['No history yet.'];
+  return markdownTable(
+    ['Created', 'Cluster', 'Namespace', 'PVC', 'Status', 'Stage', 'Duration', 'Size', 'SHA-256', 'Archive or message'],
+    rows.map((row) => [
+      row.createdAt,
+      row.context ?? '-',
+      row.namespace,
+      row.pvcName,
+      outcomeText(row.status).label,
+      row.stage ?? '-',
+      formatDuration(row.durationMs),
+      formatBytes(row.sizeBytes),
+      row.checksum ?? '-',
+      row.backupPath ?? row.message ?? '-',
+    ]),
+  );
+}

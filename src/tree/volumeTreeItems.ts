@@ -1,0 +1,83 @@
+import * as vscode from 'vscode';
+import type { VolumeInfo } from '../core/discovery/volumeInventory';
+import type { HistoryStatus } from '../core/history/historyRecord';
+import { formatBytes } from '../services/backupController';
+import { contextValueOf, nodeId, VolumeTreeNode } from './volumeTreeNodes';
+
+const statusIcon: Record<HistoryStatus, vscode.ThemeIcon> = {
+  success: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  partial: new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')),
+  cancelled: new vscode.ThemeIcon('circle-slash'),
+  running: new vscode.ThemeIcon('sync~spin'),
+};
+
+export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
+  const C = vscode.TreeItemCollapsibleState;
+  let item: vscode.TreeItem;
+  switch (node.kind) {
+    case 'cluster': {
+      const c = node.context;
+      item = new vscode.TreeItem(c.name, C.Collapsed);
+      item.description = c.current ? 'current context' : undefined;
+      item.iconPath = new vscode.ThemeIcon('server-environment');
+      item.tooltip = new vscode.MarkdownString(`**${c.name}**\n\nServer: \`${c.server ?? 'unknown'}\`\n\nCluster: ${c.cluster ?? '-'}${c.namespace ? `\n\nDefault namespace: ${c.namespace}` : ''}`);
+      break;
+    }
+    case 'namespace':
+      item = new vscode.TreeItem(node.namespace, C.Collapsed);
+      item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+      break;
+    case 'pvc': {
+      const v = node.volume;
+      item = new vscode.TreeItem(v.name, C.Collapsed);
+      item.description = describeVolume(v);
+      item.tooltip = volumeTooltip(v, node.lastBackup?.status, node.lastBackup?.createdAt);
+      item.iconPath = node.lastBackup ? statusIcon[node.lastBackup.status] : new vscode.ThemeIcon('database');
+      break;
+    }
+    case 'backup': {
+      const r = node.record;
+      item = new vscode.TreeItem(new Date(r.createdAt).toLocaleString(), C.None);
+      item.description = `${r.status}${r.sizeBytes !== null ? ` · ${formatBytes(r.sizeBytes)}` : ''}`;
+      item.iconPath = statusIcon[r.status];
+      const md = new vscode.MarkdownString();
+      md.appendMarkdown(`**${r.status}** (${r.stage ?? '-'})\n\n`);
+      md.appendText(`${r.message ?? ''}\n`);
+      if (r.nextStep) md.appendText(`\nNext step: ${r.nextStep}\n`);
+      if (r.backupPath) md.appendText(`\nArchive: ${r.backupPath}\n`);
+      if (r.checksum) md.appendText(`sha256: ${r.checksum}\n`);
+      item.tooltip = md;
+      break;
+    }
+    case 'message':
+      item = new vscode.TreeItem(node.text, C.None);
+      item.iconPath = new vscode.ThemeIcon(node.severity === 'error' ? 'error' : node.severity === 'warning' ? 'warning' : 'info');
+      item.tooltip = node.detail ?? node.text;
+      break;
+  }
+  item.id = nodeId(node);
+  item.contextValue = contextValueOf(node);
+  return item;
+}
+
+function describeVolume(v: VolumeInfo): string {
+  const modes = v.accessModes.map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',');
+  return [v.capacity ?? v.requested, v.storageClass, modes, v.phase].filter(Boolean).join(' · ');
+}
+
+function volumeTooltip(v: VolumeInfo, lastStatus?: HistoryStatus, lastAt?: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**`);
+  md.appendText(`${v.namespace}/${v.name}`);
+  md.appendMarkdown(`**\n\n`);
+  md.appendText(`Phase: ${v.phase}\nCapacity: ${v.capacity ?? v.requested ?? '-'}\nStorage class: ${v.storageClass ?? '-'}\nAccess modes: ${v.accessModes.join(', ') || '-'}\nVolume: ${v.volumeName ?? 'not bound'}\n`);
+  if (v.consumersUnknown) md.appendText('Used by: unknown (no permission to list pods)\n');
+  else if (!v.consumers.length) md.appendText('Used by: no pod\n');
+  for (const c of v.consumers) {
+    const owner = c.owner ? ` (${c.owner.kind} ${c.owner.name}${c.owner.via ? ` via ${c.owner.via.kind} ${c.owner.via.name}` : ''})` : '';
+    md.appendText(`Used by pod ${c.pod} on ${c.node ?? 'no node yet'}${owner}${c.readOnly ? ', read-only' : ''}\n`);
+  }
+  if (lastStatus) md.appendText(`\nLast backup: ${lastStatus} at ${lastAt}\n`);
+  return md;
+}

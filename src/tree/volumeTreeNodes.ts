@@ -1,0 +1,69 @@
+import type { VolumeInfo } from '../core/discovery/volumeInventory';
+import type { HistoryRecord } from '../core/history/historyRecord';
+import type { ClusterContext } from '../services/clusterConnections';
+
+export interface ClusterNode {
+  kind: 'cluster';
+  context: ClusterContext;
+}
+export interface NamespaceNode {
+  kind: 'namespace';
+  parent: ClusterNode;
+  namespace: string;
+}
+export interface PvcNode {
+  kind: 'pvc';
+  parent: NamespaceNode;
+  volume: VolumeInfo;
+  lastBackup?: HistoryRecord;
+}
+export interface BackupNode {
+  kind: 'backup';
+  parent: PvcNode;
+  record: HistoryRecord;
+}
+export interface MessageNode {
+  kind: 'message';
+  parent?: VolumeTreeNode;
+  text: string;
+  detail?: string;
+  severity: 'info' | 'warning' | 'error';
+}
+
+/** One node class per level of clusters > namespaces > PVCs > backups, plus messages for errors and empty states. */
+export type VolumeTreeNode = ClusterNode | NamespaceNode | PvcNode | BackupNode | MessageNode;
+
+const accessModeShort: Record<string, string> = { ReadWriteOnce: 'rwo', ReadOnlyMany: 'rox', ReadWriteMany: 'rwx', ReadWriteOncePod: 'rwop' };
+
+/** Context values built from state, matched by the menus' `viewItem =~` regexes. */
+export function contextValueOf(node: VolumeTreeNode): string {
+  switch (node.kind) {
+    case 'cluster':
+      return `nkvm.cluster${node.context.current ? '.current' : ''}`;
+    case 'namespace':
+      return 'nkvm.namespace';
+    case 'pvc': {
+      const modes = node.volume.accessModes.map((m) => accessModeShort[m] ?? m.toLowerCase()).join('.') || 'unknown';
+      return `nkvm.pvc.${node.volume.phase.toLowerCase()}.${modes}`;
+    }
+    case 'backup':
+      return `nkvm.backup.${node.record.status}${node.record.backupPath ? '.archive' : ''}${node.record.checksum ? '.checksum' : ''}`;
+    case 'message':
+      return `nkvm.message.${node.severity}`;
+  }
+}
+
+export function nodeId(node: VolumeTreeNode): string | undefined {
+  switch (node.kind) {
+    case 'cluster':
+      return `cluster/${node.context.name}`;
+    case 'namespace':
+      return `${nodeId(node.parent)}/ns/${node.namespace}`;
+    case 'pvc':
+      return `${nodeId(node.parent)}/pvc/${node.volume.name}`;
+    case 'backup':
+      return `${nodeId(node.parent)}/backup/${node.record.id}`;
+    case 'message':
+      return undefined;
+  }
+}

@@ -1,0 +1,120 @@
+import * as vscode from 'vscode';
+import { listNamespaces, listVolumesInNamespace } from '../core/discovery/discoverVolumes';
+import type { ClusterConnections } from '../services/clusterConnections';
+import type { ExtensionSettings } from '../services/extensionSettings';
+import type { HistoryService } from '../services/historyService';
+import { ClusterNode, MessageNode, NamespaceNode, PvcNode, VolumeTreeNode } from './volumeTreeNodes';
+import { treeItemOf } from './volumeTreeItems';
+
+export const NAMESPACE_FILTERS_KEY = 'nkvm.namespaceFilters';
+
+/** Clusters > namespaces > PVCs > backups, each level fetched when it is expanded. */
+export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<VolumeTreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(
+    private readonly connections: ClusterConnections,
+    private readonly settings: ExtensionSettings,
+    private readonly history: HistoryService,
+    private readonly state: vscode.Memento,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.subscriptions = [connections.onDidChange(() => this.refresh()), settings.onDidChange(() => this.refresh()), history.onDidChange(() => this.refresh())];
+  }
+
+  refresh(node?: VolumeTreeNode): void {
+    this.changed.fire(node);
+  }
+
+  namespaceFilter(context: string): string | undefined {
+    return this.state.get<Record<string, string>>(NAMESPACE_FILTERS_KEY, {})[context] || undefined;
+  }
+
+  async setNamespaceFilter(context: string, filter: string): Promise<void> {
+    const all = { ...this.state.get<Record<string, string>>(NAMESPACE_FILTERS_KEY, {}) };
+    if (filter) all[context] = filter;
+    else delete all[context];
+    await this.state.update(NAMESPACE_FILTERS_KEY, all);
+  }
+
+  getTreeItem(node: VolumeTreeNode): vscode.TreeItem {
+    return treeItemOf(node);
+  }
+
+  getParent(node: VolumeTreeNode): VolumeTreeNode | undefined {
+    return node.kind === 'cluster' ? undefined : node.parent;
+  }
+
+  async getChildren(node?: VolumeTreeNode): Promise<VolumeTreeNode[]> {
+    try {
+      if (!node) return this.clusters();
+      switch (node.kind) {
+        case 'cluster':
+          return await this.namespaces(node);
+        case 'namespace':
+          return await this.volumes(node);
+        case 'pvc':
+          return await this.backups(node);
+        default:
+          return [];
+      }
+    } catch (e) {
+      const message = (e as Error).message;
+      this.log.error(`[tree] ${message}`);
+      const text = node?.kind === 'cluster' ? `Connection failed: ${message}` : message;
+      return [{ kind: 'message', parent: node, text, detail: message, severity: 'error' }];
+    }
+  }
+
+  private clusters(): VolumeTreeNode[] {
+    const contexts = this.connections.contexts();
+    const problems: MessageNode[] = this.connections.problems.map((p) => ({ kind: 'message', text: p, severity: 'warning' }));
+    return [...contexts.map((context): ClusterNode => ({ kind: 'cluster', context })), ...(contexts.length ? problems : [])];
+  }
+
+  private async namespaces(node: ClusterNode): Promise<VolumeTreeNode[]> {
+    const settings = this.settings.resolve().settings;
+    const filter = this.namespaceFilter(node.context.name);
+    const listing = await listNamespaces(this.connections.configFor(node.context.name), {
+      namespaceFilter: filter,
+      maxNamespaceScan: settings.maxNamespaceScan,
+      timeoutSeconds: settings.discoveryTimeoutSeconds,
+    });
+    const out: VolumeTreeNode[] = listing.namespaces.map((namespace): NamespaceNode => ({ kind: 'namespace', parent: node, namespace }));
+    if (filter) out.unshift({ kind: 'message', parent: node, text: `Filter: ${filter}`, detail: 'Change it with "Filter Namespaces..."', severity: 'info' });
+    if (listing.namespacesTruncated) {
+      out.push({ kind: 'message', parent: node, text: `Only the first ${settings.maxNamespaceScan} namespaces are shown (nkvm.maxNamespaceScan)`, severity: 'warning' });
+    }
+    for (const w of listing.warnings) out.push({ kind: 'message', parent: node, text: w, severity: 'warning' });
+    if (!listing.namespaces.length) out.push({ kind: 'message', parent: node, text: filter ? 'No namespace matches the filter' : 'No namespaces', severity: 'info' });
+    return out;
+  }
+
+  private async volumes(node: NamespaceNode): Promise<VolumeTreeNode[]> {
+    const settings = this.settings.resolve().settings;
+    const result = await listVolumesInNamespace(this.connections.configFor(node.parent.context.name), node.namespace, { timeoutSeconds: settings.discoveryTimeoutSeconds });
+    const history = await this.history.open();
+    const out: VolumeTreeNode[] = [];
+    for (const volume of result.volumes) {
+      const [lastBackup] = await history.forPvc(node.parent.context.name, node.namespace, volume.name, 1);
+      out.push({ kind: 'pvc', parent: node, volume: { ...volume, context: node.parent.context.name }, lastBackup } satisfies PvcNode);
+    }
+    for (const w of result.warnings) out.push({ kind: 'message', parent: node, text: w, severity: 'warning' });
+    if (!result.volumes.length) out.push({ kind: 'message', parent: node, text: 'No PersistentVolumeClaims', severity: 'info' });
+    return out;
+  }
+
+  private async backups(node: PvcNode): Promise<VolumeTreeNode[]> {
+    const history = await this.history.open();
+    const rows = await history.forPvc(node.parent.parent.context.name, node.parent.namespace, node.volume.name, 20);
+    if (!rows.length) return [{ kind: 'message', parent: node, text: 'No backups yet', severity: 'info' }];
+    return rows.map((record) => ({ kind: 'backup', parent: node, record }));
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}
