@@ -19,18 +19,19 @@ export function reportHtml(input: ReportHtmlInput): string {
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeHtml(input.styleUri)}">
+<link rel="stylesheet" href="${escapeAttribute(input.styleUri)}">
 <title>Backup Report</title>
 </head>
 <body>
 <main id="report-root" data-testid="report-root" aria-busy="true"><p class="empty">Loading the backup report…</p></main>
-<script nonce="${escapeHtml(input.nonce)}" src="${escapeHtml(input.scriptUri)}"></script>
+<script nonce="${escapeAttribute(input.nonce)}" src="${escapeAttribute(input.scriptUri)}"></script>
 </body>
 </html>`;
 }
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** For values inside double-quoted attributes, where only `&` and `"` can change the meaning. */
+export function escapeAttribute(value: string): string {
+  return value.replace(/[&"]/g, (c) => (c === '&' ? '&amp;' : '&quot;'));
 }

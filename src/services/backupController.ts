@@ -5,17 +5,7 @@ import { applyProgress, applyResult, newRunReport, RunReport, runSummary } from 
 import type { ClusterConnections } from './clusterConnections';
 import type { ExtensionSettings } from './extensionSettings';
 import type { HistoryService } from './historyService';
-
-const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-export function formatBytes(n: number): string {
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+import { formatBytes, formatRate } from '../core/report/quantityText';
 
 /** Runs batches with one cancellable progress notification, a status bar item and a summary at the end. */
 export class BackupController implements vscode.Disposable {
@@ -138,6 +128,6 @@ function progressLine(report: RunReport): string {
   const finished = report.rows.filter((r) => r.state !== 'queued' && r.state !== 'running').length;
   const active = report.rows
     .filter((r) => r.state === 'running')
-    .map((r) => `${r.namespace}/${r.pvc}: ${r.stage}${r.bytes ? ` ${formatBytes(r.bytes)} at ${formatBytes(r.bytesPerSecond)}/s` : ''}`);
+    .map((r) => `${r.namespace}/${r.pvc}: ${r.stage}${r.bytes ? ` ${formatBytes(r.bytes)} at ${formatRate(r.bytesPerSecond)}` : ''}`);
   return [`${finished}/${report.rows.length} done`, ...active].join(' · ');
 }

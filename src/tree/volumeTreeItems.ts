@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { VolumeInfo } from '../core/discovery/volumeInventory';
 import type { HistoryStatus } from '../core/history/historyRecord';
-import { formatBytes } from '../services/backupController';
+import { formatBytes } from '../core/report/quantityText';
 import { contextValueOf, nodeId, VolumeTreeNode } from './volumeTreeNodes';
 
 const statusIcon: Record<HistoryStatus, vscode.ThemeIcon> = {

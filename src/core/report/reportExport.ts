@@ -83,33 +83,28 @@ function latestRunLines(run: RunReport | undefined): string[] {
 
 function failureLines(failures: readonly ActionableFailure[]): string[] {
   if (failures.length === 0) return ['None: every volume of the latest run was backed up and verified, or no run has finished yet.'];
-  return failures.flatMap((failure) => {
-    const lines = [
-      `### ${markdownText(`${outcomeText(failure.state).label}: ${failure.namespace}/${failure.pvc} (cluster ${failure.context})`)}`,
-      '',
-      `- **Stage:** ${markdownText(failure.stage ?? 'unknown')}`,
-      `- **Cause:** ${markdownText(failure.cause)}`,
-      `- **Next step:** ${markdownText(failure.nextStep ?? 'Run the triage commands below.')}`,
-    ];
-    if (failure.helperPod) lines.push(`- **Helper pod:** ${markdownText(failure.helperPod)}`);
-    if (failure.events.length > 0) {
-      lines.push('- **Pod events:**', '', ...failure.events.flatMap((event, i) => [...(i > 0 ? ['  >'] : []), `  > ${markdownText(event)}`]), '');
-    }
-    if (failure.warnings.length > 0) {
-      lines.push('- **Warnings:**', ...failure.warnings.map((warning) => `  - ${markdownText(warning)}`));
-    }
-    lines.push(
-      '',
-      'Triage commands:',
-      '',
-      ...markdownCodeBlock(
-        'sh',
-        failure.triageCommands.flatMap((c) => [`# ${c.purpose}`, c.command]),
-      ),
-      '',
-    );
-    return lines;
-  });
+  return failures.flatMap((failure, index) => [...(index > 0 ? [''] : []), ...oneFailure(failure)]);
+}
+
+function oneFailure(failure: ActionableFailure): string[] {
+  const lines = [
+    `### ${markdownText(`${outcomeText(failure.state).label}: ${failure.namespace}/${failure.pvc} (cluster ${failure.context})`)}`,
+    '',
+    `- **Stage:** ${markdownText(failure.stage ?? 'unknown')}`,
+    `- **Cause:** ${markdownText(failure.cause)}`,
+    `- **Next step:** ${markdownText(failure.nextStep ?? 'Run the triage commands below.')}`,
+  ];
+  if (failure.helperPod) lines.push(`- **Helper pod:** ${markdownText(failure.helperPod)}`);
+  if (failure.events.length > 0) {
+    // One quote per event, separated by empty quote lines so each stays its own paragraph.
+    lines.push('- **Pod events:**', '', ...failure.events.flatMap((event, i) => [...(i > 0 ? ['  >'] : []), `  > ${markdownText(event)}`]), '');
+  }
+  if (failure.warnings.length > 0) {
+    lines.push('- **Warnings:**', ...failure.warnings.map((warning) => `  - ${markdownText(warning)}`));
+  }
+  if (lines[lines.length - 1] !== '') lines.push('');
+  lines.push('Triage commands:', '', ...markdownCodeBlock('sh', failure.triageCommands.flatMap((c) => [`# ${c.purpose}`, c.command])));
+  return lines;
 }
 
 function historyLines(rows: readonly HistoryRecord[]): string[] {
