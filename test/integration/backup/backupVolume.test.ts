@@ -140,6 +140,20 @@ describe('backing up a volume through a helper pod', function () {
     assert.equal(helperPods.length, before);
   });
 
+  it('copy stage: a full disk stops the stream, and nothing is left in the backup folder', async function () {
+    if (process.getuid?.() !== 0) this.skip(); // mounting a small tmpfs needs root
+    const small = join(sb.dir, `full-${runs}`);
+    execFileSync('mkdir', ['-p', small]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
+    try {
+      settings.backupDir = join(small, 'backups');
+      const result = await expectFailure('copy', /could not write the archive .*ENOSPC|no space left/i, /free space/, () => backup('shop', 'data-orders-db-0'));
+      assert.ok(result.message.includes('.partial'));
+    } finally {
+      execFileSync('umount', [small]);
+    }
+  });
+
   it('checksum stage: a byte flipped in transit is caught and the archive is not kept', async () => {
     sb.cluster.faults.inject({ kind: 'execCorrupt', target: { namespace: 'media', pod: 'nkvm-backup-*' }, byteOffset: 1000 });
     await expectFailure('checksum', /differs from what the pod sent/, /run the backup again/);
@@ -169,9 +183,36 @@ describe('backing up a volume through a helper pod', function () {
       });
       const result = await done;
       assert.equal(result.status, 'cancelled');
+      assert.equal(result.stage, 'copy');
       assert.deepEqual(filesUnder(settings.backupDir), []);
       assert.deepEqual(await leftoverHelpers(), []);
     } finally {
+      execFileSync('rm', ['-f', `${root}/big.bin`]);
+    }
+  });
+
+  it('records a batch cancelled mid-stream as cancelled in the history, with no archive and no pod', async () => {
+    const root = sb.cluster.volumePath('media', 'archive-2019');
+    execFileSync('sh', ['-c', `head -c 40000000 /dev/urandom > '${root}/big.bin'`]);
+    const history = await HistoryStore.open(join(sb.dir, `history-cancel-${runs}.db`));
+    try {
+      const controller = new AbortController();
+      const run = await runBackups([{ context: 'sandbox', namespace: 'media', pvc: 'archive-2019' }], {
+        kubeConfigFor: () => sb.kubeConfig,
+        settings,
+        concurrency: 1,
+        history,
+        signal: controller.signal,
+        onProgress: (p) => p.stage === 'copy' && p.bytes > 0 && controller.abort(),
+      });
+      assert.equal(run.results[0].status, 'cancelled');
+      const [row] = await history.byRun(run.runId);
+      assert.equal(row.status, 'cancelled');
+      assert.equal(row.backupPath, null);
+      assert.deepEqual(filesUnder(settings.backupDir), []);
+      assert.deepEqual(await leftoverHelpers(), []);
+    } finally {
+      await history.close();
       execFileSync('rm', ['-f', `${root}/big.bin`]);
     }
   });

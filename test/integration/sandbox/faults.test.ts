@@ -98,6 +98,17 @@ describe('faults injected into the sandbox, as a client sees them', function () 
     assert.equal(status.details?.causes?.[0]?.message, '2');
   });
 
+  it('exec corruption: one byte of stdout arrives flipped', async () => {
+    const name = await newPod();
+    await running(name);
+    sb.cluster.faults.inject({ kind: 'execCorrupt', target: { pod: name }, byteOffset: 3 });
+    const { stdout, status } = await execCollect(sb, 'media', name, ['printf', 'abcdef']);
+    assert.equal(status.status, 'Success');
+    assert.equal(stdout.length, 6);
+    assert.equal(stdout[3], 'd'.charCodeAt(0) ^ 0xff);
+    assert.equal(stdout.subarray(0, 3).toString(), 'abc');
+  });
+
   it('API latency: requests take at least the injected delay', async () => {
     sb.cluster.faults.inject({ kind: 'latency', ms: 300, pathPrefix: '/api/v1/namespaces/media' });
     const started = Date.now();
