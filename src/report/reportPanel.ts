@@ -39,7 +39,7 @@ export class ReportPanel implements vscode.Disposable {
 
   private readonly disposables: vscode.Disposable[] = [];
   private readonly runUpdates = new Throttle(() => void this.guard('update the latest run', () => this.postRun()), LIVE_UPDATE_MS);
-  private readonly historyUpdates = new Throttle(() => void this.guard('update the history', () => this.postHistoryAndChart()), LIVE_UPDATE_MS);
+  private readonly historyUpdates = new Throttle(() => void this.guard('update the history', () => this.inOrder(() => this.postHistoryAndChart())), LIVE_UPDATE_MS);
   /** Messages before the webview's `ready` would be lost, so nothing is posted until then. */
   private ready = false;
   private disposed = false;
@@ -48,8 +48,8 @@ export class ReportPanel implements vscode.Disposable {
   private chartVolume: ReportVolumeRef | undefined;
   /** The history rows on screen: what an export contains and which archives may be revealed. */
   private shownHistory: readonly HistoryRecord[] = [];
-  /** Only the newest history request may answer, so quick paging never shows an older page last. */
-  private historyRequest = 0;
+  /** Loads run one after another, so quick paging can never answer with an older page last. */
+  private loads: Promise<void> = Promise.resolve();
 
   /** Opens the report, or brings the open one to the front. */
   static show(extensionUri: vscode.Uri, source: ReportDataSource, log: vscode.LogOutputChannel, actions: ReportActions): ReportPanel {
@@ -120,14 +120,22 @@ export class ReportPanel implements vscode.Disposable {
           this.chartVolume = message.ui.chart && volumeRef(message.ui.chart);
         }
         this.ready = true;
-        return this.postState();
-      case 'queryHistory':
-        this.filter = cleanFilter(message.filter);
-        this.page = message.page;
-        return this.postHistory();
-      case 'chartFor':
-        this.chartVolume = volumeRef(message);
-        return this.post({ type: 'chartData', chart: await this.loadChart() });
+        return this.inOrder(() => this.postState());
+      case 'queryHistory': {
+        const filter = cleanFilter(message.filter);
+        return this.inOrder(async () => {
+          this.filter = filter;
+          this.page = message.page;
+          await this.postHistory();
+        });
+      }
+      case 'chartFor': {
+        const volume = volumeRef(message);
+        return this.inOrder(async () => {
+          this.chartVolume = volume;
+          this.post({ type: 'chartData', chart: await this.loadChart() });
+        });
+      }
       case 'copyText':
         await vscode.env.clipboard.writeText(message.text);
         return;
@@ -143,10 +151,24 @@ export class ReportPanel implements vscode.Disposable {
     }
   }
 
+  /** Queues a load behind the ones before it; a failed load does not stop the ones after it. */
+  private inOrder(load: () => Promise<void>): Promise<void> {
+    const next = this.loads.then(load);
+    this.loads = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Posts the state even if the history cannot be read, so the latest run still shows; the error then becomes a notice. */
   private async postState(): Promise<void> {
-    const [history, volumes] = await Promise.all([this.loadHistory(), this.loadVolumes()]);
-    if (!history) return;
-    this.post({ type: 'state', state: { latest: this.latestRun(), history, knownVolumes: volumes, chart: await this.loadChart() } });
+    let history: ReportHistoryPage = { filter: this.filter, page: 0, pageSize: HISTORY_PAGE_SIZE, total: 0, rows: [] };
+    let volumes: KnownVolume[] = [];
+    let chart: ReportChartSeries | undefined;
+    try {
+      [history, volumes] = await Promise.all([this.loadHistory(), this.loadVolumes()]);
+      chart = await this.loadChart();
+    } finally {
+      this.post({ type: 'state', state: { latest: this.latestRun(), history, knownVolumes: volumes, chart } });
+    }
   }
 
   private postRun(): void {
@@ -156,7 +178,7 @@ export class ReportPanel implements vscode.Disposable {
 
   private async postHistory(): Promise<void> {
     const [history, volumes] = await Promise.all([this.loadHistory(), this.loadVolumes()]);
-    if (history) this.post({ type: 'historyPage', history, knownVolumes: volumes });
+    this.post({ type: 'historyPage', history, knownVolumes: volumes });
   }
 
   private async postHistoryAndChart(): Promise<void> {
@@ -173,9 +195,8 @@ export class ReportPanel implements vscode.Disposable {
     return { run: view, summary: runSummary(run), failures: actionableFailures(view) };
   }
 
-  /** The current page, or the last page with rows if the history shrank; undefined if superseded. */
-  private async loadHistory(): Promise<ReportHistoryPage | undefined> {
-    const request = ++this.historyRequest;
+  /** The current page, or the last page with rows if the history shrank. */
+  private async loadHistory(): Promise<ReportHistoryPage> {
     const filter = this.filter;
     let page = this.page;
     let result = await this.source.queryHistory(historyPageQuery(filter, page));
@@ -183,7 +204,6 @@ export class ReportPanel implements vscode.Disposable {
       page = lastPage(result.total);
       result = await this.source.queryHistory(historyPageQuery(filter, page));
     }
-    if (request !== this.historyRequest) return undefined;
     this.page = page;
     this.shownHistory = result.rows;
     return { filter, page, pageSize: HISTORY_PAGE_SIZE, total: result.total, rows: result.rows };

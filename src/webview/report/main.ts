@@ -129,7 +129,7 @@ replaceChildren(
     el('h1', {}, 'Backup Report'),
     el(
       'div',
-      { className: 'toolbar', attrs: { role: 'toolbar', 'aria-label': 'Report actions' } },
+      { className: 'toolbar', attrs: { role: 'group', 'aria-label': 'Report actions' } },
       button('Export JSON', () => controls.exportReport('json'), { testId: 'export-json' }),
       button('Export Markdown', () => controls.exportReport('markdown'), { testId: 'export-markdown' }),
       button('Open archive folder', () => controls.openArchiveFolder(), { testId: 'open-archive-folder' }),

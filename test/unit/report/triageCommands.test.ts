@@ -1,0 +1,38 @@
+import * as assert from 'node:assert/strict';
+import { shellWord, triageCommands } from '../../../src/core/report/triageCommands';
+
+describe('triageCommands', () => {
+  it('gives the runbook commands for the failure namespace', () => {
+    const commands = triageCommands({ namespace: 'shop', stage: 'create' }).map((c) => c.command);
+    assert.deepEqual(commands, [
+      'kubectl get pods -A -l app.kubernetes.io/component=backup-helper',
+      'kubectl -n shop get events --sort-by=.lastTimestamp | tail -n 40',
+      'kubectl auth can-i create pods --namespace shop',
+      'kubectl auth can-i create pods --subresource=exec --namespace shop',
+    ]);
+  });
+
+  it('names the context, so a paste never asks another cluster', () => {
+    const [first] = triageCommands({ context: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod', namespace: 'shop' });
+    assert.equal(first!.command, 'kubectl --context arn:aws:eks:eu-west-1:123456789012:cluster/prod get pods -A -l app.kubernetes.io/component=backup-helper');
+  });
+
+  it('adds the delete command for a helper pod left behind by a cleanup failure', () => {
+    const commands = triageCommands({ namespace: 'media', stage: 'cleanup', helperPod: 'nkvm-backup-uploads-5d2e' });
+    assert.equal(commands.at(-1)!.command, 'kubectl -n media delete pod nkvm-backup-uploads-5d2e --ignore-not-found');
+  });
+
+  it('lists the helper pods instead when the cleanup failure did not name one', () => {
+    const commands = triageCommands({ namespace: 'media', stage: 'cleanup' });
+    assert.equal(commands.at(-1)!.command, 'kubectl -n media get pods -l app.kubernetes.io/component=backup-helper');
+    assert.ok(commands.every((c) => !c.command.includes('delete')));
+  });
+
+  it('quotes values that a shell would interpret', () => {
+    const [, events] = triageCommands({ context: "dev'; rm -rf ~; echo '", namespace: 'shop' });
+    assert.equal(events!.command, `kubectl --context 'dev'\\''; rm -rf ~; echo '\\''' -n shop get events --sort-by=.lastTimestamp | tail -n 40`);
+    assert.equal(shellWord('kind-dev'), 'kind-dev');
+    assert.equal(shellWord('my context'), "'my context'");
+    assert.equal(shellWord('$(id)'), "'$(id)'");
+  });
+});
