@@ -96,7 +96,8 @@ function extensionHostTestEntries() {
   const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
     .filter((file) => file === 'index.ts' || file.endsWith('.test.ts'))
     .map((file) => path.join(root, file));
-  return files;
+  // The activation benchmark runs inside the extension host too.
+  return [...files, 'test/bench/activationProbe.ts'];
 }
 
 /** sql.js loads its WebAssembly from disk at run time, so the file must sit next to the bundle. */

@@ -97,4 +97,12 @@ describe('Backing up from the Volumes view (UI)', function () {
     assert.ok(r + g + bl < 200, `background ${background} should be dark`);
     await workbench.screenshot('report-dark');
   });
+
+  it('comes back after a window reload, with the history from the database', async () => {
+    await workbench.runCommand('Developer: Reload Window');
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
+    const history = report().locator('[data-testid="history"]');
+    await history.getByRole('cell', { name: /storefront-uploads/ }).first().waitFor({ timeout: 60_000 });
+    assert.match(await history.innerText(), /data-orders-db-0/);
+  });
 });

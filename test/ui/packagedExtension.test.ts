@@ -1,0 +1,52 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { seedDemo } from '../sandbox/demoData';
+import { SandboxCluster } from '../sandbox/sandboxCluster';
+import { openWorkbench, type Workbench } from './workbench';
+
+const repoRoot = path.resolve(__dirname, '../..');
+
+describe('The packaged .vsix (UI)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let cluster: SandboxCluster;
+  let workbench: Workbench;
+  let vsix: string;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'nkvm-vsix-'));
+    execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--out', dir], { cwd: repoRoot, stdio: 'pipe' });
+    vsix = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.vsix'))!);
+    cluster = await SandboxCluster.start({ dataDir: path.join(dir, 'cluster') });
+    seedDemo(cluster);
+    const workspace = path.join(dir, 'workspace');
+    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    cluster.writeKubeconfig(path.join(dir, 'kubeconfig'));
+    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'nkvm.kubeconfigPath': path.join(dir, 'kubeconfig') }));
+    workbench = await openWorkbench({ extension: { vsix }, folder: workspace });
+  });
+
+  after(async () => {
+    await workbench?.close();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    // Packaging made a production build; give the other tiers their development build back.
+    execFileSync('node', ['esbuild.mjs'], { cwd: repoRoot, stdio: 'pipe' });
+  });
+
+  it('is small, installs into VS Code and lists the sandbox volumes', async () => {
+    const size = statSync(vsix).size;
+    assert.ok(size < 10 * 1024 * 1024, `the .vsix is ${size} bytes`);
+    const page = workbench.page;
+    await workbench.clickActivityBarIcon('Volume Backups');
+    const view = page.locator('[id="workbench.view.extension.nkvm"]');
+    const row = (text: string) => view.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${text}$`) }) });
+    await row('sandbox').locator('.monaco-tl-twistie').click();
+    await row('media').locator('.monaco-tl-twistie').click();
+    await row('archive-2019').waitFor({ timeout: 30_000 });
+    await workbench.screenshot('packaged-extension');
+  });
+});
