@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { listVolumesInNamespace } from '../core/discovery/discoverVolumes';
+import { engine } from '../services/engine';
 import type { VolumeTreeNode } from '../tree/volumeTreeNodes';
 import type { NkvmCommand } from './commandDeps';
 
@@ -10,7 +10,7 @@ export const backupNamespaceCommand: NkvmCommand = {
     if (ns?.kind !== 'namespace') throw new Error('Choose a namespace in the Volumes view to back up all of its volumes.');
     const context = ns.parent.context.name;
     const settings = deps.settings.resolve().settings;
-    const { volumes } = await listVolumesInNamespace(deps.connections.configFor(context), ns.namespace, { timeoutSeconds: settings.discoveryTimeoutSeconds });
+    const { volumes } = await engine.discovery().listVolumesInNamespace(deps.connections.configFor(context), ns.namespace, { timeoutSeconds: settings.discoveryTimeoutSeconds });
     const bound = volumes.filter((v) => v.phase === 'Bound');
     if (!bound.length) {
       void vscode.window.showInformationMessage(`Namespace ${ns.namespace} has no bound volume to back up.`);

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { BackupTarget } from '../core/backup/backupVolume';
-import { discoverVolumes } from '../core/discovery/discoverVolumes';
+import { engine } from '../services/engine';
 import type { PvcNode, VolumeTreeNode } from '../tree/volumeTreeNodes';
 import type { CommandDeps } from './commandDeps';
 
@@ -29,7 +29,7 @@ export async function pickTargets(deps: CommandDeps): Promise<BackupTarget[]> {
   try {
     const items: (vscode.QuickPickItem & { target?: BackupTarget })[] = [];
     for (const c of contexts) {
-      const inventory = await discoverVolumes(deps.connections.configFor(c.name), {
+      const inventory = await engine.discovery().discoverVolumes(deps.connections.configFor(c.name), {
         namespaceFilter: deps.tree.namespaceFilter(c.name),
         maxNamespaceScan: settings.maxNamespaceScan,
         timeoutSeconds: settings.discoveryTimeoutSeconds,

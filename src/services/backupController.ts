@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { runBackups } from '../core/backup/backupRun';
 import type { BackupTarget } from '../core/backup/backupVolume';
 import { applyProgress, applyResult, newRunReport, RunReport, runSummary } from '../core/backup/runReport';
 import type { ClusterConnections } from './clusterConnections';
 import type { ExtensionSettings } from './extensionSettings';
+import { engine } from './engine';
 import type { HistoryService } from './historyService';
 import { formatBytes, formatRate } from '../core/report/quantityText';
 
@@ -68,7 +68,7 @@ export class BackupController implements vscode.Disposable {
           progress.report({ message: progressLine(report) });
           this.runChanged.fire(report);
         };
-        await runBackups(targets, {
+        await engine.backups().runBackups(targets, {
           kubeConfigFor: (context) => this.connections.configFor(context),
           settings: { backupDir: resolved.backupDir, helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
           concurrency,

@@ -2,8 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { kubeConfigForContext } from '../core/kube/contextConfig';
-import { kubeconfigFiles, loadKubeconfigs } from '../core/kube/kubeconfigSources';
+import { engine } from './engine';
 import type { ExtensionSettings } from './extensionSettings';
 
 export interface ClusterContext {
@@ -14,10 +13,14 @@ export interface ClusterContext {
   current: boolean;
 }
 
-/** The kubeconfig's contexts as clusters; follows edits to the files and to the settings that name them. */
+/**
+ * The kubeconfig's contexts as clusters, read on first use; follows edits to the files and to the
+ * settings that name them.
+ */
 export class ClusterConnections implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+  private loaded = false;
   private kubeConfig?: KubeConfig;
   private files: string[] = [];
   private problemList: string[] = [];
@@ -26,18 +29,15 @@ export class ClusterConnections implements vscode.Disposable {
 
   constructor(private readonly settings: ExtensionSettings, private readonly log: vscode.LogOutputChannel) {
     this.subscriptions.push(settings.onDidChange(() => this.reload()));
-    this.reload();
   }
 
   get problems(): readonly string[] {
+    this.ensureLoaded();
     return this.problemList;
   }
 
-  get sourceFiles(): readonly string[] {
-    return this.files;
-  }
-
   contexts(): ClusterContext[] {
+    this.ensureLoaded();
     const kc = this.kubeConfig;
     if (!kc) return [];
     return kc.contexts.map((c) => ({
@@ -51,13 +51,16 @@ export class ClusterConnections implements vscode.Disposable {
 
   /** A kubeconfig pointed at one context; the user's file is never changed. */
   configFor(context: string): KubeConfig {
+    this.ensureLoaded();
     if (!this.kubeConfig) throw new Error('No kubeconfig is loaded: set nkvm.kubeconfigPath or KUBECONFIG.');
-    return kubeConfigForContext(this.kubeConfig, context);
+    return engine.contextConfig().kubeConfigForContext(this.kubeConfig, context);
   }
 
-  reload(): void {
+  reload(notify = true): void {
+    const { kubeconfigFiles, loadKubeconfigs } = engine.kubeconfigs();
     const files = kubeconfigFiles(this.settings.kubeconfigPaths(), process.env, homedir(), this.settings.baseDir());
     const load = loadKubeconfigs(files);
+    this.loaded = true;
     this.kubeConfig = load.kubeConfig;
     this.problemList = load.problems;
     for (const p of load.problems) this.log.warn(`[kubeconfig] ${p}`);
@@ -65,7 +68,12 @@ export class ClusterConnections implements vscode.Disposable {
     if (files.join('\n') !== this.files.join('\n')) this.watch(files);
     this.files = files;
     void vscode.commands.executeCommand('setContext', 'nkvm.noKubeconfig', !load.kubeConfig);
-    this.changed.fire();
+    if (notify) this.changed.fire();
+  }
+
+  private ensureLoaded(): void {
+    // The first read happens while the tree asks for its roots, which need no second refresh.
+    if (!this.loaded) this.reload(false);
   }
 
   private watch(files: string[]): void {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { HistoryStore } from '../core/history/historyStore';
+import type { HistoryStore } from '../core/history/historyStore';
+import { engine } from './engine';
 import type { ExtensionSettings } from './extensionSettings';
 
 /** Opens the history database on first use, and again when its path setting changes. */
@@ -16,7 +17,7 @@ export class HistoryService implements vscode.Disposable {
     if (!this.store || path !== this.storePath) {
       const previous = this.store;
       this.storePath = path;
-      this.store = HistoryStore.open(path, { onWarning: (w) => this.warn(w.message) });
+      this.store = engine.history().HistoryStore.open(path, { onWarning: (w) => this.warn(w.message) });
       this.store.catch(() => (this.store = undefined));
       void previous?.then((s) => s.close()).catch(() => undefined);
       this.log.info(`[history] ${path}`);

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { listNamespaces, listVolumesInNamespace } from '../core/discovery/discoverVolumes';
 import type { ClusterConnections } from '../services/clusterConnections';
+import { engine } from '../services/engine';
 import type { ExtensionSettings } from '../services/extensionSettings';
 import type { HistoryService } from '../services/historyService';
 import { ClusterNode, MessageNode, NamespaceNode, PvcNode, VolumeTreeNode } from './volumeTreeNodes';
@@ -77,7 +77,7 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
   private async namespaces(node: ClusterNode): Promise<VolumeTreeNode[]> {
     const settings = this.settings.resolve().settings;
     const filter = this.namespaceFilter(node.context.name);
-    const listing = await listNamespaces(this.connections.configFor(node.context.name), {
+    const listing = await engine.discovery().listNamespaces(this.connections.configFor(node.context.name), {
       namespaceFilter: filter,
       maxNamespaceScan: settings.maxNamespaceScan,
       timeoutSeconds: settings.discoveryTimeoutSeconds,
@@ -94,7 +94,7 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
 
   private async volumes(node: NamespaceNode): Promise<VolumeTreeNode[]> {
     const settings = this.settings.resolve().settings;
-    const result = await listVolumesInNamespace(this.connections.configFor(node.parent.context.name), node.namespace, { timeoutSeconds: settings.discoveryTimeoutSeconds });
+    const result = await engine.discovery().listVolumesInNamespace(this.connections.configFor(node.parent.context.name), node.namespace, { timeoutSeconds: settings.discoveryTimeoutSeconds });
     const history = await this.history.open();
     const out: VolumeTreeNode[] = [];
     for (const volume of result.volumes) {

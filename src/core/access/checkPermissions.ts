@@ -1,0 +1,116 @@
+import { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { BackupStage } from '../backup/backupStage';
+import { describeKubeError } from '../kube/describeKubeError';
+import { shellWord } from '../report/triageCommands';
+
+/**
+ * One request the tool makes, as the authorizer sees it. The lists below are the single source of
+ * the permissions: deploy/k8s/rbac/ grants exactly these, and the RBAC tests hold both to the requests
+ * the engine really sends.
+ */
+export interface RequiredPermission {
+  readonly verb: string;
+  /** API group; '' is the core group. */
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  /** Absent for a cluster-wide permission. */
+  readonly namespace?: string;
+  /** The backup stage that needs it, or `discovery` for the volumes tree. */
+  readonly stage: BackupStage | 'discovery';
+  readonly why: string;
+  /** Set when only API servers older than this version ask for it. */
+  readonly onlyBefore?: string;
+}
+
+export interface PermissionCheck extends RequiredPermission {
+  readonly allowed: boolean;
+  /** The authorizer's words (`RBAC: allowed by RoleBinding ...`); RBAC gives none for a plain no. */
+  readonly reason: string;
+  /** The same question from a shell, with the same credentials: `kubectl auth can-i ...`. */
+  readonly command: string;
+}
+
+/** The RoleBinding that grants the backup permissions in one namespace. */
+export const RUNTIME_ROLE_BINDING = 'nkvm-runtime';
+export const RUNTIME_ROLE_BINDING_TEMPLATE = 'deploy/k8s/rbac/rolebinding-runtime-template.yaml';
+
+/** What one backup does in its namespace, stage by stage (the ClusterRole nkvm-runtime). */
+export function requiredPermissions(namespace: string): RequiredPermission[] {
+  const core = (verb: string, resource: string, stage: BackupStage, why: string, extra: Partial<RequiredPermission> = {}): RequiredPermission => ({ verb, group: '', resource, namespace, stage, why, ...extra });
+  return [
+    core('get', 'persistentvolumeclaims', 'create', "read the claim's access modes to decide where the helper pod may run"),
+    core('list', 'pods', 'create', 'find the pods that mount the claim, to run the helper on their node, with their tolerations and user'),
+    core('create', 'pods', 'create', 'start the helper pod that mounts the claim read-only'),
+    core('get', 'pods', 'wait', 'follow the helper pod until it runs'),
+    core('list', 'events', 'wait', 'quote the helper pod’s events when it cannot start'),
+    core('create', 'pods', 'exec', 'stream the archive out of the helper pod over WebSocket exec', { subresource: 'exec' }),
+    core('get', 'pods', 'exec', 'the same on API servers before 1.35, which authorize WebSocket exec as get', { subresource: 'exec', onlyBefore: '1.35' }),
+    core('delete', 'pods', 'cleanup', 'remove the helper pod when the backup ends or is cancelled'),
+  ];
+}
+
+/** What the volumes tree and the leftover-helper sweep read in every namespace (the ClusterRole nkvm-cluster-discovery). */
+export function discoveryPermissions(): RequiredPermission[] {
+  const list = (group: string, resource: string, why: string): RequiredPermission => ({ verb: 'list', group, resource, stage: 'discovery', why });
+  return [
+    list('', 'namespaces', 'show the namespaces of the cluster'),
+    list('', 'persistentvolumeclaims', 'show the claims with capacity, storage class, access modes and phase'),
+    list('', 'pods', 'show which pods mount each claim, and find helper pods left behind in any namespace'),
+    list('apps', 'replicasets', 'lead from a pod to the Deployment that owns it'),
+    list('batch', 'jobs', 'lead from a pod to the CronJob that owns it'),
+  ];
+}
+
+/** `create pods/exec`: how a permission reads in messages. */
+export function permissionLabel(p: Pick<RequiredPermission, 'verb' | 'group' | 'resource' | 'subresource'>): string {
+  const resource = p.group ? `${p.resource}.${p.group}` : p.resource;
+  return `${p.verb} ${resource}${p.subresource ? `/${p.subresource}` : ''}`;
+}
+
+/**
+ * The `kubectl auth can-i` line asking the same question. A subresource goes in --subresource:
+ * `kubectl auth can-i create pods/exec` would ask about a pod named "exec".
+ */
+export function canICommand(p: RequiredPermission, context?: string): string {
+  const words = ['kubectl', ...(context ? ['--context', shellWord(context)] : []), 'auth', 'can-i', p.verb, p.group ? `${p.resource}.${p.group}` : p.resource];
+  if (p.subresource) words.push(`--subresource=${p.subresource}`);
+  words.push(...(p.namespace ? ['-n', shellWord(p.namespace)] : ['--all-namespaces']));
+  return words.join(' ');
+}
+
+/**
+ * Asks the API server, with the kubeconfig's own credentials, whether each permission a backup in
+ * `namespace` needs is granted (one SelfSubjectAccessReview each; every authenticated user may
+ * create those). Rejects only when the questions cannot be asked at all.
+ */
+export async function checkPermissions(kubeConfig: KubeConfig, namespace: string): Promise<PermissionCheck[]> {
+  const api = kubeConfig.makeApiClient(AuthorizationV1Api);
+  const context = kubeConfig.getCurrentContext() || undefined;
+  return Promise.all(
+    requiredPermissions(namespace).map(async (p) => {
+      let status;
+      try {
+        const review = await api.createSelfSubjectAccessReview({
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { namespace: p.namespace, verb: p.verb, group: p.group, resource: p.resource, subresource: p.subresource } },
+          },
+        });
+        status = review.status;
+      } catch (e) {
+        throw new Error(`Could not ask the API server whether "${permissionLabel(p)}" is allowed in "${namespace}": ${describeKubeError(e).message}`, { cause: e });
+      }
+      return { ...p, allowed: status?.allowed === true, reason: status?.reason || status?.evaluationError || '', command: canICommand(p, context) };
+    }),
+  );
+}
+
+/** One sentence for the user: all granted, or which permissions are missing and what to apply. */
+export function summarizePermissionChecks(namespace: string, checks: readonly PermissionCheck[]): string {
+  const missing = checks.filter((c) => !c.allowed);
+  if (!missing.length) return `Backups in "${namespace}" have every permission they need.`;
+  const names = missing.map((c) => permissionLabel(c) + (c.onlyBefore ? ` (only for API servers before ${c.onlyBefore})` : '')).join(', ');
+  return `Backups in "${namespace}" are missing: ${names}. Apply ${RUNTIME_ROLE_BINDING_TEMPLATE} for "${namespace}" (RoleBinding ${RUNTIME_ROLE_BINDING}).`;
+}
