@@ -245,7 +245,7 @@ export class SandboxCluster {
     }
     Object.assign(record, { user: user.username, verb: 'create', resource: 'pods', subresource: 'exec', namespace: decodeURIComponent(m[1]) });
     handleExecUpgrade(
-      { store: this.store, access: this.access, faults: this.faults, pods: this.pods, data: this.data, wss: this.wss },
+      { store: this.store, access: this.access, faults: this.faults, pods: this.pods, data: this.data, wss: this.wss, refused: (code) => (record.status = code) },
       req,
       socket,
       head,

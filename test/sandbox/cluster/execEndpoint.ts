@@ -20,6 +20,8 @@ export interface ExecDeps {
   pods: PodLifecycle;
   data: VolumeData;
   wss: WebSocketServer;
+  /** Told the status of a refused upgrade, so the request log shows 403 rather than the 101 it hoped for. */
+  refused?: (code: number) => void;
 }
 
 /** `pods/{name}/exec` upgraded to a WebSocket: authorize, find the container, run the command with the pod's volumes. */
@@ -78,7 +80,9 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
       }).finally(() => session.abort());
     });
   } catch (e) {
-    refuse(socket, e instanceof ApiError ? e : errors.internal(String(e)));
+    const error = e instanceof ApiError ? e : errors.internal(String(e));
+    deps.refused?.(error.code);
+    refuse(socket, error);
   }
 }
 
