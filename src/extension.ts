@@ -6,6 +6,7 @@ import { BackupController } from './services/backupController';
 import { ClusterConnections } from './services/clusterConnections';
 import { ExtensionSettings } from './services/extensionSettings';
 import { HistoryService } from './services/historyService';
+import { PastedKubeconfigs } from './services/pastedKubeconfigs';
 import { reportDataSource } from './services/reportData';
 import { VolumeTreeProvider } from './tree/volumeTreeProvider';
 
@@ -20,7 +21,9 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Nerdy K8s Volume Manager', { log: true });
   const settings = new ExtensionSettings(context.globalStorageUri.fsPath);
-  const connections = new ClusterConnections(settings, log);
+  const pasted = new PastedKubeconfigs(context.secrets, log);
+  void pasted.load();
+  const connections = new ClusterConnections(settings, pasted, log);
   const history = new HistoryService(settings, log);
   const backups = new BackupController(settings, connections, history, log);
   const tree = new VolumeTreeProvider(connections, settings, history, context.workspaceState, log);
@@ -34,12 +37,13 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
   context.subscriptions.push(
     log,
     settings,
+    pasted,
     connections,
     history,
     backups,
     tree,
     treeView,
-    ...registerCommands({ extensionUri: context.extensionUri, log, settings, connections, history, backups, tree, treeView, showReport }),
+    ...registerCommands({ extensionUri: context.extensionUri, log, settings, connections, pasted, history, backups, tree, treeView, showReport }),
     registerReportSerializer(context, source, log, actions),
   );
   log.info(`[extension] activated in ${Date.now() - started} ms`);

@@ -3,6 +3,7 @@ import type { BackupController } from '../services/backupController';
 import type { ClusterConnections } from '../services/clusterConnections';
 import type { ExtensionSettings } from '../services/extensionSettings';
 import type { HistoryService } from '../services/historyService';
+import type { PastedKubeconfigs } from '../services/pastedKubeconfigs';
 import type { VolumeTreeNode } from '../tree/volumeTreeNodes';
 import type { VolumeTreeProvider } from '../tree/volumeTreeProvider';
 
@@ -12,6 +13,7 @@ export interface CommandDeps {
   log: vscode.LogOutputChannel;
   settings: ExtensionSettings;
   connections: ClusterConnections;
+  pasted: PastedKubeconfigs;
   history: HistoryService;
   backups: BackupController;
   tree: VolumeTreeProvider;

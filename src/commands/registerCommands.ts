@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
+import { addKubeconfigCommand } from './addKubeconfig';
 import { backupNamespaceCommand } from './backupNamespace';
 import { backupVolumesCommand } from './backupVolumes';
 import { cancelBackupsCommand } from './cancelBackups';
+import { checkPermissionsCommand } from './checkPermissions';
 import { CommandDeps, NkvmCommand } from './commandDeps';
 import { copyChecksumCommand } from './copyChecksum';
 import { exportReportCommand } from './exportReport';
@@ -9,6 +11,7 @@ import { filterNamespacesCommand } from './filterNamespaces';
 import { openBackupFolderCommand } from './openBackupFolder';
 import { openReportCommand } from './openReport';
 import { refreshCommand } from './refresh';
+import { removeKubeconfigCommand } from './removeKubeconfig';
 import { removeLeftoverHelpersCommand } from './removeLeftoverHelpers';
 import { revealArchiveCommand } from './revealArchive';
 import { showLogCommand } from './showLog';
@@ -26,6 +29,9 @@ export const commands: NkvmCommand[] = [
   removeLeftoverHelpersCommand,
   revealArchiveCommand,
   copyChecksumCommand,
+  addKubeconfigCommand,
+  checkPermissionsCommand,
+  removeKubeconfigCommand,
   showLogCommand,
 ];
 

@@ -7,8 +7,12 @@
 export const engine = {
   kubeconfigs: () => require('../core/kube/kubeconfigSources') as typeof import('../core/kube/kubeconfigSources'),
   contextConfig: () => require('../core/kube/contextConfig') as typeof import('../core/kube/contextConfig'),
+  inCluster: () => require('../core/kube/inClusterConfig') as typeof import('../core/kube/inClusterConfig'),
+  execPlugins: () => require('../core/kube/execPlugins') as typeof import('../core/kube/execPlugins'),
+  kubeconfigText: () => require('../core/kube/kubeconfigText') as typeof import('../core/kube/kubeconfigText'),
   discovery: () => require('../core/discovery/discoverVolumes') as typeof import('../core/discovery/discoverVolumes'),
   backups: () => require('../core/backup/backupRun') as typeof import('../core/backup/backupRun'),
   helpers: () => require('../core/backup/leftoverHelpers') as typeof import('../core/backup/leftoverHelpers'),
+  permissions: () => require('../core/access/checkPermissions') as typeof import('../core/access/checkPermissions'),
   history: () => require('../core/history/historyStore') as typeof import('../core/history/historyStore'),
 };

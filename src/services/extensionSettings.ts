@@ -41,6 +41,11 @@ export class ExtensionSettings implements vscode.Disposable {
     return (Array.isArray(value) ? value : [value ?? '']).filter((p): p is string => typeof p === 'string' && p.trim() !== '');
   }
 
+  /** `auto`: the pod's service account is a cluster (and the default one) when running in a pod. */
+  inClusterMode(): 'auto' | 'never' {
+    return vscode.workspace.getConfiguration('nkvm').get<string>('inClusterServiceAccount') === 'never' ? 'never' : 'auto';
+  }
+
   concurrency(): number {
     const n = vscode.workspace.getConfiguration('nkvm').get<number>('backupConcurrency') ?? 1;
     return Math.min(16, Math.max(1, Math.floor(n)));

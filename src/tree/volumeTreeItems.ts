@@ -21,7 +21,9 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       item = new vscode.TreeItem(c.name, C.Collapsed);
       item.description = c.current ? 'current context' : undefined;
       item.iconPath = new vscode.ThemeIcon('server-environment');
-      item.tooltip = new vscode.MarkdownString(`**${c.name}**\n\nServer: \`${c.server ?? 'unknown'}\`\n\nCluster: ${c.cluster ?? '-'}${c.namespace ? `\n\nDefault namespace: ${c.namespace}` : ''}`);
+      const md = new vscode.MarkdownString();
+      md.appendText(`${c.name}\nServer: ${c.server ?? 'unknown'}\nCluster: ${c.cluster ?? '-'}\nFrom: ${c.source}${c.namespace ? `\nDefault namespace: ${c.namespace}` : ''}`);
+      item.tooltip = md;
       break;
     }
     case 'namespace':

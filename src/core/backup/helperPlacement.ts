@@ -1,6 +1,7 @@
 import type { CoreV1Api, V1Toleration } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/describeKubeError';
 import { nextStepFor, StageError } from './backupStage';
+import { runtimeGrantNextStep } from './helperPod';
 
 export interface HelperPlacement {
   accessModes: string[];
@@ -21,13 +22,15 @@ export async function helperPlacement(core: CoreV1Api, namespace: string, pvc: s
   } catch (e) {
     const d = describeKubeError(e);
     const cause = d.kind === 'notFound' ? `PersistentVolumeClaim "${pvc}" was not found in namespace "${namespace}"` : `could not read PersistentVolumeClaim "${pvc}": ${d.message}`;
-    throw new StageError('create', cause, d.kind === 'notFound' ? 'Refresh the volume list; the claim may have been deleted or renamed.' : nextStepFor('create', { namespace }));
+    const next = d.kind === 'notFound' ? 'Refresh the volume list; the claim may have been deleted or renamed.' : d.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'get persistentvolumeclaims') : nextStepFor('create', { namespace });
+    throw new StageError('create', cause, next);
   }
   let pods;
   try {
     pods = (await core.listNamespacedPod({ namespace })).items;
   } catch (e) {
-    throw new StageError('create', `could not list the pods that use "${pvc}": ${describeKubeError(e).message}`, nextStepFor('create', { namespace }));
+    const d = describeKubeError(e);
+    throw new StageError('create', `could not list the pods that use "${pvc}": ${d.message}`, d.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'list pods') : nextStepFor('create', { namespace }));
   }
   const consumers = pods.filter(
     (p) => !p.metadata?.deletionTimestamp && p.spec?.nodeName && !['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === pvc),

@@ -11,11 +11,7 @@ export async function createHelperPod(core: CoreV1Api, pod: V1Pod): Promise<V1Po
     return await core.createNamespacedPod({ namespace, body: pod });
   } catch (e) {
     const described = describeKubeError(e);
-    const next =
-      described.kind === 'forbidden'
-        ? `The backup needs permission to create pods in "${namespace}": apply deploy/k8s/rbac/rolebinding-runtime-template.yaml there (RoleBinding nkvm-runtime), then retry. ${nextStepFor('create', { namespace })}`
-        : nextStepFor('create', { namespace });
-    throw new StageError('create', `could not create the helper pod: ${described.message}`, next);
+    throw new StageError('create', `could not create the helper pod: ${described.message}`, described.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'create pods') : nextStepFor('create', { namespace }));
   }
 }
 
@@ -70,9 +66,15 @@ export async function podEvents(core: CoreV1Api, namespace: string, name: string
     return list.items
       .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
       .map((e) => `${e.type ?? 'Normal'} ${e.reason ?? ''}: ${e.message ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}`);
-  } catch {
-    return [];
+  } catch (e) {
+    // Without events a wait failure loses its real cause, so say why they are missing.
+    return [`Events could not be read: ${describeKubeError(e).message}`];
   }
+}
+
+/** The next step when the runtime permissions are missing in a namespace. */
+export function runtimeGrantNextStep(namespace: string, permission: string): string {
+  return `The backup needs "${permission}" in "${namespace}": apply deploy/k8s/rbac/rolebinding-runtime-template.yaml for that namespace (RoleBinding nkvm-runtime), then retry. ${nextStepFor('create', { namespace })}`;
 }
 
 async function waitFailure(core: CoreV1Api, namespace: string, name: string, cause: string, next?: string): Promise<StageError> {

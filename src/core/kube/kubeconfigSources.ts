@@ -41,6 +41,11 @@ export function loadKubeconfigs(files: readonly string[]): KubeconfigLoad {
     }
   }
   if (!loaded.length) return { files: [...files], problems };
+  return { kubeConfig: mergeKubeConfigs(loaded), files: [...files], problems };
+}
+
+/** kubectl's merge rule: the first config to define a cluster, user or context wins, and the first current-context. */
+export function mergeKubeConfigs(configs: readonly KubeConfig[]): KubeConfig {
   const firstByName = <T extends { name: string }>(lists: T[][]): T[] => {
     const seen = new Map<string, T>();
     for (const list of lists) for (const item of list) if (!seen.has(item.name)) seen.set(item.name, item);
@@ -48,10 +53,10 @@ export function loadKubeconfigs(files: readonly string[]): KubeconfigLoad {
   };
   const merged = new KubeConfig();
   merged.loadFromOptions({
-    clusters: firstByName(loaded.map((k) => k.clusters)),
-    users: firstByName(loaded.map((k) => k.users)),
-    contexts: firstByName(loaded.map((k) => k.contexts)),
-    currentContext: loaded.map((k) => k.currentContext).find(Boolean) ?? '',
+    clusters: firstByName(configs.map((k) => k.clusters)),
+    users: firstByName(configs.map((k) => k.users)),
+    contexts: firstByName(configs.map((k) => k.contexts)),
+    currentContext: configs.map((k) => k.currentContext).find(Boolean) ?? '',
   });
-  return { kubeConfig: merged, files: [...files], problems };
+  return merged;
 }
