@@ -26,12 +26,22 @@ const extensionHost = {
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
+  plugins: [separateEngine()],
+};
+
+// client-node, ws and sql.js live in their own bundle, required by the extension on first use.
+/** @type {esbuild.BuildOptions} */
+const engineBundle = {
+  ...extensionHost,
+  entryPoints: ['src/core/engineBundle.ts'],
+  outfile: 'dist/engine.js',
   plugins: [copySqlWasm()],
 };
 
 /** @type {esbuild.BuildOptions} */
 const commandLine = {
   ...extensionHost,
+  plugins: [],
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/nkvm.js',
   external: [],
@@ -70,7 +80,7 @@ if (production) {
   rmSync('dist', { recursive: true, force: true });
 }
 
-const builds = [extensionHost, commandLine];
+const builds = [extensionHost, engineBundle, commandLine];
 if (existsSync(reportEntry)) {
   builds.push(reportWebview);
 }
@@ -98,6 +108,16 @@ function extensionHostTestEntries() {
     .map((file) => path.join(root, file));
   // The activation benchmark runs inside the extension host too.
   return [...files, 'test/bench/activationProbe.ts'];
+}
+
+/** Turns the extension's require of the engine sources into a require of dist/engine.js. */
+function separateEngine() {
+  return {
+    name: 'separate-engine',
+    setup(build) {
+      build.onResolve({ filter: /\/core\/engineBundle$/ }, () => ({ path: './engine.js', external: true }));
+    },
+  };
 }
 
 /** sql.js loads its WebAssembly from disk at run time, so the file must sit next to the bundle. */

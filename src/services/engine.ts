@@ -1,18 +1,27 @@
+import type * as Engine from '../core/engineBundle';
+
+let loaded: typeof Engine | undefined;
+
 /**
- * The core modules that bring in client-node, ws and sql.js. They are required on first use, not at
- * activation: loading them takes a few hundred milliseconds that a window with the view closed
- * should not pay. The bundler still includes them; `require` only defers their evaluation.
+ * The core modules that bring in client-node, ws and sql.js, loaded on first use rather than at
+ * activation: a window with the view closed should not pay for them. The extension build ships them
+ * as dist/engine.js beside dist/extension.js (see esbuild.mjs); elsewhere this resolves to the sources.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
+function load(): typeof Engine {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loaded ??= require('../core/engineBundle') as typeof Engine;
+  return loaded;
+}
+
 export const engine = {
-  kubeconfigs: () => require('../core/kube/kubeconfigSources') as typeof import('../core/kube/kubeconfigSources'),
-  contextConfig: () => require('../core/kube/contextConfig') as typeof import('../core/kube/contextConfig'),
-  inCluster: () => require('../core/kube/inClusterConfig') as typeof import('../core/kube/inClusterConfig'),
-  execPlugins: () => require('../core/kube/execPlugins') as typeof import('../core/kube/execPlugins'),
-  kubeconfigText: () => require('../core/kube/kubeconfigText') as typeof import('../core/kube/kubeconfigText'),
-  discovery: () => require('../core/discovery/discoverVolumes') as typeof import('../core/discovery/discoverVolumes'),
-  backups: () => require('../core/backup/backupRun') as typeof import('../core/backup/backupRun'),
-  helpers: () => require('../core/backup/leftoverHelpers') as typeof import('../core/backup/leftoverHelpers'),
-  permissions: () => require('../core/access/checkPermissions') as typeof import('../core/access/checkPermissions'),
-  history: () => require('../core/history/historyStore') as typeof import('../core/history/historyStore'),
+  kubeconfigs: () => load().kubeconfigs,
+  contextConfig: () => load().contextConfig,
+  inCluster: () => load().inCluster,
+  execPlugins: () => load().execPlugins,
+  kubeconfigText: () => load().kubeconfigText,
+  discovery: () => load().discovery,
+  backups: () => load().backups,
+  helpers: () => load().helpers,
+  permissions: () => load().permissions,
+  history: () => load().history,
 };

@@ -10,8 +10,9 @@ export async function run(): Promise<void> {
   if (!extension) throw new Error(`${EXTENSION_ID} is not loaded`);
   if (extension.isActive) throw new Error('the extension was already active; the measurement would be empty');
   const started = performance.now();
-  await extension.activate();
+  const api = (await extension.activate()) as { activateMs?: number };
   const activation = performance.now() - started;
+  console.log(`NKVM_ACTIVATE_FUNCTION_MS=${api.activateMs}`);
   const firstUse = performance.now();
   await vscode.commands.executeCommand('nkvm.refresh');
   console.log(`NKVM_ACTIVATION_MS=${activation.toFixed(1)}`);

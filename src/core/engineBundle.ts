@@ -1,0 +1,12 @@
+// The entry of dist/engine.js: everything that brings in client-node, ws and sql.js, in a bundle of
+// its own so that the extension's own bundle stays small and activation does not parse it.
+export * as kubeconfigs from './kube/kubeconfigSources';
+export * as contextConfig from './kube/contextConfig';
+export * as inCluster from './kube/inClusterConfig';
+export * as execPlugins from './kube/execPlugins';
+export * as kubeconfigText from './kube/kubeconfigText';
+export * as discovery from './discovery/discoverVolumes';
+export * as backups from './backup/backupRun';
+export * as helpers from './backup/leftoverHelpers';
+export * as permissions from './access/checkPermissions';
+export * as history from './history/historyStore';
