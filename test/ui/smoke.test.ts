@@ -23,4 +23,13 @@ describe('Workbench smoke', function () {
     await workbench!.screenshot('smoke-show-log');
     assert.equal(selected, 'Nerdy K8s Volume Manager');
   });
+
+  it('the Volume Backups view welcomes a user without a cluster with what to do next', async () => {
+    const { page } = workbench!;
+    await workbench!.clickActivityBarIcon('Volume Backups');
+    const welcome = page.locator('[id="workbench.view.extension.nkvm"] .welcome-view-content');
+    await welcome.getByText('No cluster was found').waitFor({ timeout: 30_000 });
+    assert.ok(await welcome.getByRole('button', { name: 'Add Kubeconfig from Clipboard' }).isVisible());
+    await workbench!.screenshot('welcome');
+  });
 });

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { VolumeTreeNode } from '../../src/tree/volumeTreeNodes';
 import { ConnectedSandbox, connectSandbox } from './sandboxForTests';
@@ -44,5 +45,23 @@ describe('Connecting: pasted kubeconfigs and permission checks', function () {
     assert.ok(checks.some((c) => c.command.includes('auth can-i create pods --subresource=exec')));
     const doc = vscode.window.activeTextEditor?.document.getText() ?? '';
     assert.match(doc, /# Backup permissions in "shop" \(sandbox\)/);
+  });
+
+  it('follows edits to the kubeconfig file without a manual refresh', async () => {
+    const file = `${sb.dir}/kubeconfig`;
+    const original = readFileSync(file, 'utf8');
+    try {
+      writeFileSync(file, sb.cluster.kubeconfig({ context: 'edited-context' }));
+      const deadline = Date.now() + 15_000;
+      let labels: string[] = [];
+      while (Date.now() < deadline) {
+        labels = (await sb.api.tree.getChildren()).map(label);
+        if (labels.includes('edited-context')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(labels.includes('edited-context'), `clusters: ${labels.join(', ')}`);
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 });
