@@ -89,7 +89,8 @@ export class ClusterConnections implements vscode.Disposable {
     if (fromFiles.kubeConfig) add(fromFiles.kubeConfig, `kubeconfig ${files.join(', ')}`);
     for (const entry of this.pasted.list()) {
       try {
-        add(engine.kubeconfigText().parseKubeconfigText(entry.text), `pasted kubeconfig "${entry.name}"`);
+        const { parseKubeconfigText, withPrivateNames } = engine.kubeconfigText();
+        add(withPrivateNames(parseKubeconfigText(entry.text), `pasted:${entry.name}/`), `pasted kubeconfig "${entry.name}"`);
       } catch (e) {
         problems.push(`pasted kubeconfig "${entry.name}": ${(e as Error).message}`);
       }

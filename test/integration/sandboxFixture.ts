@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { execFile, ExecFileOptions } from 'node:child_process';
+import { execFile, ExecFileOptions, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,4 +57,20 @@ export async function eventually<T>(what: string, check: () => T | undefined | P
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+function kubectlInstalled(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** For suites that drive the real kubectl: skipped without it on a laptop, a failure in CI. */
+export function requireKubectl(ctx: Mocha.Context): void {
+  if (kubectlInstalled()) return;
+  if (process.env.CI) throw new Error('kubectl is not installed; CI must provide it');
+  ctx.skip();
 }

@@ -25,6 +25,12 @@ describe('Connecting: pasted kubeconfigs and permission checks', function () {
     assert.ok(namespaces.includes('shop'), namespaces.join(','));
     const settingsText = JSON.stringify(vscode.workspace.getConfiguration('nkvm'));
     assert.ok(!settingsText.includes(sb.cluster.adminToken), 'the token never lands in settings');
+    // A second pasted kubeconfig with the same user name but a wrong token must not borrow the first one's.
+    await vscode.commands.executeCommand('nkvm.addKubeconfig', sb.cluster.kubeconfig({ context: 'pasted-other', token: 'wrong-token', user: 'pasted-sandbox-admin' }), 'other');
+    const other = (await sb.api.tree.getChildren()).find((c) => label(c) === 'pasted-other')!;
+    const otherChildren = (await sb.api.tree.getChildren(other)).map(label);
+    assert.match(otherChildren[0], /^Connection failed: .*(credentials|401|Unauthorized)/i, otherChildren.join(' | '));
+    await vscode.commands.executeCommand('nkvm.removeKubeconfig', 'other');
     await vscode.commands.executeCommand('nkvm.removeKubeconfig', 'team cluster');
     assert.equal((await sb.api.tree.getChildren()).some((c) => label(c) === 'pasted-sandbox'), false);
   });

@@ -28,3 +28,19 @@ export function parseKubeconfigText(text: string): KubeConfig {
   if (problems.length) throw new KubeconfigTextError(problems);
   return kc;
 }
+
+/**
+ * The same config with its cluster and user names prefixed, so that two pasted kubeconfigs that both
+ * call their user `admin` never lend each other credentials when merged. Context names stay.
+ */
+export function withPrivateNames(kc: KubeConfig, prefix: string): KubeConfig {
+  const rename = (name: string | undefined): string => `${prefix}${name ?? ''}`;
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: kc.clusters.map((c) => ({ ...c, name: rename(c.name) })),
+    users: kc.users.map((u) => ({ ...u, name: rename(u.name) })),
+    contexts: kc.contexts.map((c) => ({ ...c, cluster: rename(c.cluster), user: rename(c.user) })),
+    currentContext: kc.currentContext,
+  });
+  return out;
+}

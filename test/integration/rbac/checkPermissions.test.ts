@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { checkPermissions, PermissionCheck, permissionLabel, summarizePermissionChecks } from '../../../src/core/access/checkPermissions';
-import { kubectlInstalled, RbacFixture, SA_CONTEXT, SA_NAME, SA_NAMESPACE, startRbacSandbox } from './rbacFixture';
+import { RbacFixture, SA_CONTEXT, SA_NAME, SA_NAMESPACE, startRbacSandbox } from './rbacFixture';
+import { requireKubectl } from '../sandboxFixture';
 
 const SA = `ServiceAccount "${SA_NAME}/${SA_NAMESPACE}"`;
 
@@ -9,10 +10,7 @@ describe('checkPermissions and kubectl auth can-i with the ServiceAccount', func
   let rbac: RbacFixture;
 
   before(async function () {
-    if (!kubectlInstalled()) {
-      if (process.env.CI) throw new Error('kubectl is not installed; CI must provide it');
-      this.skip();
-    }
+    requireKubectl(this);
     rbac = await startRbacSandbox();
   });
   after(async () => rbac?.stop());

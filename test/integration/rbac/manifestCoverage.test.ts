@@ -8,7 +8,8 @@ import { findGrant, ruleAllows, serviceAccountUser } from '../../sandbox/api/rba
 import { parseResourcePath } from '../../sandbox/api/requestInfo';
 import { RequestRecord } from '../../sandbox/sandboxCluster';
 import { readerPod } from '../podHelpers';
-import { allManifests, expandRule, kubectlInstalled, manifestRules, RbacFixture, SA_NAME, SA_NAMESPACE, SA_USER, startRbacSandbox } from './rbacFixture';
+import { allManifests, expandRule, manifestRules, RbacFixture, SA_NAME, SA_NAMESPACE, SA_USER, startRbacSandbox } from './rbacFixture';
+import { requireKubectl } from '../sandboxFixture';
 
 /** A request as the authorizer saw it. */
 interface SentRequest {
@@ -30,10 +31,7 @@ describe('deploy/k8s/rbac grants what the engine asks for, and nothing it does n
   let sent: SentRequest[];
 
   before(async function () {
-    if (!kubectlInstalled()) {
-      if (process.env.CI) throw new Error('kubectl is not installed; CI must provide it');
-      this.skip();
-    }
+    requireKubectl(this);
     rbac = await startRbacSandbox();
     for (const namespace of NAMESPACES) await rbac.bindRuntime(namespace);
     const { cluster } = rbac.sb;

@@ -33,15 +33,6 @@ export interface RbacFixture {
   stop(): Promise<void>;
 }
 
-export function kubectlInstalled(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A sandbox with RBAC on and the cluster-wide manifests applied by the real kubectl; no RoleBinding yet. */
 export async function startRbacSandbox(): Promise<RbacFixture> {
   const sb = await startSandbox();

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { BackupResult, backupVolume } from '../../../src/core/backup/backupVolume';
 import { discoverVolumes, listNamespaces, listVolumesInNamespace } from '../../../src/core/discovery/discoverVolumes';
 import { types } from '../../sandbox/cluster/types';
-import { kubectlInstalled, RbacFixture, SA_USER, startRbacSandbox } from './rbacFixture';
+import { RbacFixture, SA_USER, startRbacSandbox } from './rbacFixture';
+import { requireKubectl } from '../sandboxFixture';
 
 describe('the ServiceAccount with deploy/k8s/rbac: discovery everywhere, backups where nkvm-runtime is bound', function () {
   this.timeout(60_000);
@@ -14,10 +15,7 @@ describe('the ServiceAccount with deploy/k8s/rbac: discovery everywhere, backups
   const options = { maxNamespaceScan: 100, timeoutSeconds: 10 };
 
   before(async function () {
-    if (!kubectlInstalled()) {
-      if (process.env.CI) throw new Error('kubectl is not installed; CI must provide it');
-      this.skip();
-    }
+    requireKubectl(this);
     rbac = await startRbacSandbox();
   });
   after(async () => rbac?.stop());

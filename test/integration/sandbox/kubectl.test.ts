@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { types } from '../../sandbox/cluster/types';
 import { archiveEntries, folderEntries } from '../treeListing';
-import { SandboxFixture, startSandbox } from '../sandboxFixture';
-
-function kubectlInstalled(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { requireKubectl, SandboxFixture, startSandbox } from '../sandboxFixture';
 
 describe('the installed kubectl against the sandbox cluster', function () {
   this.timeout(60_000);
   let sb: SandboxFixture;
 
   before(async function () {
-    if (!kubectlInstalled()) {
-      if (process.env.CI) throw new Error('kubectl is not installed; CI must provide it');
-      this.skip();
-    }
+    requireKubectl(this);
     sb = await startSandbox();
   });
   after(async () => sb?.stop());
