@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '../..');
-const runs = Number(process.env.NKVM_BENCH_RUNS ?? 3);
+const runs = Number(process.env['NKVM_BENCH_RUNS'] ?? 3);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

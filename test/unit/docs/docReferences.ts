@@ -62,7 +62,7 @@ export function checkReference(ref: DocReference, docFile: string, facts: Projec
         ? undefined
         : `${ref.text} is neither a command nor a setting in package.json contributes`;
     case 'variable':
-      return facts.variables.has(ref.text) ? undefined : `${ref.text} is not read anywhere in src/core/config`;
+      return facts.variables.has(ref.text) ? undefined : `${ref.text} is not read anywhere in src/core/config or test/bench`;
     case 'script':
       return facts.scripts.has(ref.text) ? undefined : `npm run ${ref.text}: package.json has no script "${ref.text}"`;
     case 'path':
@@ -127,11 +127,13 @@ export function readProjectFacts(root: string): ProjectFacts {
   const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
   const contributes = manifest.contributes ?? {};
   const configurations = Array.isArray(contributes.configuration) ? contributes.configuration : [contributes.configuration ?? {}];
-  const configDir = path.join(root, 'src/core/config');
   const variables = new Set<string>();
-  for (const file of readdirSync(configDir).filter((f) => f.endsWith('.ts'))) {
-    // Only quoted names count: a variable the code really looks up, not one a comment mentions.
-    for (const m of readFileSync(path.join(configDir, file), 'utf8').matchAll(/['"`](NKVM_[A-Z0-9_]+)['"`]/g)) variables.add(m[1]);
+  // Settings variables live in src/core/config; the benchmarks read a few knobs of their own.
+  for (const dir of ['src/core/config', 'test/bench'].map((d) => path.join(root, d)).filter((d) => existsSync(d))) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      // Only quoted names count: a variable the code really looks up, not one a comment mentions.
+      for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(/['"`](NKVM_[A-Z0-9_]+)['"`]/g)) variables.add(m[1]);
+    }
   }
   return {
     root,
