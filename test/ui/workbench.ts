@@ -15,6 +15,8 @@ export interface WorkbenchOptions {
   /** Workspace folder to open; an empty temporary one by default. */
   readonly folder?: string;
   readonly settings?: Readonly<Record<string, unknown>>;
+  /** Other packaged extensions (.vsix) installed next to this one, e.g. ones it integrates with. */
+  readonly companionVsixPaths?: readonly string[];
 }
 
 export interface Workbench {
@@ -34,7 +36,7 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
   const extension = options.extension ?? 'development';
   const server = await startCodeServer({
     settings: options.settings,
-    vsixPaths: extension === 'development' ? [] : [extension.vsix],
+    vsixPaths: [...(options.companionVsixPaths ?? []), ...(extension === 'development' ? [] : [extension.vsix])],
   });
   let browser: Browser | undefined;
   try {
