@@ -17,8 +17,8 @@ import { Kubectl, kubectlBackup, KubectlRun } from './kubectlReference';
 import { cpuSnapshot, othersCores } from './machineLoad';
 
 const MB = 1_000_000;
-const VOLUME_MB = Number(process.env.NKVM_BENCH_MB ?? 500);
-const ROUNDS = Number(process.env.NKVM_BENCH_ROUNDS ?? 3);
+const VOLUME_MB = Number(process.env['NKVM_BENCH_MB'] ?? 500);
+const ROUNDS = Number(process.env['NKVM_BENCH_ROUNDS'] ?? 3);
 const THROTTLE_MB_PER_S = 20;
 const NAMESPACE = 'bench';
 const PVC = 'bench-data';
