@@ -10,17 +10,10 @@ import { RequestRecord } from '../../sandbox/sandboxCluster';
 import { readerPod } from '../podHelpers';
 import { allManifests, expandRule, manifestRules, RbacFixture, SA_NAME, SA_NAMESPACE, SA_USER, startRbacSandbox } from './rbacFixture';
 import { requireKubectl } from '../sandboxFixture';
+import type { AccessAttributes } from '../../sandbox/api/access';
 
 /** A request as the authorizer saw it. */
-interface SentRequest {
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-  record: RequestRecord;
-}
+type SentRequest = Omit<AccessAttributes, 'user'> & { record: RequestRecord };
 
 const NAMESPACES = ['shop', 'analytics', 'media'];
 const key = (p: { verb: string; group: string; resource: string; subresource?: string }): string => permissionLabel(p);
