@@ -112,8 +112,8 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       throw new StageError('exec', `tar in the helper pod exited with code ${streamed.exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, nextStepFor('exec', { namespace, helperPod: podName }), messages);
     }
     if (!trailer) throw new StageError('checksum', 'the helper pod did not report the checksum of what it sent', nextStepFor('checksum', { namespace }));
-    if (trailer.sha256 !== local.sha256 || trailer.bytes !== local.bytes) {
-      throw new StageError('checksum', `the archive received (${local.bytes} bytes, sha256 ${local.sha256}) differs from what the pod sent (${trailer.bytes} bytes, sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
+    if (trailer.sha256 !== local.sha256) {
+      throw new StageError('checksum', `the archive received (${local.bytes} bytes, sha256 ${local.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
     }
     await archive.commit();
     const partial = streamed.exitCode === 1;

@@ -69,6 +69,7 @@ export async function execInPod(kubeConfig: KubeConfig, request: PodExecRequest)
   return new Promise<number>((resolve, reject) => {
     const ws = new WebSocket(url, protocols, options);
     let status: KubeStatus | undefined;
+    let stdoutBlocked = false;
     let settled = false;
     const settle = (fn: () => void): void => {
       if (settled) return;
@@ -104,9 +105,14 @@ export async function execInPod(kubeConfig: KubeConfig, request: PodExecRequest)
       const payload = data.subarray(1);
       switch (data[0]) {
         case Channel.Stdout:
-          if (payload.length && !request.stdout.write(payload)) {
+          // Frames already read keep arriving after pause(); wait for one drain, not one per frame.
+          if (payload.length && !request.stdout.write(payload) && !stdoutBlocked) {
+            stdoutBlocked = true;
             ws.pause();
-            request.stdout.once('drain', () => ws.resume());
+            request.stdout.once('drain', () => {
+              stdoutBlocked = false;
+              ws.resume();
+            });
           }
           break;
         case Channel.Stderr:
