@@ -1,4 +1,4 @@
-import { Exec, V1Pod, V1Status } from '@kubernetes/client-node';
+import { CoreV1Api, Exec, V1Pod, V1Status } from '@kubernetes/client-node';
 import { PassThrough, Writable } from 'node:stream';
 import { SandboxFixture } from './sandboxFixture';
 
@@ -32,4 +32,11 @@ export function execCollect(sb: SandboxFixture, namespace: string, pod: string, 
       })
       .catch(reject);
   });
+}
+
+/** Deletes every pod of a namespace at once, so that a test's ReadWriteOnce claims are free for the next. */
+export async function deletePodsNow(core: CoreV1Api, namespace: string): Promise<void> {
+  for (const p of (await core.listNamespacedPod({ namespace })).items) {
+    await core.deleteNamespacedPod({ name: p.metadata!.name!, namespace, gracePeriodSeconds: 0 });
+  }
 }

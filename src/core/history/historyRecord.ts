@@ -56,19 +56,8 @@ export interface NewHistoryRecord {
   readonly verifiedAt?: HistoryTimestamp | null;
 }
 
-/** Fields `update` may change; identity fields (volume, run, creation time) are fixed. */
-export interface HistoryPatch {
-  readonly status?: HistoryStatus;
-  readonly stage?: string | null;
-  readonly message?: string | null;
-  readonly nextStep?: string | null;
-  readonly finishedAt?: HistoryTimestamp | null;
-  readonly durationMs?: number | null;
-  readonly sizeBytes?: number | null;
-  readonly checksum?: string | null;
-  readonly backupPath?: string | null;
-  readonly verifiedAt?: HistoryTimestamp | null;
-}
+/** Fields `update` may change; identity fields (volume, run, operation, creation time) are fixed. */
+export type HistoryPatch = Partial<Omit<NewHistoryRecord, 'namespace' | 'pvcName' | 'operation' | 'runId' | 'context' | 'createdAt'>>;
 
 export interface HistoryFilter {
   readonly context?: string;

@@ -2,7 +2,7 @@ import { CoreV1Api, Exec, V1Pod } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { execCollect, readerPod } from '../podHelpers';
+import { deletePodsNow, execCollect, readerPod } from '../podHelpers';
 import { eventually, SandboxFixture, startSandbox } from '../sandboxFixture';
 
 describe('faults injected into the sandbox, as a client sees them', function () {
@@ -18,9 +18,7 @@ describe('faults injected into the sandbox, as a client sees them', function () 
   // A ReadWriteOnce claim left attached by one test's pod would hold the next test's pod in ContainerCreating.
   afterEach(async () => {
     sb.cluster.faults.clear();
-    for (const p of (await core.listNamespacedPod({ namespace: 'media' })).items) {
-      await core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: 'media', gracePeriodSeconds: 0 });
-    }
+    await deletePodsNow(core, 'media');
   });
   after(async () => sb?.stop());
 

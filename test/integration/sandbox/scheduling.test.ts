@@ -1,6 +1,6 @@
 import { CoreV1Api, V1Pod, Watch } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { readerPod } from '../podHelpers';
+import { deletePodsNow, readerPod } from '../podHelpers';
 import { eventually, SandboxFixture, startSandbox } from '../sandboxFixture';
 
 describe('sandbox scheduling and pod lifecycle', function () {
@@ -14,9 +14,7 @@ describe('sandbox scheduling and pod lifecycle', function () {
     core = sb.kubeConfig.makeApiClient(CoreV1Api);
   });
   afterEach(async () => {
-    for (const p of (await core.listNamespacedPod({ namespace: 'media' })).items) {
-      await core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: 'media', gracePeriodSeconds: 0 });
-    }
+    await deletePodsNow(core, 'media');
   });
   after(async () => sb?.stop());
 
