@@ -19,8 +19,8 @@ export interface CodeServerOptions {
 export interface WorkbenchPage {
   /** Workspace folder opened in the window. */
   readonly folder: string;
-  /** Loads this extension folder in development mode. */
-  readonly extensionDevelopmentPath?: string;
+  /** Loads these extension folders in development mode. */
+  readonly extensionDevelopmentPath?: string | readonly string[];
   /** Module exporting `run()`, executed by the extension host's test runner. */
   readonly extensionTestsPath?: string;
 }
@@ -132,8 +132,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       const remote = (p: string) => `vscode-remote://${HOST}:${port}${path.resolve(p)}`;
       const payload: [string, string][] = [];
       // file:// URIs leave the window waiting forever for an extension host; remote ones work.
-      if (page.extensionDevelopmentPath) {
-        payload.push(['extensionDevelopmentPath', remote(page.extensionDevelopmentPath)]);
+      for (const folder of [page.extensionDevelopmentPath ?? []].flat()) {
+        payload.push(['extensionDevelopmentPath', remote(folder)]);
       }
       if (page.extensionTestsPath) {
         payload.push(['extensionTestsPath', remote(page.extensionTestsPath)]);

@@ -1,6 +1,6 @@
 // Stands in for the `code` executable that @vscode/test-electron launches: desktop VS Code cannot be
 // downloaded here, so the tests run in code-server's extension host, driven by a headless browser.
-// Accepts `[folder] --extensionDevelopmentPath=DIR --extensionTestsPath=MODULE`; other flags are ignored
+// Accepts `[folder] --extensionDevelopmentPath=DIR... --extensionTestsPath=MODULE`; other flags are ignored
 // because each run gets fresh profile folders anyway.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { ensureCodeServer } from './codeServerInstall';
 
 interface TestLaunch {
   readonly folder?: string;
-  readonly extensionDevelopmentPath: string;
+  readonly extensionDevelopmentPath: readonly string[];
   readonly extensionTestsPath: string;
 }
 
@@ -24,9 +24,9 @@ const timeoutMs = Number(process.env.NKVM_VSCODE_TEST_TIMEOUT_MS ?? 15 * 60_000)
 
 function parseCodeArgs(argv: readonly string[]): TestLaunch {
   const value = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const extensionDevelopmentPath = value('extensionDevelopmentPath');
+  const extensionDevelopmentPath = argv.filter((arg) => arg.startsWith('--extensionDevelopmentPath=')).map((arg) => arg.slice('--extensionDevelopmentPath='.length));
   const extensionTestsPath = value('extensionTestsPath');
-  if (!extensionDevelopmentPath || !extensionTestsPath) {
+  if (extensionDevelopmentPath.length === 0 || !extensionTestsPath) {
     throw new Error('usage: code [folder] --extensionDevelopmentPath=DIR --extensionTestsPath=MODULE');
   }
   const folder = argv.find((arg) => !arg.startsWith('-'));
