@@ -17,7 +17,12 @@ export type Fault =
   | { kind: 'execExitCode'; target: FaultTarget; code: number }
   | { kind: 'execCorrupt'; target: FaultTarget; byteOffset: number }
   | { kind: 'latency'; ms: number; pathPrefix?: string }
-  | { kind: 'httpError'; status: 429 | 500 | 503; count: number; retryAfterSeconds?: number; pathPrefix?: string; method?: string };
+  /** The server speaks only these exec subprotocols, as servers before 1.30 speak only v4.channel.k8s.io. */
+  | { kind: 'execProtocols'; protocols: string[] }
+  /** `skip` lets that many matching requests through first, e.g. to fail the second page of a list. */
+  | { kind: 'httpError'; status: 429 | 500 | 503; count: number; retryAfterSeconds?: number; pathPrefix?: string; method?: string; skip?: number }
+  /** The connection is dropped before an answer, as a load balancer or a restarting API server does. */
+  | { kind: 'connectionReset'; count: number; pathPrefix?: string; method?: string; skip?: number };
 
 /** Faults injected by tests; each returns a handle that removes it. */
 export class FaultRegistry {
@@ -52,20 +57,39 @@ export class FaultRegistry {
     );
   }
 
+  /** The exec subprotocols an injected fault limits the server to; undefined when it speaks them all. */
+  execProtocols(): readonly string[] | undefined {
+    return this.faults.find((f): f is Extract<Fault, { kind: 'execProtocols' }> => f.kind === 'execProtocols')?.protocols;
+  }
+
   latencyFor(path: string): number {
     return this.faults.reduce((ms, f) => (f.kind === 'latency' && (!f.pathPrefix || path.startsWith(f.pathPrefix)) ? ms + f.ms : ms), 0);
   }
 
   /** Consumes one response of an injected error burst, if one matches. */
   takeHttpError(method: string, path: string): Extract<Fault, { kind: 'httpError' }> | undefined {
-    const f = this.faults.find(
-      (x): x is Extract<Fault, { kind: 'httpError' }> =>
-        x.kind === 'httpError' && (!x.pathPrefix || path.startsWith(x.pathPrefix)) && (!x.method || x.method === method),
-    );
-    if (!f) return undefined;
-    f.count--;
-    if (f.count <= 0) this.remove(f);
-    return f;
+    return this.takeBurst('httpError', method, path);
+  }
+
+  /** Consumes one dropped connection of an injected burst, if one matches. */
+  takeConnectionReset(method: string, path: string): Extract<Fault, { kind: 'connectionReset' }> | undefined {
+    return this.takeBurst('connectionReset', method, path);
+  }
+
+  /** Each matching burst sees the request: one still skipping counts it down; the first that is not answers it. */
+  private takeBurst<K extends 'httpError' | 'connectionReset'>(kind: K, method: string, path: string): Extract<Fault, { kind: K }> | undefined {
+    let fired: Extract<Fault, { kind: 'httpError' | 'connectionReset' }> | undefined;
+    for (const f of [...this.faults]) {
+      if (f.kind !== kind) continue;
+      const burst = f as Extract<Fault, { kind: 'httpError' | 'connectionReset' }>;
+      if ((burst.pathPrefix && !path.startsWith(burst.pathPrefix)) || (burst.method && burst.method !== method)) continue;
+      if (burst.skip) burst.skip--;
+      else fired ??= burst;
+    }
+    if (!fired) return undefined;
+    fired.count--;
+    if (fired.count <= 0) this.remove(fired);
+    return fired as Extract<Fault, { kind: K }>;
   }
 
   private remove(fault: Fault): void {

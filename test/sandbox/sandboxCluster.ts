@@ -43,6 +43,8 @@ export interface RequestRecord {
   subresource?: string;
   namespace?: string;
   status: number;
+  /** The Accept header, which picks the representation (e.g. metadata only). */
+  accept?: string;
 }
 
 /** A Kubernetes API server on 127.0.0.1 over HTTPS that kubectl and client-node accept, with real exec. */
@@ -167,11 +169,16 @@ export class SandboxCluster {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://sandbox');
-    const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: url.search, user: '', status: 0 };
+    const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: url.search, user: '', status: 0, accept: req.headers.accept };
     this.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
     try {
       const body = await readBody(req);
+      if (this.faults.takeConnectionReset(record.method, url.pathname)) {
+        // No status line at all: the client sees ECONNRESET / "socket hang up".
+        record.status = -1;
+        return void req.socket.destroy();
+      }
       const latency = this.faults.latencyFor(url.pathname);
       if (latency) await new Promise((r) => setTimeout(r, latency));
       const burst = this.faults.takeHttpError(record.method, url.pathname);

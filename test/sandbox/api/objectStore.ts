@@ -35,10 +35,14 @@ export interface StoreEvent {
 type Listener = (event: StoreEvent) => void;
 
 const historyLimit = 20000;
+const historyTrimBatch = 1000;
 
 /** In-memory objects with resource versions and an event history for watches, like etcd behind the API server. */
 export class ObjectStore {
   private readonly objects = new Map<string, KubeObject>();
+  /** Type, then namespace ('' for cluster-scoped objects), then the objects in key order. */
+  private readonly index = new Map<string, Map<string, NamespaceObjects>>();
+  private readonly allSorted = new Map<string, KubeObject[]>();
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<Listener>();
   private revision = 1;
@@ -58,13 +62,26 @@ export class ObjectStore {
 
   /** Objects of a type, ordered by namespace then name as etcd keys order them. */
   list(type: ResourceType, namespace?: string): KubeObject[] {
-    const prefix = `${type.group}/${type.plural}|${namespace ?? ''}`;
-    const out: KubeObject[] = [];
-    for (const [key, obj] of this.objects) {
-      if (namespace === undefined ? key.startsWith(`${type.group}/${type.plural}|`) : key.startsWith(`${prefix}|`)) out.push(obj);
+    return this.listShared(type, namespace).map(clone);
+  }
+
+  /**
+   * The stored objects themselves, in key order, without copying: for reads that only serialize
+   * (a list page). Callers must not modify them. The order is kept per type and namespace, so a
+   * paged list of a large cluster costs a slice per page, not a scan and sort of everything.
+   */
+  listShared(type: ResourceType, namespace?: string): readonly KubeObject[] {
+    const byNamespace = this.index.get(typeKeyOf(type));
+    if (!byNamespace) return [];
+    const scope = type.namespaced ? namespace : undefined;
+    if (scope !== undefined) return byNamespace.get(scope)?.sorted() ?? [];
+    const cacheKey = typeKeyOf(type);
+    let all = this.allSorted.get(cacheKey);
+    if (!all) {
+      all = [...byNamespace.keys()].sort(compareStrings).flatMap((ns) => byNamespace.get(ns)!.sorted());
+      this.allSorted.set(cacheKey, all);
     }
-    out.sort((a, b) => compareKeys(a, b));
-    return out.map(clone);
+    return all;
   }
 
   create(type: ResourceType, input: KubeObject): KubeObject {
@@ -80,6 +97,7 @@ export class ObjectStore {
     delete meta.deletionTimestamp;
     meta.resourceVersion = String(++this.revision);
     this.objects.set(key, obj);
+    this.indexPut(type, obj);
     this.emit('ADDED', type, obj);
     return clone(obj);
   }
@@ -100,6 +118,7 @@ export class ObjectStore {
     obj.metadata.creationTimestamp = current.metadata.creationTimestamp;
     obj.metadata.resourceVersion = String(++this.revision);
     this.objects.set(key, obj);
+    this.indexPut(type, obj);
     this.emit('MODIFIED', type, obj);
     return clone(obj);
   }
@@ -118,6 +137,7 @@ export class ObjectStore {
     const current = this.objects.get(key);
     if (!current) throw errors.notFound(type.plural, type.group, name);
     this.objects.delete(key);
+    this.indexDelete(type, current);
     const gone = clone(current);
     gone.metadata.resourceVersion = String(++this.revision);
     this.emit('DELETED', type, gone);
@@ -135,25 +155,72 @@ export class ObjectStore {
     return () => this.listeners.delete(listener);
   }
 
+  private indexPut(type: ResourceType, obj: KubeObject): void {
+    const typeKey = typeKeyOf(type);
+    let byNamespace = this.index.get(typeKey);
+    if (!byNamespace) this.index.set(typeKey, (byNamespace = new Map()));
+    const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
+    let objects = byNamespace.get(namespace);
+    if (!objects) byNamespace.set(namespace, (objects = new NamespaceObjects()));
+    objects.put(obj);
+    this.allSorted.delete(typeKey);
+  }
+
+  private indexDelete(type: ResourceType, obj: KubeObject): void {
+    const typeKey = typeKeyOf(type);
+    const byNamespace = this.index.get(typeKey);
+    const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
+    const objects = byNamespace?.get(namespace);
+    if (!objects) return;
+    objects.delete(obj.metadata.name!);
+    if (objects.size === 0) byNamespace!.delete(namespace);
+    this.allSorted.delete(typeKey);
+  }
+
   private emit(type: WatchEventType, resource: ResourceType, obj: KubeObject): void {
     const event: StoreEvent = { type, resource, object: clone(obj), rv: this.revision };
     this.history.push(event);
-    if (this.history.length > historyLimit) this.history.splice(0, this.history.length - historyLimit);
+    // Trimmed in batches: splicing one event off a 20,000-event array on every write made bulk writes quadratic.
+    if (this.history.length > historyLimit + historyTrimBatch) this.history.splice(0, this.history.length - historyLimit);
     for (const listener of this.listeners) listener(event);
   }
 }
 
-function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
-  return `${type.group}/${type.plural}|${type.namespaced ? namespace ?? '' : ''}|${name}`;
+/** The objects of one type in one namespace, sorted by name on demand and kept sorted until the next write. */
+class NamespaceObjects {
+  private readonly byName = new Map<string, KubeObject>();
+  private order: KubeObject[] | undefined;
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  put(obj: KubeObject): void {
+    this.byName.set(obj.metadata.name!, obj);
+    this.order = undefined;
+  }
+
+  delete(name: string): void {
+    this.byName.delete(name);
+    this.order = undefined;
+  }
+
+  sorted(): KubeObject[] {
+    this.order ??= [...this.byName.values()].sort((a, b) => compareStrings(a.metadata.name ?? '', b.metadata.name ?? ''));
+    return this.order;
+  }
 }
 
-function compareKeys(a: KubeObject, b: KubeObject): number {
-  const an = a.metadata.namespace ?? '';
-  const bn = b.metadata.namespace ?? '';
-  if (an !== bn) return an < bn ? -1 : 1;
-  const a1 = a.metadata.name ?? '';
-  const b1 = b.metadata.name ?? '';
-  return a1 < b1 ? -1 : a1 > b1 ? 1 : 0;
+function typeKeyOf(type: ResourceType): string {
+  return `${type.group}/${type.plural}`;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
+  return `${type.group}/${type.plural}|${type.namespaced ? namespace ?? '' : ''}|${name}`;
 }
 
 const alphabet = 'bcdfghjklmnpqrstvwxz2456789';

@@ -3,6 +3,7 @@ import { ResourceType, apiVersionOf, findResourceType } from '../resourceTypes';
 import { AccessControl, UserInfo } from './access';
 import { readAccessReview } from './accessReview';
 import { KubeObject, ObjectStore } from './objectStore';
+import { negotiateRepresentation, partialMetadata, partialMetadataList } from './partialMetadata';
 import { jsonPatch, mergePatch } from './patch';
 import { ResourceRequest } from './requestInfo';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors';
@@ -80,10 +81,12 @@ export async function handleResource(ctx: RestContext, user: UserInfo, req: Inco
   switch (method) {
     case 'GET':
     case 'HEAD': {
-      if (name && !isTrue(q.get('watch'))) {
-        const obj = ctx.store.get(type, namespace, name);
-        if (!obj) throw errors.notFound(type.plural, type.group, name);
-        return sendJson(res, 200, obj);
+      const listing = !name || isTrue(q.get('watch'));
+      const representation = isTrue(q.get('watch')) ? undefined : negotiateRepresentation(req.headers.accept, listing);
+      if (!listing) {
+        const obj = ctx.store.get(type, namespace, name!);
+        if (!obj) throw errors.notFound(type.plural, type.group, name!);
+        return sendJson(res, 200, representation?.kind === 'partialMetadata' ? partialMetadata(obj, representation.version) : obj);
       }
       const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
       const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, type.plural);
@@ -98,7 +101,8 @@ export async function handleResource(ctx: RestContext, user: UserInfo, req: Inco
           sendInitialEvents: isTrue(q.get('sendInitialEvents')),
         });
       }
-      return sendJson(res, 200, listPage(ctx.store, type, namespace, matches, q));
+      const page = listPage(ctx.store, type, namespace, matches, q);
+      return sendJson(res, 200, representation?.kind === 'partialMetadata' ? partialMetadataList(page, representation.version) : page);
     }
     case 'POST': {
       if (name) throw errors.methodNotAllowed();
@@ -163,31 +167,53 @@ export async function handleResource(ctx: RestContext, user: UserInfo, req: Inco
   }
 }
 
-function listPage(store: ObjectStore, type: ResourceType, namespace: string | undefined, matches: (o: KubeObject) => boolean, q: URLSearchParams): object {
-  let items = store.list(type, namespace).filter(matches);
+function listPage(store: ObjectStore, type: ResourceType, namespace: string | undefined, matches: (o: KubeObject) => boolean, q: URLSearchParams): { kind: string; apiVersion: string; metadata: Record<string, unknown>; items: KubeObject[] } {
+  // The stored objects are only read and serialized here; copying every one of them per page made large lists quadratic.
+  const all = store.listShared(type, namespace);
   const limit = Number(q.get('limit') ?? 0);
   const token = q.get('continue');
   let rv = String(store.currentRevision);
+  let start = 0;
   if (token) {
-    let start: { rv: string; after: string };
+    let from: { rv: string; after: string };
     try {
-      start = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+      from = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
     } catch {
       throw errors.badRequest('continue key is not valid: illegal base64 data');
     }
-    rv = start.rv;
-    items = items.filter((o) => keyOf(o) > start.after);
+    rv = from.rv;
+    start = firstAfter(all, from.after);
   }
+  const items: KubeObject[] = [];
+  let next = start;
+  for (; next < all.length && (limit <= 0 || items.length < limit); next++) if (matches(all[next])) items.push(all[next]);
   const metadata: Record<string, unknown> = { resourceVersion: rv };
-  if (limit > 0 && items.length > limit) {
-    const remaining = items.length - limit;
-    items = items.slice(0, limit);
+  const remaining = countMatching(all, next, matches);
+  if (limit > 0 && remaining > 0) {
     metadata.continue = Buffer.from(JSON.stringify({ rv, after: keyOf(items[items.length - 1]) })).toString('base64');
     metadata.remainingItemCount = remaining;
   }
   // The real server leaves kind and apiVersion off list items.
-  const bare = items.map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
+  const bare = items.map(({ kind: _k, apiVersion: _a, ...rest }) => rest as KubeObject);
   return { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata, items: bare };
+}
+
+/** Index of the first object whose key sorts after `after` (objects are in key order). */
+function firstAfter(objects: readonly KubeObject[], after: string): number {
+  let lo = 0;
+  let hi = objects.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keyOf(objects[mid]) > after) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function countMatching(objects: readonly KubeObject[], from: number, matches: (o: KubeObject) => boolean): number {
+  let count = 0;
+  for (let i = from; i < objects.length; i++) if (matches(objects[i])) count++;
+  return count;
 }
 
 function keyOf(o: KubeObject): string {

@@ -1,5 +1,7 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { KubeObject, ObjectStore } from '../api/objectStore';
 import { ResourceHooks } from '../api/restHandler';
+import { admitPodSecurity } from '../api/podSecurity';
 import { ResourceType, resourceTypes } from '../resourceTypes';
 import { PodLifecycle } from './podLifecycle';
 import { Provisioner } from './provisioner';
@@ -16,6 +18,10 @@ export class ClusterHooks implements ResourceHooks {
       obj.status = { phase: 'Active' };
     } else if (type === types.pods) {
       this.pods.admit(obj);
+      // The real server names the pod before validating admission runs, so a refusal names it too.
+      if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + nameSuffix();
+      const namespace = this.store.get(types.namespaces, undefined, obj.metadata.namespace ?? '');
+      admitPodSecurity(namespace?.metadata.labels, obj as unknown as V1Pod);
     } else if (type === types.pvcs) {
       const spec = (obj.spec ?? {}) as Record<string, unknown>;
       if (spec.storageClassName === undefined) {
@@ -58,4 +64,11 @@ export class ClusterHooks implements ResourceHooks {
     });
     return terminating;
   }
+}
+
+const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+function nameSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += suffixAlphabet[Math.floor(Math.random() * suffixAlphabet.length)];
+  return s;
 }

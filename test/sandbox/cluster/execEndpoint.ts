@@ -6,7 +6,7 @@ import { AccessControl, UserInfo } from '../api/access';
 import { ObjectStore } from '../api/objectStore';
 import { ApiError, errors } from '../api/status';
 import { ContainerMount, spawnInContainer } from '../exec/containerRunner';
-import { negotiateExecProtocol, runExecSession } from '../exec/execSession';
+import { EXEC_SUBPROTOCOLS, negotiateExecProtocol, runExecSession } from '../exec/execSession';
 import { execInternalErrorStatus } from '../exec/execStatus';
 import { FaultRegistry } from '../faults';
 import { PodLifecycle } from './podLifecycle';
@@ -43,8 +43,11 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
     const command = q.getAll('command');
     if (!command.length) throw errors.badRequest('you must specify at least 1 command');
     if (!/websocket/i.test(req.headers.upgrade ?? '')) throw errors.badRequest('the sandbox cluster serves exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io)');
-    const protocol = negotiateExecProtocol(req.headers['sec-websocket-protocol']);
-    if (!protocol) throw errors.badRequest('unable to upgrade connection: no supported subprotocol offered (v5.channel.k8s.io or v4.channel.k8s.io)');
+    const spoken = deps.faults.execProtocols();
+    const protocol = negotiateExecProtocol(req.headers['sec-websocket-protocol'], spoken);
+    if (!protocol) throw errors.badRequest(`unable to upgrade connection: no supported subprotocol offered (${(spoken ?? EXEC_SUBPROTOCOLS).join(' or ')})`);
+    // The shared WebSocket server answers with the client's first choice it knows; offer it only the one chosen here.
+    if (spoken) req.headers['sec-websocket-protocol'] = protocol;
 
     const mounts = mountsFor(deps, pod, container);
     const sc = { ...pod.spec.securityContext, ...container.securityContext };

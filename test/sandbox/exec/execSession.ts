@@ -45,11 +45,14 @@ export interface ExecSessionResult {
   bytesOut: number;
 }
 
-/** Picks the subprotocol from a client's offer (a Set from `ws`, or the raw header); undefined when none is spoken. */
-export function negotiateExecProtocol(offered: Iterable<string> | string | undefined): string | undefined {
+/**
+ * Picks the subprotocol from a client's offer (a Set from `ws`, or the raw header); undefined when none
+ * is spoken. `spoken` narrows the server's own list, as an older API server speaks only v4.
+ */
+export function negotiateExecProtocol(offered: Iterable<string> | string | undefined, spoken: readonly string[] = EXEC_SUBPROTOCOLS): string | undefined {
   if (offered === undefined) return undefined;
   const names = new Set((typeof offered === 'string' ? offered.split(',') : [...offered]).map((name) => name.trim()));
-  return EXEC_SUBPROTOCOLS.find((protocol) => names.has(protocol));
+  return EXEC_SUBPROTOCOLS.find((protocol) => spoken.includes(protocol) && names.has(protocol));
 }
 
 /**
