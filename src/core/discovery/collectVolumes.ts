@@ -3,7 +3,7 @@ import { describeKubeError } from '../kube/describeKubeError';
 import { assembleVolumes, podsMountingClaims } from './claimConsumers';
 import { DiscoveryError } from './discoveryError';
 import { DiscoverySession } from './discoverySession';
-import { listAcrossNamespaces, ResourceLister } from './namespacedListing';
+import { isForbidden, listAcrossNamespaces, NamespacedItems, ResourceLister } from './namespacedListing';
 import type { VolumeInfo } from './volumeInventory';
 import { intermediateOwnersNeeded } from './workloadOwners';
 
@@ -19,14 +19,17 @@ const pods: ResourceLister<V1Pod> = {
   inNamespace: (s, namespace, page, options) => s.core.listNamespacedPod({ namespace, ...page }, options),
 };
 
+// Owner lookups read names and owner references only; a full ReplicaSet carries its pod template.
 const replicaSets: ResourceLister<V1ReplicaSet> = {
   noun: 'replica sets',
+  metadataOnly: true,
   allNamespaces: (s, page, options) => s.apps.listReplicaSetForAllNamespaces(page, options),
   inNamespace: (s, namespace, page, options) => s.apps.listNamespacedReplicaSet({ namespace, ...page }, options),
 };
 
 const jobs: ResourceLister<V1Job> = {
   noun: 'jobs',
+  metadataOnly: true,
   allNamespaces: (s, page, options) => s.batch.listJobForAllNamespaces(page, options),
   inNamespace: (s, namespace, page, options) => s.batch.listNamespacedJob({ namespace, ...page }, options),
 };
@@ -34,6 +37,16 @@ const jobs: ResourceLister<V1Job> = {
 export interface CollectedVolumes {
   readonly volumes: VolumeInfo[];
   readonly warnings: string[];
+  /** When claims were paged and more follow. */
+  readonly continueToken?: string;
+  readonly remainingItemCount?: number;
+}
+
+/** One page of one namespace's claims. */
+export interface ClaimPage {
+  readonly namespace: string;
+  readonly limit: number;
+  readonly continueToken?: string;
 }
 
 /**
@@ -43,8 +56,29 @@ export interface CollectedVolumes {
  * refuses the claims, there is nothing to show and discovery fails.
  */
 export async function collectVolumes(session: DiscoverySession, namespaces: readonly string[]): Promise<CollectedVolumes> {
+  return consumersOfClaims(session, namespaces, await listAcrossNamespaces(session, claims, namespaces));
+}
+
+/**
+ * One page of a namespace's claims with their consumers: a namespace with thousands of claims
+ * shows its first ones without waiting for all. The namespace's pods are listed whole for each
+ * page, since any of them may mount a claim of the page.
+ */
+export async function collectVolumePage(session: DiscoverySession, page: ClaimPage): Promise<CollectedVolumes> {
+  const { namespace } = page;
+  let listed;
+  try {
+    listed = await session.listPage(`list persistent volume claims in namespace "${namespace}"`, (p, options) => claims.inNamespace(session, namespace, p, options), page);
+  } catch (error) {
+    if (!isForbidden(error)) throw error;
+    return consumersOfClaims(session, [namespace], { items: [], forbidden: new Map([[namespace, error]]) });
+  }
+  const found = await consumersOfClaims(session, [namespace], { items: listed.items, forbidden: new Map() });
+  return { ...found, ...(listed.continueToken ? { continueToken: listed.continueToken } : {}), ...(listed.remainingItemCount !== undefined ? { remainingItemCount: listed.remainingItemCount } : {}) };
+}
+
+async function consumersOfClaims(session: DiscoverySession, namespaces: readonly string[], claimList: NamespacedItems<V1PersistentVolumeClaim>): Promise<CollectedVolumes> {
   const warnings: string[] = [];
-  const claimList = await listAcrossNamespaces(session, claims, namespaces);
   if (claimList.forbidden.size > 0 && claimList.forbidden.size === new Set(namespaces).size) {
     throw everyNamespaceRefused(claims.noun, claimList.forbidden);
   }

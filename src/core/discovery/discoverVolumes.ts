@@ -1,11 +1,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/describeKubeError';
-import { collectVolumes } from './collectVolumes';
+import { collectVolumePage, collectVolumes } from './collectVolumes';
 import { DiscoveryError } from './discoveryError';
 import { DiscoverySession } from './discoverySession';
 import { isForbidden } from './namespacedListing';
 import { selectNamespaces } from './namespaceSelection';
-import type { DiscoveryDeadlineOptions, Inventory, NamespaceListing, NamespaceScanOptions, NamespaceVolumes } from './volumeInventory';
+import type { Inventory, NamespaceListing, NamespacePageOptions, NamespaceScanOptions, NamespaceVolumes } from './volumeInventory';
 
 /**
  * The whole volume inventory of the kubeconfig's current context: namespaces (filtered and
@@ -14,25 +14,45 @@ import type { DiscoveryDeadlineOptions, Inventory, NamespaceListing, NamespaceSc
  */
 export async function discoverVolumes(kubeConfig: KubeConfig, options: NamespaceScanOptions): Promise<Inventory> {
   const session = new DiscoverySession(kubeConfig, options);
-  const listing = await scanNamespaces(session, options);
-  const found = await collectVolumes(session, listing.namespaces);
-  return {
-    namespaces: listing.namespaces,
-    namespacesTruncated: listing.namespacesTruncated,
-    volumes: found.volumes,
-    warnings: [...listing.warnings, ...found.warnings],
-  };
+  try {
+    const listing = await scanNamespaces(session, options);
+    const found = await collectVolumes(session, listing.namespaces);
+    return {
+      namespaces: listing.namespaces,
+      namespacesTruncated: listing.namespacesTruncated,
+      volumes: found.volumes,
+      warnings: [...listing.warnings, ...found.warnings],
+    };
+  } finally {
+    session.close();
+  }
 }
 
 /** The namespace level of a lazily expanded tree, without looking inside any namespace. */
 export async function listNamespaces(kubeConfig: KubeConfig, options: NamespaceScanOptions): Promise<NamespaceListing> {
-  return scanNamespaces(new DiscoverySession(kubeConfig, options), options);
+  const session = new DiscoverySession(kubeConfig, options);
+  try {
+    return await scanNamespaces(session, options);
+  } finally {
+    session.close();
+  }
 }
 
-/** One namespace's claims with their consumers, for a tree node being expanded. */
-export async function listVolumesInNamespace(kubeConfig: KubeConfig, namespace: string, options: DiscoveryDeadlineOptions): Promise<NamespaceVolumes> {
-  const found = await collectVolumes(new DiscoverySession(kubeConfig, options), [namespace]);
-  return { namespace, ...found };
+/**
+ * One namespace's claims with their consumers, for a tree node being expanded: all of them, or
+ * with `limit` one page at a time (pass the result's `continueToken` back for the next page).
+ */
+export async function listVolumesInNamespace(kubeConfig: KubeConfig, namespace: string, options: NamespacePageOptions): Promise<NamespaceVolumes> {
+  const session = new DiscoverySession(kubeConfig, options);
+  const paged = options.limit !== undefined && options.limit > 0;
+  try {
+    const found = paged
+      ? await collectVolumePage(session, { namespace, limit: Math.floor(options.limit!), continueToken: options.continueToken })
+      : await collectVolumes(session, [namespace]);
+    return { namespace, ...found };
+  } finally {
+    session.close();
+  }
 }
 
 /**
@@ -46,7 +66,8 @@ async function scanNamespaces(session: DiscoverySession, options: NamespaceScanO
   };
   if (options.namespaces && options.namespaces.length > 0) return select(options.namespaces, []);
   try {
-    const all = await session.listAll('list namespaces', (page, requestOptions) => session.core.listNamespace(page, requestOptions));
+    // Only names are read, so the server may leave out each namespace's spec and status.
+    const all = await session.listAll('list namespaces', (page, requestOptions) => session.core.listNamespace(page, requestOptions), { metadataOnly: true });
     return select(all.map((n) => n.metadata?.name ?? '').filter((n) => n.length > 0), []);
   } catch (error) {
     if (!isForbidden(error)) throw error;

@@ -1,5 +1,6 @@
 import { settingId, SETTING_SPECS } from '../config/nkvmSettings';
-import { describeKubeError, KubeErrorDescription, KubeErrorKind } from '../kube/describeKubeError';
+import { KubeErrorDescription, KubeErrorKind } from '../kube/describeKubeError';
+import { describeRetriedKubeError } from '../kube/retryTransient';
 
 /**
  * Discovery could not produce an inventory. The message names the step, so a user can tell
@@ -15,7 +16,7 @@ export class DiscoveryError extends Error {
     /** The step, e.g. `list persistent volume claims in namespace "shop"`. */
     readonly what: string,
     override readonly cause: unknown,
-    description: KubeErrorDescription = describeKubeError(cause),
+    description: KubeErrorDescription = describeRetriedKubeError(cause),
   ) {
     super(`Kubernetes discovery failed while trying to ${what}: ${description.message}`);
     this.kind = description.kind;
@@ -33,3 +34,4 @@ export class DiscoveryError extends Error {
     });
   }
 }
+

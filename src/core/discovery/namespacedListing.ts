@@ -11,6 +11,8 @@ type ListResult<T> = Promise<{ items: T[]; metadata?: V1ListMeta }>;
 export interface ResourceLister<T> {
   /** In plain words, plural: `persistent volume claims`. */
   readonly noun: string;
+  /** Only `metadata` is read from these objects, so the server may send just that. */
+  readonly metadataOnly?: boolean;
   allNamespaces(session: DiscoverySession, page: ListPage, options: ConfigurationOptions): ListResult<T>;
   inNamespace(session: DiscoverySession, namespace: string, page: ListPage, options: ConfigurationOptions): ListResult<T>;
 }
@@ -37,7 +39,7 @@ export async function listAcrossNamespaces<T extends { metadata?: { namespace?: 
   if (wanted.size === 0) return { items: [], forbidden: new Map() };
   if (wanted.size > 1) {
     try {
-      const all = await session.listAll(`list ${lister.noun} in all namespaces`, (page, options) => lister.allNamespaces(session, page, options));
+      const all = await session.listAll(`list ${lister.noun} in all namespaces`, (page, options) => lister.allNamespaces(session, page, options), lister);
       return { items: all.filter((item) => wanted.has(item.metadata?.namespace ?? '')), forbidden: new Map() };
     } catch (error) {
       if (!isForbidden(error)) throw error;
@@ -47,7 +49,7 @@ export async function listAcrossNamespaces<T extends { metadata?: { namespace?: 
   const forbidden = new Map<string, DiscoveryError>();
   await forEachConcurrently([...wanted].sort(), NAMESPACE_CONCURRENCY, async (namespace) => {
     try {
-      items.push(...(await session.listAll(`list ${lister.noun} in namespace "${namespace}"`, (page, options) => lister.inNamespace(session, namespace, page, options))));
+      items.push(...(await session.listAll(`list ${lister.noun} in namespace "${namespace}"`, (page, options) => lister.inNamespace(session, namespace, page, options), lister)));
     } catch (error) {
       if (!isForbidden(error)) throw error;
       forbidden.set(namespace, error);

@@ -1,4 +1,5 @@
 import type { V1Toleration } from '@kubernetes/client-node';
+import type { KubeRetryNotice } from '../kube/retryTransient';
 
 /**
  * The workload a user recognises as the owner of a pod: the top of the controller chain
@@ -67,11 +68,15 @@ export interface NamespaceListing {
   readonly warnings: string[];
 }
 
-/** The claims of one namespace, for a tree node expanded on demand. */
+/** The claims of one namespace (or one page of them), for a tree node expanded on demand. */
 export interface NamespaceVolumes {
   readonly namespace: string;
   readonly volumes: VolumeInfo[];
   readonly warnings: string[];
+  /** Set when more claims follow: pass it back as `continueToken` for the next page. */
+  readonly continueToken?: string;
+  /** The server's estimate of the claims after this page, when it gives one. */
+  readonly remainingItemCount?: number;
 }
 
 export interface DiscoveryDeadlineOptions {
@@ -79,6 +84,16 @@ export interface DiscoveryDeadlineOptions {
   readonly timeoutSeconds: number;
   /** Cancels the call, e.g. from a progress notification's cancel button. */
   readonly signal?: AbortSignal;
+  /** Told when a request failed transiently and is about to be tried again, e.g. to log it. */
+  readonly onRetry?: (notice: KubeRetryNotice) => void;
+}
+
+/** One page of a namespace's claims; without `limit`, all of them. */
+export interface NamespacePageOptions extends DiscoveryDeadlineOptions {
+  /** At most this many claims per call; the result's `continueToken` fetches the next page. */
+  readonly limit?: number;
+  /** From the previous page's result. An expired token (after some minutes) fails with status 410: start again without one. */
+  readonly continueToken?: string;
 }
 
 export interface NamespaceScanOptions extends DiscoveryDeadlineOptions {
