@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { archiveCommand } from '../../src/core/backup/archiveCommand';
+import { archiveCommand, COMPRESSION_MODES, type CompressionMode } from '../../src/core/backup/archiveCommand';
 import { findHostBusybox } from '../sandbox/exec/busyboxUserland';
 import { SandboxCluster } from '../sandbox/sandboxCluster';
 import type { BackupFigures, ChildJob, ChildResult, StreamFigures } from './backupBenchChild';
@@ -20,6 +20,7 @@ const MB = 1_000_000;
 const VOLUME_MB = Number(process.env['NKVM_BENCH_MB'] ?? 500);
 const ROUNDS = Number(process.env['NKVM_BENCH_ROUNDS'] ?? 3);
 const THROTTLE_MB_PER_S = 20;
+const LEVEL = Number(process.env['NKVM_BENCH_LEVEL'] ?? 6);
 const NAMESPACE = 'bench';
 const PVC = 'bench-data';
 
@@ -84,7 +85,10 @@ interface Round {
   kubectl: KubectlRun;
   /** kubectl running the engine's in-pod command (tar czf plus the checksum trailer). */
   kubectlEngineCommand: KubectlRun;
+  /** backupVolume with `pod-gzip`: the figure compared with kubectl since the first benchmark. */
   engine: BackupFigures;
+  /** backupVolume in every compression mode (pod-gzip is `engine`). */
+  modes: Record<CompressionMode, BackupFigures>;
   /** The engine's exec and archive writer running plain `tar czf`. */
   enginePlainTar: StreamFigures;
   identical: boolean;
@@ -102,16 +106,22 @@ async function timingRounds(kubectl: Kubectl, child: ChildRunner, dir: string): 
     await rm(outFile);
 
     const backupDir = join(dir, `engine-${i}`);
-    const engine = (await child({ kind: 'backup', namespace: NAMESPACE, pvc: PVC, backupDir })) as BackupFigures;
-    await rm(backupDir, { recursive: true, force: true });
-    if (engine.status !== 'success') throw new Error(`the engine's backup ended ${engine.status}: ${engine.message}`);
+    const backupIn = async (compression: CompressionMode): Promise<BackupFigures> => {
+      const figures = (await child({ kind: 'backup', namespace: NAMESPACE, pvc: PVC, backupDir, compression, level: LEVEL })) as BackupFigures;
+      await rm(backupDir, { recursive: true, force: true });
+      // success means verified: the pod's sha256 of what it sent matched what arrived before the rename.
+      if (figures.status !== 'success') throw new Error(`the engine's ${compression} backup ended ${figures.status}: ${figures.message}`);
+      return figures;
+    };
+    const engine = await backupIn('pod-gzip');
+    const modes = { 'pod-gzip': engine, 'local-gzip': await backupIn('local-gzip'), none: await backupIn('none') };
 
     const kubectlEngineCommand = await kubectlBackup(kubectl, NAMESPACE, PVC, `bench-reader-${i}-trailer`, archiveCommand(), outFile);
     await rm(outFile);
 
     const enginePlainTar = (await child({ kind: 'stream', namespace: NAMESPACE, pvc: PVC, command: 'targz', client: 'engine', destination: { file: join(dir, `plain-${i}.tar.gz`) } })) as StreamFigures;
-    rounds.push({ kubectl: k, kubectlEngineCommand, engine, enginePlainTar, identical: engine.checksum === kubectlSha, othersCores: othersCores(roundStart, cpuSnapshot()) });
-    console.error(`round ${i}: kubectl ${seconds(k.execMs)} s, engine ${seconds(engineStreamMs(engine))} s, kubectl with the engine's command ${seconds(kubectlEngineCommand.execMs)} s, engine with plain tar czf ${seconds(enginePlainTar.ms)} s`);
+    rounds.push({ kubectl: k, kubectlEngineCommand, engine, modes, enginePlainTar, identical: engine.checksum === kubectlSha, othersCores: othersCores(roundStart, cpuSnapshot()) });
+    console.error(`round ${i}: kubectl ${seconds(k.execMs)} s, engine ${seconds(engineStreamMs(engine))} s, kubectl with the engine's command ${seconds(kubectlEngineCommand.execMs)} s, engine with plain tar czf ${seconds(enginePlainTar.ms)} s, local-gzip ${seconds(engineStreamMs(modes['local-gzip']))} s, none ${seconds(engineStreamMs(modes.none))} s`);
   }
   return rounds;
 }
@@ -151,6 +161,20 @@ function printTiming(rounds: Round[]): void {
   rounds.forEach((r, i) =>
     console.log(row([i + 1, seconds(r.kubectl.execMs), seconds(kubectlTotalMs(r.kubectl)), seconds(engineStreamMs(r.engine)), seconds(r.engine.totalMs), seconds(r.kubectlEngineCommand.execMs), seconds(r.enginePlainTar.ms), r.othersCores.toFixed(2)])),
   );
+}
+
+function printModes(rounds: Round[]): void {
+  const med = (pick: (r: Round) => number): number => median(rounds.map(pick));
+  const kubectlStream = med((r) => r.kubectl.execMs);
+  console.log(`\n### Compression modes against \`kubectl exec <pod> -- tar czf - -C /data . > file\` (median of ${rounds.length} rounds, gzip level ${LEVEL})\n`);
+  console.log('Every engine run is verified: the sha256 the pod computed over what it sent equals the sha256 of what arrived, before the archive gets its final name.\n');
+  console.log(row(['mode', 'stream (s)', 'end to end (s)', 'archive (MB)', 'volume MB/s', 'kubectl stream / engine stream', 'peak RSS (MB)']));
+  console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:']));
+  console.log(row(['kubectl exec tar czf', seconds(kubectlStream), seconds(med((r) => kubectlTotalMs(r.kubectl))), '', '', '1.00', '']));
+  for (const mode of COMPRESSION_MODES) {
+    const stream = med((r) => engineStreamMs(r.modes[mode]));
+    console.log(row([mode, seconds(stream), seconds(med((r) => r.modes[mode].totalMs)), megabytes(med((r) => r.modes[mode].bytes)), megabytes((VOLUME_MB * MB) / (stream / 1000)), (kubectlStream / stream).toFixed(2), megabytes(Math.max(...rounds.map((r) => Math.max(r.modes[mode].peakRss, r.modes[mode].kernelPeakRss))))]));
+  }
 }
 
 async function memoryRuns(child: ChildRunner, rounds: Round[]): Promise<void> {
@@ -195,6 +219,7 @@ async function main(): Promise<void> {
     const child = await childRunner(dir, kubeconfigPath);
     const rounds = await timingRounds(kubectl, child, dir);
     printTiming(rounds);
+    printModes(rounds);
     await memoryRuns(child, rounds);
   } finally {
     await cluster.stop();

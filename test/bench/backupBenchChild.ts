@@ -4,7 +4,7 @@
 import { CoreV1Api, Exec, KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { archiveCommand } from '../../src/core/backup/archiveCommand';
+import { archiveCommand, type CompressionMode } from '../../src/core/backup/archiveCommand';
 import { backupVolume, BackupStatus } from '../../src/core/backup/backupVolume';
 import { BackupStage } from '../../src/core/backup/backupStage';
 import { createHelperPod, deleteHelperPod, waitForHelperPod } from '../../src/core/backup/helperPod';
@@ -14,7 +14,7 @@ import { execInPod } from '../../src/core/kube/podExec';
 import { ThrottledSink } from './throttledSink';
 
 export type ChildJob =
-  | { kind: 'backup'; namespace: string; pvc: string; backupDir: string }
+  | { kind: 'backup'; namespace: string; pvc: string; backupDir: string; compression: CompressionMode; level: number }
   | {
       kind: 'stream';
       namespace: string;
@@ -81,7 +81,7 @@ async function runBackup(kubeConfig: KubeConfig, job: Extract<ChildJob, { kind: 
   const stageAt = new Map<BackupStage, number>();
   const started = performance.now();
   const [result, memory] = await measured(() =>
-    backupVolume(kubeConfig, { context: kubeConfig.getCurrentContext(), namespace: job.namespace, pvc: job.pvc }, { backupDir: job.backupDir, helperImage: 'alpine:3.20', helperPodTimeoutSeconds: 120 }, 'bench', {
+    backupVolume(kubeConfig, { context: kubeConfig.getCurrentContext(), namespace: job.namespace, pvc: job.pvc }, { backupDir: job.backupDir, helperImage: 'alpine:3.20', helperPodTimeoutSeconds: 120, compression: job.compression, compressionLevel: job.level }, 'bench', {
       onProgress: (p) => {
         if (!stageAt.has(p.stage)) stageAt.set(p.stage, performance.now());
       },
@@ -105,7 +105,7 @@ async function runBackup(kubeConfig: KubeConfig, job: Extract<ChildJob, { kind: 
 }
 
 const commands = {
-  archive: archiveCommand(),
+  archive: archiveCommand({ compression: 'pod-gzip', level: 6, include: [], exclude: [] }),
   targz: ['tar', 'czf', '-', '-C', '/data', '.'],
   tar: ['tar', 'cf', '-', '-C', '/data', '.'],
 };

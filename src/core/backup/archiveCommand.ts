@@ -2,26 +2,73 @@ import { DATA_MOUNT } from './helperPodSpec';
 
 export const TRAILER_PREFIX = 'nkvm-trailer';
 
+/** Where the archive is compressed: by gzip in the helper pod, by this process on several cores, or not at all. */
+export type CompressionMode = 'pod-gzip' | 'local-gzip' | 'none';
+
+export const COMPRESSION_MODES: readonly CompressionMode[] = ['pod-gzip', 'local-gzip', 'none'];
+
+export interface ArchiveOptions {
+  compression: CompressionMode;
+  /** gzip level 1 (fastest) to 9 (smallest); used by `pod-gzip` here and by `local-gzip` in this process. */
+  level: number;
+  /** Paths or shell globs relative to the volume root; empty: the whole volume. */
+  include: readonly string[];
+  /** Paths or globs relative to the volume root, as the image's tar matches `--exclude`. */
+  exclude: readonly string[];
+}
+
+export const WHOLE_VOLUME_GZIP: ArchiveOptions = { compression: 'pod-gzip', level: 6, include: [], exclude: [] };
+
+/** Exit status the script uses when an include path matches nothing, like tar's own fatal status. */
+const NOTHING_MATCHED_EXIT = 2;
+
 /**
- * The shell run in the helper: a gzip tar of the volume on stdout, and on stderr a last line with the
- * sha256 of exactly the bytes sent (which also pins their length), plus tar's own exit status. POSIX sh and BusyBox
- * only (the default image is alpine): no pipefail, no GNU-only flags.
+ * The shell run in the helper: a tar of the volume on stdout (gzip'd in the pod for `pod-gzip`), and on
+ * stderr a last line with the sha256 of exactly the bytes sent (which also pins their length), plus the
+ * exit status. POSIX sh and BusyBox only (the default image is alpine): no pipefail, no GNU-only flags.
+ *
+ * User paths never enter the script text: they are its positional parameters (`x:` exclude, `i:`
+ * include), so spaces, quotes and `$` in names reach tar unchanged. Includes are expanded as globs by
+ * the shell with IFS empty (no word splitting); tar creates archives from member names, not patterns.
  */
-export function archiveCommand(): string[] {
+export function archiveCommand(options: ArchiveOptions = WHOLE_VOLUME_GZIP): string[] {
+  if (!Number.isInteger(options.level) || options.level < 1 || options.level > 9) throw new RangeError(`gzip level must be 1 to 9, got ${options.level}`);
+  const compress = options.compression === 'pod-gzip' ? ` | gzip -${options.level}` : '';
   const script = [
     `cd ${DATA_MOUNT} || exit 2`,
+    "IFS=''",
+    'fresh=1',
+    'members=0',
+    'for a in "$@"; do',
+    '  if [ $fresh = 1 ]; then set --; fresh=0; fi',
+    '  case $a in',
+    '    x:*) set -- "$@" "--exclude=./${a#x:}" ;;',
+    '    i:*)',
+    '      p=${a#i:}',
+    '      hit=0',
+    '      for m in ./$p; do',
+    '        if [ -e "$m" ] || [ -L "$m" ]; then set -- "$@" "$m"; hit=1; members=$((members + 1)); fi',
+    '      done',
+    `      if [ $hit = 0 ]; then echo "nkvm: nothing in the volume matches the include path $p" >&2; exit ${NOTHING_MATCHED_EXIT}; fi ;;`,
+    '  esac',
+    'done',
+    'if [ $members = 0 ]; then set -- "$@" .; fi',
     't=$(mktemp -d) || exit 2',
     'mkfifo "$t/sum" || exit 2',
     'sha256sum < "$t/sum" > "$t/sum.out" &',
     // No `wc -c`: BusyBox reads a pipe byte by byte, which cost gzip a tenth of its CPU.
-    '{ tar czf - . ; echo $? > "$t/rc"; } | tee "$t/sum"',
+    // gzip's own status is kept too: a gzip that dies early would send a short but self-consistent stream.
+    compress
+      ? `{ { tar cf - "$@"; echo $? > "$t/rc"; }${compress}; echo $? > "$t/zrc"; } | tee "$t/sum"`
+      : '{ tar cf - "$@"; echo $? > "$t/rc"; } | tee "$t/sum"',
     'wait',
     'rc=$(cat "$t/rc" 2>/dev/null || echo 2)',
+    ...(compress ? ['if [ "$(cat "$t/zrc" 2>/dev/null || echo 2)" != 0 ]; then echo "nkvm: gzip failed in the helper pod" >&2; rc=2; fi'] : []),
     `echo "${TRAILER_PREFIX} sha256=$(cut -d' ' -f1 "$t/sum.out") tar-exit=$rc" >&2`,
     'rm -rf "$t"',
     'exit $rc',
   ].join('\n');
-  return ['sh', '-c', script];
+  return ['sh', '-c', script, 'nkvm-archive', ...options.exclude.map((p) => `x:${p}`), ...options.include.map((p) => `i:${p}`)];
 }
 
 export interface ArchiveTrailer {

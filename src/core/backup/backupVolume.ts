@@ -1,15 +1,17 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { DEFAULT_ARCHIVE_SETTINGS } from '../config/archiveSettings';
 import { ensurePrivateDir } from '../config/ensurePrivateDir';
-import { describeKubeError } from '../kube/describeKubeError';
-import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } from '../kube/podExec';
-import { archiveCommand, parseArchiveStderr } from './archiveCommand';
+import { ArchiveOptions, CompressionMode, parseArchiveStderr } from './archiveCommand';
+import { streamArchive } from './archiveStream';
 import { archivePath } from './archiveNaming';
 import { BackupStage, nextStepFor, StageError } from './backupStage';
+import type { HelperPodSettings } from '../config/helperSettings';
+import { describeIdentity } from './helperIdentity';
 import { createHelperPod, deleteHelperPod, waitForHelperPod } from './helperPod';
-import { helperPlacement } from './helperPlacement';
-import { HELPER_CONTAINER, helperPodSpec } from './helperPodSpec';
+import { prepareHelperPod } from './helperPreparation';
+import { partialOutcome } from './unreadablePaths';
 import { PartialArchive } from './partialArchive';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
@@ -33,6 +35,16 @@ export interface BackupSettings {
   /** activeDeadlineSeconds of the helper: the cluster stops it by then even if this process dies. */
   helperDeadlineSeconds?: number;
   imagePullSecrets?: string[];
+  /** Pull secrets, resources, tolerations, node selector and root namespaces of the helper (nkvm.helper.*). */
+  helperPod?: Partial<HelperPodSettings>;
+  /** Where the archive is compressed (nkvm.compression); default DEFAULT_ARCHIVE_SETTINGS.compression. */
+  compression?: CompressionMode;
+  /** gzip level 1-9 (nkvm.compressionLevel); default 6. */
+  compressionLevel?: number;
+  /** Paths or globs under the volume root to back up (nkvm.backup.include); empty: everything. */
+  backupInclude?: readonly string[];
+  /** Paths or globs under the volume root to leave out (nkvm.backup.exclude). */
+  backupExclude?: readonly string[];
 }
 
 export interface BackupResult extends BackupTarget {
@@ -60,7 +72,7 @@ const defaultDeadlineSeconds = 6 * 3600;
  * Backs up one claim through a helper pod: create, wait, exec, copy, checksum, cleanup. Never throws:
  * every outcome is a result, and no helper pod or partial archive is left behind.
  */
-export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget, settings: BackupSettings, runId: string, options: { signal?: AbortSignal; onProgress?: (p: BackupProgress) => void } = {}): Promise<BackupResult> {
+export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget, settings: BackupSettings, runId: string, options: { signal?: AbortSignal; onProgress?: (p: BackupProgress) => void; runAsRoot?: boolean } = {}): Promise<BackupResult> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const startedAt = new Date();
   const { namespace, pvc } = target;
@@ -68,6 +80,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   let podName: string | undefined;
   let archive: PartialArchive | undefined;
   let bytesSeen = 0;
+  let runAs: string | undefined;
   const report = (s: BackupStage): void => {
     stage = s;
     const seconds = (Date.now() - startedAt.getTime()) / 1000;
@@ -81,30 +94,37 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   let result: BackupResult;
   try {
     options.signal?.throwIfAborted();
-    archive = await openArchive(settings.backupDir, target, startedAt);
+    const archiveOptions = archiveOptionsOf(settings);
+    archive = await openArchive(settings.backupDir, target, startedAt, archiveOptions.compression);
     report('create');
-    const placement = await helperPlacement(core, namespace, pvc);
-    const spec = helperPodSpec({
+    const prepared = await prepareHelperPod(core, {
       namespace,
       pvc,
       runId,
       image: settings.helperImage,
       deadlineSeconds: settings.helperDeadlineSeconds ?? defaultDeadlineSeconds,
-      pinToNode: placement.node,
-      tolerations: placement.tolerations,
-      runAsUser: placement.runAsUser,
-      runAsGroup: placement.runAsGroup,
-      imagePullSecrets: settings.imagePullSecrets,
+      helper: { ...settings.helperPod, imagePullSecrets: [...(settings.imagePullSecrets ?? []), ...(settings.helperPod?.imagePullSecrets ?? [])] },
+      runAsRoot: options.runAsRoot,
     });
+    const spec = prepared.spec;
+    runAs = describeIdentity(prepared.identity, prepared.placement.consumers[0]);
     options.signal?.throwIfAborted();
     podName = (await createHelperPod(core, spec)).metadata!.name!;
     report('wait');
     await waitForHelperPod(core, namespace, podName, settings.helperPodTimeoutSeconds, options.signal);
     report('exec');
-    const streamed = await streamArchive(kubeConfig, namespace, podName, archive, options.signal, (n) => {
-      if (bytesSeen === 0) stage = 'copy';
-      bytesSeen = n;
-    }, () => report(stage));
+    const streamed = await streamArchive(kubeConfig, {
+      namespace,
+      pod: podName,
+      archive,
+      options: archiveOptions,
+      signal: options.signal,
+      onBytes: (n) => {
+        if (bytesSeen === 0) stage = 'copy';
+        bytesSeen = n;
+      },
+      tick: () => report(stage),
+    });
     report('checksum');
     const local = await archive.finish();
     const { trailer, messages } = parseArchiveStderr(streamed.stderr);
@@ -112,18 +132,18 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       throw new StageError('exec', `tar in the helper pod exited with code ${streamed.exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, nextStepFor('exec', { namespace, helperPod: podName }), messages);
     }
     if (!trailer) throw new StageError('checksum', 'the helper pod did not report the checksum of what it sent', nextStepFor('checksum', { namespace }));
-    if (trailer.sha256 !== local.sha256) {
-      throw new StageError('checksum', `the archive received (${local.bytes} bytes, sha256 ${local.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
+    // The pod hashed what it sent; the received bytes must match before the file gets its final name.
+    // The recorded checksum is the file's own, which differs from the stream's when this process compressed it.
+    if (trailer.sha256 !== streamed.received.sha256) {
+      throw new StageError('checksum', `the archive received (${streamed.received.bytes} bytes, sha256 ${streamed.received.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
     }
     await archive.commit();
-    const partial = streamed.exitCode === 1;
+    const partial = streamed.exitCode === 1 ? partialOutcome(messages, runAs) : undefined;
     result = finish({
       status: partial ? 'partial' : 'success',
       stage: 'cleanup',
-      message: partial
-        ? `Partial backup: tar reported files that changed or could not be read (${messages.slice(-3).join(' | ') || 'no details'})`
-        : `Backed up ${local.bytes} bytes`,
-      nextStep: partial ? 'Stop writes to the volume (or scale its workload down) and back up again; the archive is kept but marked partial.' : undefined,
+      message: partial ? partial.message : `Backed up ${local.bytes} bytes`,
+      nextStep: partial?.nextStep,
       evidence: [],
       warnings: messages,
       archivePath: archive.finalPath,
@@ -154,69 +174,17 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   return result;
 }
 
-async function openArchive(backupDir: string, target: BackupTarget, at: Date): Promise<PartialArchive> {
-  const finalPath = archivePath(backupDir, target.context, target.namespace, target.pvc, at);
+function archiveOptionsOf(settings: BackupSettings): ArchiveOptions {
+  return { compression: settings.compression ?? DEFAULT_ARCHIVE_SETTINGS.compression, level: settings.compressionLevel ?? DEFAULT_ARCHIVE_SETTINGS.compressionLevel, include: settings.backupInclude ?? [], exclude: settings.backupExclude ?? [] };
+}
+
+async function openArchive(backupDir: string, target: BackupTarget, at: Date, compression: CompressionMode): Promise<PartialArchive> {
+  const finalPath = archivePath(backupDir, target.context, target.namespace, target.pvc, at, compression);
   try {
     await ensurePrivateDir(backupDir);
     await mkdir(dirname(finalPath), { recursive: true, mode: 0o700 });
     return await PartialArchive.create(finalPath);
   } catch (e) {
     throw new StageError('copy', `cannot write to the backup folder ${backupDir}: ${(e as Error).message}`, 'Choose a writable backup folder (nkvm.backupDir or NKVM_BACKUP_DIR) with free space, then run the backup again.');
-  }
-}
-
-async function streamArchive(
-  kubeConfig: KubeConfig,
-  namespace: string,
-  pod: string,
-  archive: PartialArchive,
-  signal: AbortSignal | undefined,
-  onBytes: (n: number) => void,
-  tick: () => void,
-): Promise<{ exitCode: number; stderr: string }> {
-  const sink = archive.writable();
-  const stop = new AbortController();
-  let writeError: Error | undefined;
-  sink.on('error', (e) => {
-    writeError = e;
-    stop.abort(e);
-  });
-  const onAbort = (): void => stop.abort(signal!.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = setInterval(() => {
-    onBytes(archive.size);
-    tick();
-  }, 250);
-  const stderr: Buffer[] = [];
-  try {
-    const exitCode = await execInPod(kubeConfig, {
-      namespace,
-      pod,
-      container: HELPER_CONTAINER,
-      command: archiveCommand(),
-      stdout: sink,
-      stderr: (c) => stderr.push(c),
-      signal: stop.signal,
-    });
-    await new Promise<void>((resolve, reject) => {
-      sink.once('error', reject);
-      sink.end(() => resolve());
-    });
-    onBytes(archive.size);
-    return { exitCode, stderr: Buffer.concat(stderr).toString('utf8') };
-  } catch (e) {
-    sink.destroy();
-    if (writeError) throw new StageError('copy', `could not write the archive ${archive.partialPath}: ${writeError.message}`, nextStepFor('copy', { namespace }));
-    if (signal?.aborted) throw e;
-    if (e instanceof ExecRefusedError) {
-      const forbidden = e.statusCode === 403;
-      throw new StageError('exec', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? `Grant create (and get) on pods/exec in "${namespace}" through the RoleBinding nkvm-runtime (deploy/k8s/rbac/rolebinding-runtime-template.yaml).` : nextStepFor('exec', { namespace, helperPod: pod }));
-    }
-    if (e instanceof ExecFailedError) throw new StageError('exec', `the helper pod could not run tar: ${e.message}`, nextStepFor('exec', { namespace, helperPod: pod }));
-    if (e instanceof ExecStreamBrokenError) throw new StageError('copy', `the stream broke after ${archive.size} bytes: ${e.message}`, nextStepFor('copy', { namespace }));
-    throw new StageError('copy', `the stream failed after ${archive.size} bytes: ${describeKubeError(e).message}`, nextStepFor('copy', { namespace }));
-  } finally {
-    clearInterval(timer);
-    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -5,19 +5,40 @@ import { runtimeGrantNextStep } from './helperPod';
 
 export interface HelperPlacement {
   accessModes: string[];
+  /** The claim's phase: a backup needs `Bound`; a restore may create the claim just before. */
+  phase?: string;
+  storageClassName?: string;
   /** Node of a running pod that mounts a ReadWriteOnce claim: the helper must run there too. */
   node?: string;
   tolerations?: V1Toleration[];
   runAsUser?: number;
   runAsGroup?: number;
+  /** Running pods that mount the claim, with their nodes. */
   consumers: string[];
+  consumerNodes: { pod: string; node: string }[];
 }
 
-/** Reads the claim and the pods that mount it to decide where the helper may run and as whom. */
+/** Reads the claim and the pods that mount it; refuses a ReadWriteOncePod claim another pod uses. */
 export async function helperPlacement(core: CoreV1Api, namespace: string, pvc: string): Promise<HelperPlacement> {
+  const placement = await readPlacement(core, namespace, pvc);
+  refuseOncePodInUse(placement, pvc);
+  return placement;
+}
+
+/** A ReadWriteOncePod claim can never be mounted by a second pod: say so instead of trying. */
+export function refuseOncePodInUse(placement: HelperPlacement, pvc: string): void {
+  const user = placement.consumers[0];
+  if (placement.accessModes.includes('ReadWriteOncePod') && user) {
+    throw new StageError('create', `"${pvc}" is ReadWriteOncePod and pod ${user} uses it, so no other pod can mount it`, `Scale ${user}'s workload down to zero for the backup, or back up from inside that pod.`);
+  }
+}
+
+/** Where the helper may run and as whom, from the claim and the pods that mount it; only reads. */
+export async function readPlacement(core: CoreV1Api, namespace: string, pvc: string): Promise<HelperPlacement> {
   let accessModes: string[];
+  let claim;
   try {
-    const claim = await core.readNamespacedPersistentVolumeClaim({ name: pvc, namespace });
+    claim = await core.readNamespacedPersistentVolumeClaim({ name: pvc, namespace });
     accessModes = claim.status?.accessModes ?? claim.spec?.accessModes ?? [];
   } catch (e) {
     const d = describeKubeError(e);
@@ -35,14 +56,13 @@ export async function helperPlacement(core: CoreV1Api, namespace: string, pvc: s
   const consumers = pods.filter(
     (p) => !p.metadata?.deletionTimestamp && p.spec?.nodeName && !['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === pvc),
   );
-  const placement: HelperPlacement = { accessModes, consumers: consumers.map((p) => p.metadata!.name!) };
-  if (accessModes.includes('ReadWriteOncePod') && consumers.length) {
-    throw new StageError(
-      'create',
-      `"${pvc}" is ReadWriteOncePod and pod ${consumers[0].metadata!.name} uses it, so no other pod can mount it`,
-      `Scale ${consumers[0].metadata!.name}'s workload down to zero for the backup, or back up from inside that pod.`,
-    );
-  }
+  const placement: HelperPlacement = {
+    accessModes,
+    phase: claim.status?.phase,
+    storageClassName: claim.spec?.storageClassName,
+    consumers: consumers.map((p) => p.metadata!.name!),
+    consumerNodes: consumers.map((p) => ({ pod: p.metadata!.name!, node: p.spec!.nodeName! })),
+  };
   const first = consumers[0];
   if (first) {
     // Reading as the workload's own user lets the helper open files only that user may read.

@@ -2,17 +2,42 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/describeKubeError';
 import { nextStepFor, StageError } from './backupStage';
 import { HELPER_CONTAINER } from './helperPodSpec';
+import { parsePodSecurityRefusal, podSecurityFix } from './podSecurityRefusal';
 
 const fatalWaitingReasons = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError'];
 
+/**
+ * Creates the helper after a server-side dry run, so admission (Pod Security, quotas, webhooks)
+ * refuses it before anything exists, with the violated rules named.
+ */
 export async function createHelperPod(core: CoreV1Api, pod: V1Pod): Promise<V1Pod> {
+  const dryRun = await dryRunHelperPod(core, pod);
+  if (!dryRun.ok) throw dryRun.error;
   const namespace = pod.metadata!.namespace!;
   try {
     return await core.createNamespacedPod({ namespace, body: pod });
   } catch (e) {
-    const described = describeKubeError(e);
-    throw new StageError('create', `could not create the helper pod: ${described.message}`, described.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'create pods') : nextStepFor('create', { namespace }));
+    throw createFailure(namespace, e);
   }
+}
+
+/** Sends the pod with `dryRun=All`: admission runs in full, nothing is stored. */
+export async function dryRunHelperPod(core: CoreV1Api, pod: V1Pod): Promise<{ ok: true; pod: V1Pod } | { ok: false; error: StageError }> {
+  const namespace = pod.metadata!.namespace!;
+  try {
+    return { ok: true, pod: await core.createNamespacedPod({ namespace, body: pod, dryRun: 'All' }) };
+  } catch (e) {
+    return { ok: false, error: createFailure(namespace, e) };
+  }
+}
+
+function createFailure(namespace: string, e: unknown): StageError {
+  const described = describeKubeError(e);
+  const refusal = described.kind === 'forbidden' ? parsePodSecurityRefusal(described.message) : undefined;
+  if (refusal) {
+    return new StageError('create', `Pod Security admission refused the helper pod in "${namespace}": violates PodSecurity "${refusal.policy}": ${refusal.detail}`, podSecurityFix(namespace, refusal));
+  }
+  return new StageError('create', `could not create the helper pod: ${described.message}`, described.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'create pods') : nextStepFor('create', { namespace }));
 }
 
 /** Waits until the helper runs; fails fast, quoting the pod's events, when it cannot start. */

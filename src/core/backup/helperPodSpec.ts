@@ -1,5 +1,6 @@
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
+import type { HelperIdentity } from './helperIdentity';
 
 export const HELPER_COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const HELPER_COMPONENT = 'backup-helper';
@@ -7,6 +8,14 @@ export const RUN_ID_LABEL = 'nkvm.dev/run-id';
 export const PVC_LABEL = 'nkvm.dev/pvc';
 export const HELPER_CONTAINER = 'helper';
 export const DATA_MOUNT = '/data';
+
+/** Requests and limits of the helper container; quotas in the namespace may demand both. */
+export interface HelperResources {
+  requests?: { cpu?: string; memory?: string };
+  limits?: { cpu?: string; memory?: string };
+}
+
+export const DEFAULT_HELPER_RESOURCES = { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } } as const;
 
 export interface HelperPodInput {
   namespace: string;
@@ -17,10 +26,19 @@ export interface HelperPodInput {
   deadlineSeconds: number;
   /** The node where a running pod mounts this ReadWriteOnce volume. */
   pinToNode?: string;
+  /** The consuming pod's tolerations, so the helper may run on its (maybe tainted) node. */
   tolerations?: V1Toleration[];
+  /** Who the helper runs as (see helperIdentity). */
+  identity?: HelperIdentity;
+  /** Without `identity`: these ids as given, and the image's user when absent. */
   runAsUser?: number;
   runAsGroup?: number;
   imagePullSecrets?: string[];
+  /** Overrides of {@link DEFAULT_HELPER_RESOURCES}, key by key. */
+  resources?: HelperResources;
+  /** Tolerations from the settings, added to the consumer's. */
+  extraTolerations?: V1Toleration[];
+  nodeSelector?: Record<string, string>;
 }
 
 /** A label value: at most 63 characters, so long names keep a prefix and a short hash. */
@@ -32,8 +50,13 @@ export function labelValue(value: string): string {
 /**
  * The helper pod: mounts the claim read-only, holds no credentials, drops every capability and
  * stops itself at its deadline. Never sets fsGroup, which would make the kubelet chown the user's files.
+ * As a non-root user it meets Pod Security "restricted"; as root (an explicit choice) "baseline",
+ * keeping only DAC_OVERRIDE so root can read files of every owner.
  */
 export function helperPodSpec(input: HelperPodInput): V1Pod {
+  const identity = input.identity;
+  const root = identity?.source === 'root';
+  const tolerations = mergeTolerations(input.tolerations ?? [], input.extraTolerations ?? []);
   const prefix = `nkvm-backup-${input.pvc}`.slice(0, 40).replace(/[-.]+$/, '');
   return {
     apiVersion: 'v1',
@@ -57,12 +80,17 @@ export function helperPodSpec(input: HelperPodInput): V1Pod {
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 5,
       securityContext: {
-        ...(input.runAsUser !== undefined ? { runAsUser: input.runAsUser, runAsNonRoot: input.runAsUser !== 0 } : {}),
-        ...(input.runAsGroup !== undefined ? { runAsGroup: input.runAsGroup } : {}),
+        ...(identity
+          ? { runAsUser: identity.runAsUser, ...(root ? {} : { runAsNonRoot: true }), ...(identity.runAsGroup !== undefined ? { runAsGroup: identity.runAsGroup } : {}) }
+          : {
+              ...(input.runAsUser !== undefined ? { runAsUser: input.runAsUser, runAsNonRoot: input.runAsUser !== 0 } : {}),
+              ...(input.runAsGroup !== undefined ? { runAsGroup: input.runAsGroup } : {}),
+            }),
         seccompProfile: { type: 'RuntimeDefault' },
       },
       ...(input.imagePullSecrets?.length ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
-      ...(input.tolerations?.length ? { tolerations: input.tolerations } : {}),
+      ...(tolerations.length ? { tolerations } : {}),
+      ...(input.nodeSelector && Object.keys(input.nodeSelector).length ? { nodeSelector: { ...input.nodeSelector } } : {}),
       ...(input.pinToNode
         ? {
             affinity: {
@@ -80,8 +108,11 @@ export function helperPodSpec(input: HelperPodInput): V1Pod {
           image: input.image,
           imagePullPolicy: 'IfNotPresent',
           command: ['sleep', String(input.deadlineSeconds)],
-          resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          resources: {
+            requests: { ...DEFAULT_HELPER_RESOURCES.requests, ...input.resources?.requests },
+            limits: { ...DEFAULT_HELPER_RESOURCES.limits, ...input.resources?.limits },
+          },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], ...(root ? { add: ['DAC_OVERRIDE'] } : {}) } },
           volumeMounts: [
             { name: 'data', mountPath: DATA_MOUNT, readOnly: true },
             { name: 'scratch', mountPath: '/tmp' },
@@ -94,4 +125,15 @@ export function helperPodSpec(input: HelperPodInput): V1Pod {
       ],
     },
   };
+}
+
+/** The consumer's tolerations plus the configured ones, without repeating an identical one. */
+function mergeTolerations(fromConsumer: V1Toleration[], extra: V1Toleration[]): V1Toleration[] {
+  const seen = new Set<string>();
+  return [...fromConsumer, ...extra].filter((t) => {
+    const key = JSON.stringify([t.key, t.operator, t.value, t.effect, t.tolerationSeconds]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

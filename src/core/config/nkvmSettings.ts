@@ -9,6 +9,10 @@ export interface NkvmSettings {
   readonly helperPodTimeoutSeconds: number;
   readonly discoveryTimeoutSeconds: number;
   readonly maxNamespaceScan: number;
+  /** Archives kept per volume by retention; 0 keeps all. */
+  readonly retentionKeepLast: number;
+  /** Archives older than this many days are pruned; 0 never prunes by age. */
+  readonly retentionMaxAgeDays: number;
 }
 
 export type SettingKey = keyof NkvmSettings;
@@ -47,10 +51,17 @@ export interface WholeNumberRange {
   readonly max: number;
 }
 
+/** `setting` names a VS Code setting that is not `nkvm.<key>`, such as `nkvm.retention.keepLast`. */
 export type SettingSpec =
-  | { readonly envVar: string; readonly kind: 'path' }
-  | { readonly envVar: string; readonly kind: 'image'; readonly default: string }
-  | { readonly envVar: string; readonly kind: 'wholeNumber'; readonly default: number; readonly range: WholeNumberRange };
+  | { readonly envVar: string; readonly kind: 'path'; readonly setting?: string }
+  | { readonly envVar: string; readonly kind: 'image'; readonly default: string; readonly setting?: string }
+  | {
+      readonly envVar: string;
+      readonly kind: 'wholeNumber';
+      readonly default: number;
+      readonly range: WholeNumberRange;
+      readonly setting?: string;
+    };
 
 /** Names and limits of every setting in one table, so messages, docs and code cannot drift. */
 export const SETTING_SPECS = {
@@ -75,6 +86,20 @@ export const SETTING_SPECS = {
     default: 100,
     range: { min: 1, max: 10000 },
   },
+  retentionKeepLast: {
+    envVar: 'NKVM_RETENTION_KEEP_LAST',
+    kind: 'wholeNumber',
+    default: 0,
+    range: { min: 0, max: 10000 },
+    setting: 'nkvm.retention.keepLast',
+  },
+  retentionMaxAgeDays: {
+    envVar: 'NKVM_RETENTION_MAX_AGE_DAYS',
+    kind: 'wholeNumber',
+    default: 0,
+    range: { min: 0, max: 36500 },
+    setting: 'nkvm.retention.maxAgeDays',
+  },
 } as const satisfies Record<SettingKey, SettingSpec>;
 
 /** Path defaults mirror the runbook: workspace-relative standalone, `/var/lib/nkvm` in a pod. */
@@ -90,5 +115,6 @@ export const IN_CLUSTER_PATH_DEFAULTS = {
 
 /** The VS Code setting id for a key, e.g. `nkvm.backupDir`. */
 export function settingId(key: SettingKey): string {
-  return `nkvm.${key}`;
+  const spec: SettingSpec = SETTING_SPECS[key];
+  return spec.setting ?? `nkvm.${key}`;
 }

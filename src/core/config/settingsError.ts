@@ -1,7 +1,9 @@
+import type { HelperSettingKey } from './helperSettings';
+import type { ArchiveSettingKey } from './archiveSettings';
 import type { SettingKey } from './nkvmSettings';
 
 export interface SettingProblem {
-  readonly key: SettingKey;
+  readonly key: SettingKey | HelperSettingKey | ArchiveSettingKey;
   /** The variable or setting that holds the bad value, e.g. `NKVM_MAX_NAMESPACE_SCAN`. */
   readonly name: string;
   readonly source: 'env' | 'setting';

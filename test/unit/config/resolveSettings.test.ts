@@ -20,6 +20,22 @@ function problemMessage(input: Partial<ResolveSettingsInput>): string {
 }
 
 describe('resolveSettings', () => {
+  it('reads retention from nkvm.retention.* and lets NKVM_RETENTION_* override it', () => {
+    const { settings, origins } = resolve({
+      raw: { retentionKeepLast: 5, retentionMaxAgeDays: 30 },
+      env: { NKVM_RETENTION_MAX_AGE_DAYS: '7' },
+    });
+    assert.equal(settings.retentionKeepLast, 5);
+    assert.equal(settings.retentionMaxAgeDays, 7);
+    assert.deepEqual(origins.retentionKeepLast, { source: 'setting', name: 'nkvm.retention.keepLast' });
+    assert.deepEqual(origins.retentionMaxAgeDays, {
+      source: 'env',
+      name: 'NKVM_RETENTION_MAX_AGE_DAYS',
+      overridesSetting: 'nkvm.retention.maxAgeDays',
+    });
+    assert.match(problemMessage({ env: { NKVM_RETENTION_KEEP_LAST: '-1' } }), /NKVM_RETENTION_KEEP_LAST must be a whole number from 0 to 10000/);
+  });
+
   it('uses the runbook defaults with workspace-relative paths outside a cluster', () => {
     const { settings, origins } = resolve();
     assert.deepEqual(settings, {
@@ -29,6 +45,8 @@ describe('resolveSettings', () => {
       helperPodTimeoutSeconds: 120,
       discoveryTimeoutSeconds: 20,
       maxNamespaceScan: 100,
+      retentionKeepLast: 0,
+      retentionMaxAgeDays: 0,
     });
     assert.ok(Object.values(origins).every((origin) => origin.source === 'default'));
   });

@@ -1,0 +1,92 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describeKubeError } from '../kube/describeKubeError';
+import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } from '../kube/podExec';
+import { ArchiveOptions, archiveCommand } from './archiveCommand';
+import { nextStepFor, StageError } from './backupStage';
+import { HELPER_CONTAINER } from './helperPodSpec';
+import { ParallelGzip } from './localCompression';
+import type { PartialArchive } from './partialArchive';
+import { ReceivedDigest } from './receivedDigest';
+
+export interface StreamedArchive {
+  exitCode: number;
+  stderr: string;
+  /** What arrived from the pod, before any local compression: this is what the pod's trailer describes. */
+  received: { bytes: number; sha256: string };
+}
+
+export interface StreamArchiveRequest {
+  namespace: string;
+  pod: string;
+  archive: PartialArchive;
+  options: ArchiveOptions;
+  signal?: AbortSignal;
+  /** Bytes written to the archive so far, every 250 ms and at the end. */
+  onBytes: (n: number) => void;
+  tick: () => void;
+}
+
+/**
+ * Runs the archive command in the helper and writes its output into the partial archive, through
+ * the local gzip pool for `local-gzip`. Every stage honours backpressure, so memory stays flat
+ * whatever the disk's speed. Throws a StageError naming the stage that failed.
+ */
+export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchiveRequest): Promise<StreamedArchive> {
+  const { namespace, pod, archive, options, signal } = request;
+  const received = new ReceivedDigest();
+  const stages: (ReceivedDigest | ParallelGzip | Writable)[] = [received];
+  if (options.compression === 'local-gzip') stages.push(new ParallelGzip({ level: options.level }));
+  stages.push(archive.writable());
+  const stop = new AbortController();
+  let writeError: Error | undefined;
+  let tearingDown = false;
+  // The pipeline destroys every stage on the first error, so a failed write or a worker crash stops the exec.
+  const written = pipeline(stages).catch((e: Error) => {
+    if (!tearingDown) {
+      writeError = e;
+      stop.abort(e);
+    }
+    throw e;
+  });
+  written.catch(() => undefined);
+  const onAbort = (): void => stop.abort(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setInterval(() => {
+    request.onBytes(archive.size);
+    request.tick();
+  }, 250);
+  const stderr: Buffer[] = [];
+  try {
+    const exitCode = await execInPod(kubeConfig, {
+      namespace,
+      pod,
+      container: HELPER_CONTAINER,
+      command: archiveCommand(options),
+      stdout: received,
+      stderr: (c) => stderr.push(c),
+      signal: stop.signal,
+    });
+    received.end();
+    await written;
+    request.onBytes(archive.size);
+    return { exitCode, stderr: Buffer.concat(stderr).toString('utf8'), received: { bytes: received.bytes, sha256: received.digest() } };
+  } catch (e) {
+    tearingDown = true;
+    received.destroy();
+    await written.catch(() => undefined);
+    if (writeError && !signal?.aborted) throw new StageError('copy', `could not write the archive ${archive.partialPath}: ${writeError.message}`, nextStepFor('copy', { namespace }));
+    if (signal?.aborted) throw e;
+    if (e instanceof ExecRefusedError) {
+      const forbidden = e.statusCode === 403;
+      throw new StageError('exec', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? `Grant create (and get) on pods/exec in "${namespace}" through the RoleBinding nkvm-runtime (deploy/k8s/rbac/rolebinding-runtime-template.yaml).` : nextStepFor('exec', { namespace, helperPod: pod }));
+    }
+    if (e instanceof ExecFailedError) throw new StageError('exec', `the helper pod could not run tar: ${e.message}`, nextStepFor('exec', { namespace, helperPod: pod }));
+    if (e instanceof ExecStreamBrokenError) throw new StageError('copy', `the stream broke after ${received.bytes} bytes: ${e.message}`, nextStepFor('copy', { namespace }));
+    throw new StageError('copy', `the stream failed after ${received.bytes} bytes: ${describeKubeError(e).message}`, nextStepFor('copy', { namespace }));
+  } finally {
+    clearInterval(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

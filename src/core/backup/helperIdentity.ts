@@ -1,0 +1,34 @@
+/**
+ * The user the helper runs as when no pod mounts the claim, or its pod runs as root: `nobody`
+ * (65534) exists in alpine and most base images and owns no files, so it reads only what every
+ * user may read.
+ */
+export const DEFAULT_HELPER_UID = 65534;
+export const DEFAULT_HELPER_GID = 65534;
+
+export interface HelperIdentity {
+  runAsUser: number;
+  runAsGroup?: number;
+  /** Where the user comes from, so messages can say why a file was unreadable. */
+  source: 'consumer' | 'default' | 'root';
+}
+
+/**
+ * Who the helper runs as. Root only when asked for: as root (with DAC_OVERRIDE) it reads every file,
+ * but Pod Security "restricted" refuses it. Otherwise the consuming pod's own user, so files only
+ * that user may read are still read, else {@link DEFAULT_HELPER_UID}.
+ */
+export function helperIdentity(consumer: { runAsUser?: number; runAsGroup?: number }, runAsRoot: boolean): HelperIdentity {
+  if (runAsRoot) return { runAsUser: 0, runAsGroup: 0, source: 'root' };
+  if (consumer.runAsUser !== undefined && consumer.runAsUser !== 0) {
+    return { runAsUser: consumer.runAsUser, ...(consumer.runAsGroup !== undefined ? { runAsGroup: consumer.runAsGroup } : {}), source: 'consumer' };
+  }
+  return { runAsUser: DEFAULT_HELPER_UID, runAsGroup: DEFAULT_HELPER_GID, source: 'default' };
+}
+
+/** "uid 999 (the user of pod orders-db-0)" */
+export function describeIdentity(identity: HelperIdentity, consumer?: string): string {
+  if (identity.source === 'root') return 'root (uid 0, chosen with nkvm.helper.runAsRoot)';
+  const ids = `uid ${identity.runAsUser}${identity.runAsGroup !== undefined ? `, gid ${identity.runAsGroup}` : ''}`;
+  return identity.source === 'consumer' ? `${ids} (the user of pod ${consumer ?? 'that mounts the volume'})` : `${ids} (nobody; no pod that mounts the volume names a non-root user)`;
+}

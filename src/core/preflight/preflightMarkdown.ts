@@ -1,0 +1,42 @@
+import { permissionLabel } from '../access/checkPermissions';
+import type { VolumePreflight } from './preflightVolumes';
+
+const verdictText = { ready: 'Ready', warning: 'Ready, with warnings', blocked: 'Blocked' } as const;
+
+/** Cluster strings never become Markdown: they are shown as code or escaped. */
+function text(value: string): string {
+  return value.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`);
+}
+
+function code(value: string): string {
+  const fence = value.includes('`') ? '``' : '`';
+  return `${fence}${value.replace(/\n/g, ' ')}${fence}`;
+}
+
+/** The preflight report as a Markdown document: a summary table, then each volume's findings. */
+export function preflightMarkdown(context: string, results: readonly VolumePreflight[], at: Date): string {
+  const lines = [`# Backup preflight: ${text(context)}`, '', `Checked ${at.toISOString()}; nothing was created (the helper pod was only dry-run).`, ''];
+  lines.push('| Volume | Verdict | Pod Security | Helper runs as |', '|---|---|---|---|');
+  for (const r of results) {
+    lines.push(`| ${code(`${r.namespace}/${r.pvc}`)} | ${verdictText[r.verdict]} | ${text(r.podSecurity)} | ${text(r.helper.runAs ?? '-')} |`);
+  }
+  for (const r of results) {
+    lines.push('', `## ${text(`${r.namespace}/${r.pvc}`)}: ${verdictText[r.verdict]}`, '');
+    for (const reason of r.reasons) lines.push(`- **${r.verdict === 'blocked' ? 'Blocked' : 'Warning'}:** ${text(reason)}`);
+    for (const note of r.notes) lines.push(`- ${text(note)}`);
+    if (r.reasons.length || r.notes.length) lines.push('');
+    lines.push(
+      `- Claim: ${text(r.claim.phase ?? 'unknown phase')}, ${text(r.claim.accessModes.join(', ') || 'no access modes')}, storage class ${text(r.claim.storageClassName ?? '-')}`,
+      `- Used by: ${r.consumers.length ? r.consumers.map((c) => `${code(c.pod)} on ${code(c.node)}`).join(', ') : 'no running pod'}`,
+      `- Pod Security: ${text(r.podSecurity)}`,
+      `- Helper: image ${code(r.helper.image)}, runs as ${text(r.helper.runAs ?? '-')}${r.helper.node ? `, pinned to node ${code(r.helper.node)}` : ''}` +
+        `${r.helper.imagePullSecrets.length ? `, pull secrets ${r.helper.imagePullSecrets.map(code).join(', ')}` : ''}${r.helper.tolerations.length ? `, ${r.helper.tolerations.length} toleration(s)` : ''}`,
+    );
+    if (r.dryRun) lines.push(`- Dry run of the helper pod: ${r.dryRun.ok ? 'accepted' : `refused: ${text(r.dryRun.message)} Next step: ${text(r.dryRun.nextStep)}`}`);
+    if (r.permissions.length) {
+      lines.push('', '| Permission | Allowed | Check it yourself |', '|---|---|---|');
+      for (const p of r.permissions) lines.push(`| ${code(permissionLabel(p))} | ${p.allowed ? 'yes' : '**no**'} | ${code(p.command)} |`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { DEFAULT_ARCHIVE_SETTINGS, resolveArchiveSettings } from '../../../src/core/config/archiveSettings';
+import { SettingsError } from '../../../src/core/config/settingsError';
+
+function problems(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof SettingsError) return e.problems.map((p) => p.message);
+    throw e;
+  }
+  assert.fail('expected a SettingsError');
+}
+
+describe('compression and include/exclude settings', () => {
+  it('defaults to gzip in the pod at level 6 over the whole volume', () => {
+    assert.deepEqual(resolveArchiveSettings({}, {}), DEFAULT_ARCHIVE_SETTINGS);
+    assert.deepEqual(resolveArchiveSettings({ compression: '', backupInclude: [] }, { NKVM_COMPRESSION: ' ' }), DEFAULT_ARCHIVE_SETTINGS);
+  });
+
+  it('takes settings, and variables over settings', () => {
+    const s = resolveArchiveSettings({ compression: 'none', compressionLevel: 9, backupExclude: ['cache/'] }, { NKVM_COMPRESSION: 'pod-gzip', NKVM_COMPRESSION_LEVEL: '1', NKVM_BACKUP_INCLUDE: 'data, ./logs/*.log' });
+    assert.deepEqual(s, { compression: 'pod-gzip', compressionLevel: 1, backupInclude: ['data', 'logs/*.log'], backupExclude: ['cache'] });
+  });
+
+  it('reads a JSON array from a variable, for names that hold commas', () => {
+    assert.deepEqual(resolveArchiveSettings({}, { NKVM_BACKUP_EXCLUDE: '["a,b.txt", "my dir"]' }).backupExclude, ['a,b.txt', 'my dir']);
+  });
+
+  it('names every bad value at once: unknown mode, level out of range, absolute paths and ..', () => {
+    const messages = problems(() => resolveArchiveSettings({ compression: 'zstd', compressionLevel: 0, backupInclude: ['/etc/passwd'] }, { NKVM_BACKUP_EXCLUDE: 'ok,../secrets' }));
+    assert.equal(messages.length, 4);
+    assert.match(messages[0], /^nkvm\.compression must be "pod-gzip", "local-gzip" or "none", got "zstd"/);
+    assert.match(messages[1], /^nkvm\.compressionLevel must be a whole number from 1 to 9, got 0/);
+    assert.match(messages[2], /^nkvm\.backup\.include must be .*"\/etc\/passwd" is absolute/);
+    assert.match(messages[3], /^NKVM_BACKUP_EXCLUDE must be .*"\.\.\/secrets" climbs out with \.\./);
+  });
+
+  it('refuses the volume root, empty entries and a level given as a fraction', () => {
+    assert.match(problems(() => resolveArchiveSettings({ backupInclude: ['./'] }, {}))[0], /names the volume root itself/);
+    assert.match(problems(() => resolveArchiveSettings({ backupExclude: ['  '] }, {}))[0], /is empty/);
+    assert.match(problems(() => resolveArchiveSettings({}, { NKVM_COMPRESSION_LEVEL: '6.5' }))[0], /^NKVM_COMPRESSION_LEVEL must be a whole number/);
+  });
+});

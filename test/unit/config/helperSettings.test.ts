@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { helperRunsAsRoot, resolveHelperSettings } from '../../../src/core/config/helperSettings';
+import { SettingsError } from '../../../src/core/config/settingsError';
+
+describe('helper pod settings (nkvm.helper.*, NKVM_HELPER_*)', () => {
+  const problems = (fn: () => unknown): string[] => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e instanceof SettingsError);
+      return e.problems.map((p) => p.message);
+    }
+    assert.fail('expected a SettingsError');
+  };
+
+  it('defaults to nothing extra and no root namespace', () => {
+    assert.deepEqual(resolveHelperSettings({}, {}), { imagePullSecrets: [], resources: {}, tolerations: [], nodeSelector: {}, runAsRoot: [] });
+  });
+
+  it('reads the settings and lets the variables override them, in their text forms', () => {
+    const settings = resolveHelperSettings(
+      { imagePullSecrets: ['from-setting'], resources: { limits: { memory: '1Gi' } }, nodeSelector: { disk: 'hdd' }, runAsRoot: ['legacy'] },
+      {
+        NKVM_HELPER_IMAGE_PULL_SECRETS: 'regcred, mirror-creds',
+        NKVM_HELPER_RESOURCES: 'requests.cpu=250m,limits.memory=512Mi',
+        NKVM_HELPER_TOLERATIONS: '[{"key":"backup","operator":"Exists","effect":"NoSchedule"}]',
+        NKVM_HELPER_NODE_SELECTOR: 'kubernetes.io/os=linux,disk=ssd',
+      },
+    );
+    assert.deepEqual(settings.imagePullSecrets, ['regcred', 'mirror-creds']);
+    assert.deepEqual(settings.resources, { requests: { cpu: '250m' }, limits: { memory: '512Mi' } });
+    assert.deepEqual(settings.tolerations, [{ key: 'backup', operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.deepEqual(settings.nodeSelector, { 'kubernetes.io/os': 'linux', disk: 'ssd' });
+    assert.deepEqual(settings.runAsRoot, ['legacy']);
+  });
+
+  it('names every bad value at once, with what was expected', () => {
+    const messages = problems(() =>
+      resolveHelperSettings(
+        { imagePullSecrets: ['Bad_Name'], tolerations: [{ key: 'x', operator: 'Sometimes' }], nodeSelector: { 'a b': 'c' } },
+        { NKVM_HELPER_RESOURCES: 'requests.memory=1Gi,limits.memory=512Mi', NKVM_HELPER_RUN_AS_ROOT: 'Prod!' },
+      ),
+    );
+    assert.equal(messages.length, 5);
+    assert.match(messages[0], /^nkvm\.helper\.imagePullSecrets must be a list of Secret names .*got \["Bad_Name"\]$/);
+    assert.match(messages[1], /^NKVM_HELPER_RESOURCES must be .*each request at most its limit, got "requests\.memory=1Gi,limits\.memory=512Mi"$/);
+    assert.match(messages[2], /^nkvm\.helper\.tolerations must be a list of tolerations/);
+    assert.match(messages[3], /^nkvm\.helper\.nodeSelector must be node labels/);
+    assert.match(messages[4], /^NKVM_HELPER_RUN_AS_ROOT must be comma-separated namespace names/);
+    assert.match(problems(() => resolveHelperSettings({}, { NKVM_HELPER_TOLERATIONS: '{not json' }))[0], /JSON array of tolerations/);
+    assert.match(problems(() => resolveHelperSettings({ resources: { requests: { cpu: 'lots' } } }, {}))[0], /nkvm\.helper\.resources must be/);
+  });
+
+  it('runs as root where listed, everywhere with *, and the per-backup choice wins', () => {
+    assert.equal(helperRunsAsRoot({ runAsRoot: ['legacy'] }, 'legacy'), true);
+    assert.equal(helperRunsAsRoot({ runAsRoot: ['legacy'] }, 'shop'), false);
+    assert.equal(helperRunsAsRoot({ runAsRoot: ['*'] }, 'shop'), true);
+    assert.equal(helperRunsAsRoot({ runAsRoot: ['*'] }, 'shop', false), false);
+    assert.equal(helperRunsAsRoot({ runAsRoot: [] }, 'shop', true), true);
+  });
+});
