@@ -2,12 +2,14 @@ import type { ParamsObject, SqlValue } from 'sql.js';
 import {
   HISTORY_OPERATIONS,
   HISTORY_STATUSES,
+  VERIFY_OUTCOMES,
   type HistoryOperation,
   type HistoryPatch,
   type HistoryRecord,
   type HistoryStatus,
   type HistoryTimestamp,
   type NewHistoryRecord,
+  type VerifyOutcome,
 } from './historyRecord';
 
 /** Record field to column name; the one place the camelCase API meets the snake_case table. */
@@ -29,6 +31,9 @@ export const HISTORY_COLUMNS = {
   checksum: 'checksum',
   backupPath: 'backup_path',
   verifiedAt: 'verified_at',
+  verifyOutcome: 'verify_outcome',
+  verifyMessage: 'verify_message',
+  prunedAt: 'pruned_at',
 } as const satisfies Record<keyof HistoryRecord, string>;
 
 export type HistoryColumnValues = Partial<Record<keyof HistoryRecord, SqlValue>>;
@@ -55,6 +60,9 @@ export function columnsForNewRecord(record: NewHistoryRecord, now: Date): Histor
     checksum: optionalChecksum(record.checksum),
     backupPath: optionalText(record.backupPath, 'backupPath'),
     verifiedAt: optionalTimestamp(record.verifiedAt, 'verifiedAt'),
+    verifyOutcome: optionalOutcome(record.verifyOutcome),
+    verifyMessage: optionalText(record.verifyMessage, 'verifyMessage'),
+    prunedAt: optionalTimestamp(record.prunedAt, 'prunedAt'),
   };
 }
 
@@ -71,6 +79,9 @@ export function columnsForPatch(patch: HistoryPatch): HistoryColumnValues {
   if (patch.checksum !== undefined) columns.checksum = optionalChecksum(patch.checksum);
   if (patch.backupPath !== undefined) columns.backupPath = optionalText(patch.backupPath, 'backupPath');
   if (patch.verifiedAt !== undefined) columns.verifiedAt = optionalTimestamp(patch.verifiedAt, 'verifiedAt');
+  if (patch.verifyOutcome !== undefined) columns.verifyOutcome = optionalOutcome(patch.verifyOutcome);
+  if (patch.verifyMessage !== undefined) columns.verifyMessage = optionalText(patch.verifyMessage, 'verifyMessage');
+  if (patch.prunedAt !== undefined) columns.prunedAt = optionalTimestamp(patch.prunedAt, 'prunedAt');
   return columns;
 }
 
@@ -97,6 +108,9 @@ export function recordFromRow(row: ParamsObject): HistoryRecord {
     checksum: textOrNull(row.checksum),
     backupPath: textOrNull(row.backup_path),
     verifiedAt: textOrNull(row.verified_at),
+    verifyOutcome: textOrNull(row.verify_outcome) as VerifyOutcome | null,
+    verifyMessage: textOrNull(row.verify_message),
+    prunedAt: textOrNull(row.pruned_at),
   };
 }
 
@@ -119,6 +133,10 @@ export function isoTimestamp(value: HistoryTimestamp, field: string): string {
 
 function optionalTimestamp(value: HistoryTimestamp | null | undefined, field: string): string | null {
   return value === undefined || value === null ? null : isoTimestamp(value, field);
+}
+
+function optionalOutcome(value: unknown): VerifyOutcome | null {
+  return value === undefined || value === null ? null : oneOf(value, VERIFY_OUTCOMES, 'verifyOutcome');
 }
 
 function requiredText(value: unknown, field: string): string {

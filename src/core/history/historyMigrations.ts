@@ -91,10 +91,40 @@ function normalizeLegacyTimestamps(db: Database): void {
   );
 }
 
+/**
+ * Verification outcome and pruning on each row, and a cache of archive listings so that browsing a
+ * large archive a second time does not read it again. `archive_index` is keyed by the history row;
+ * the size and mtime let a reader notice that the archive was replaced.
+ */
+function addArchiveMaintenance(db: Database): void {
+  const existing = new Set(
+    (db.exec('PRAGMA table_info(backup_history)')[0]?.values ?? []).map((row) => String(row[1])),
+  );
+  for (const [name, definition] of [
+    ['verify_outcome', 'TEXT'],
+    ['verify_message', 'TEXT'],
+    ['pruned_at', 'TEXT'],
+  ] as const) {
+    if (!existing.has(name)) {
+      db.run(`ALTER TABLE backup_history ADD COLUMN ${name} ${definition}`);
+    }
+  }
+  db.run(`CREATE TABLE IF NOT EXISTS archive_index (
+  history_id INTEGER PRIMARY KEY,
+  archive_size INTEGER NOT NULL,
+  archive_mtime_ms INTEGER NOT NULL,
+  archive_sha256 TEXT,
+  built_at TEXT NOT NULL,
+  entry_count INTEGER NOT NULL,
+  entries BLOB NOT NULL
+)`);
+}
+
 /** Ordered steps; append new ones, never edit or reorder shipped ones. */
 const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 1, apply: createOrAdoptTable },
   { version: 2, apply: normalizeLegacyTimestamps },
+  { version: 3, apply: addArchiveMaintenance },
 ];
 
 export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS[HISTORY_MIGRATIONS.length - 1]!.version;

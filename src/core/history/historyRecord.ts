@@ -29,7 +29,17 @@ export interface HistoryRecord {
   readonly backupPath: string | null;
   /** When the archive was last checked against its checksum after the backup. */
   readonly verifiedAt: string | null;
+  /** The result of that check; null when it was never checked. */
+  readonly verifyOutcome: VerifyOutcome | null;
+  /** What the check found, in words (`checksum differs`, `damaged tar at entry data/x`). */
+  readonly verifyMessage: string | null;
+  /** When retention deleted the archive; the row stays as history, without an archive. */
+  readonly prunedAt: string | null;
 }
+
+/** `ok`, or what was wrong with the archive file when it was last verified. */
+export const VERIFY_OUTCOMES = ['ok', 'missing', 'size-differs', 'checksum-differs', 'damaged'] as const;
+export type VerifyOutcome = (typeof VERIFY_OUTCOMES)[number];
 
 /** A `Date` or an ISO-8601 string that carries its zone (`Z` or `+02:00`). */
 export type HistoryTimestamp = Date | string;
@@ -54,6 +64,9 @@ export interface NewHistoryRecord {
   readonly checksum?: string | null;
   readonly backupPath?: string | null;
   readonly verifiedAt?: HistoryTimestamp | null;
+  readonly verifyOutcome?: VerifyOutcome | null;
+  readonly verifyMessage?: string | null;
+  readonly prunedAt?: HistoryTimestamp | null;
 }
 
 /** Fields `update` may change; identity fields (volume, run, operation, creation time) are fixed. */

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import type { Database, ParamsObject, SqlJsStatic, SqlValue } from 'sql.js';
 import { ensurePrivateDir } from '../config/ensurePrivateDir';
 import {
   fileFingerprint,
@@ -145,6 +145,57 @@ export class HistoryStore {
   async count(filter: HistoryFilter = {}): Promise<number> {
     const where = whereClause(filter);
     return this.read(() => Number(this.db.exec(`SELECT count(*) FROM backup_history ${where.sql}`, where.params)[0]!.values[0]![0]));
+  }
+
+  /** Backups whose archive has not been pruned, oldest first: what retention chooses from. */
+  async archivedBackups(): Promise<HistoryRecord[]> {
+    return this.read(() =>
+      this.selectRecords(
+        `${SELECT_HISTORY} WHERE operation = 'backup' AND backup_path IS NOT NULL AND pruned_at IS NULL ORDER BY created_at, id`,
+        [],
+      ),
+    );
+  }
+
+  /** The cached listing of a backup's archive, or undefined if none was saved. */
+  async loadArchiveIndex(historyId: number): Promise<StoredArchiveIndex | undefined> {
+    return this.read(() => {
+      const statement = this.db.prepare(`SELECT ${ARCHIVE_INDEX_COLUMNS} FROM archive_index WHERE history_id = ?`, [historyId]);
+      try {
+        return statement.step() ? storedIndexFromRow(statement.getAsObject()) : undefined;
+      } finally {
+        statement.free();
+      }
+    });
+  }
+
+  /**
+   * Saves a listing, replacing an older one for the same row. Only the most recently built
+   * listings are kept, because the whole file is rewritten on every change.
+   */
+  async saveArchiveIndex(index: StoredArchiveIndex): Promise<void> {
+    await this.mutate((db) => {
+      db.run(
+        `INSERT OR REPLACE INTO archive_index (${ARCHIVE_INDEX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [index.historyId, index.archiveSize, index.archiveMtimeMs, index.archiveSha256, index.builtAt, index.entryCount, index.entries],
+      );
+      db.run(
+        `DELETE FROM archive_index WHERE history_id NOT IN
+           (SELECT history_id FROM archive_index ORDER BY built_at DESC, history_id DESC LIMIT ?)`,
+        [MAX_CACHED_ARCHIVE_INDEXES],
+      );
+      return { changed: true, value: undefined };
+    });
+  }
+
+  /** Records that retention deleted the archive, and drops its cached listing. */
+  async markPruned(id: number, at: Date): Promise<HistoryRecord | undefined> {
+    return this.mutate((db) => {
+      db.run('UPDATE backup_history SET pruned_at = ? WHERE id = ?', [at.toISOString(), id]);
+      const changed = db.getRowsModified() > 0;
+      db.run('DELETE FROM archive_index WHERE history_id = ?', [id]);
+      return { changed, value: changed ? this.selectRecords(`${SELECT_HISTORY} WHERE id = ?`, [id])[0] : undefined };
+    });
   }
 
   /** Waits for pending work, then frees the in-memory copy. Later calls fail. */
@@ -295,6 +346,35 @@ export class HistoryStore {
       statement.free();
     }
   }
+}
+
+/** A saved archive listing; `entries` is opaque here (the archive module encodes it). */
+export interface StoredArchiveIndex {
+  readonly historyId: number;
+  /** Size and mtime of the archive the listing was read from, to notice a replaced file. */
+  readonly archiveSize: number;
+  readonly archiveMtimeMs: number;
+  readonly archiveSha256: string | null;
+  readonly builtAt: string;
+  readonly entryCount: number;
+  readonly entries: Uint8Array;
+}
+
+/** A 50,000-entry listing takes a few hundred kilobytes; a handful of them keeps the file small. */
+export const MAX_CACHED_ARCHIVE_INDEXES = 16;
+
+const ARCHIVE_INDEX_COLUMNS = 'history_id, archive_size, archive_mtime_ms, archive_sha256, built_at, entry_count, entries';
+
+function storedIndexFromRow(row: ParamsObject): StoredArchiveIndex {
+  return {
+    historyId: Number(row.history_id),
+    archiveSize: Number(row.archive_size),
+    archiveMtimeMs: Number(row.archive_mtime_ms),
+    archiveSha256: row.archive_sha256 === null || row.archive_sha256 === undefined ? null : String(row.archive_sha256),
+    builtAt: String(row.built_at),
+    entryCount: Number(row.entry_count),
+    entries: row.entries instanceof Uint8Array ? row.entries : new Uint8Array(),
+  };
 }
 
 /**

@@ -70,9 +70,10 @@ describe('history migrations', function () {
     const db = new SQL.Database(await readFile(dbPath));
     assert.equal(db.exec('PRAGMA user_version')[0]?.values[0]?.[0], HISTORY_SCHEMA_VERSION);
     const columns = db.exec('PRAGMA table_info(backup_history)')[0]!.values.map((row) => row[1]);
-    for (const column of ['run_id', 'operation', 'context', 'stage', 'message', 'next_step', 'finished_at', 'duration_ms', 'size_bytes', 'verified_at']) {
+    for (const column of ['run_id', 'operation', 'context', 'stage', 'message', 'next_step', 'finished_at', 'duration_ms', 'size_bytes', 'verified_at', 'verify_outcome', 'verify_message', 'pruned_at']) {
       assert.ok(columns.includes(column), `missing column ${column}`);
     }
+    assert.ok(db.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'archive_index'").length === 1, 'archive_index table missing');
     const indexes = db.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'backup_history'")[0]!.values.flat();
     assert.ok(indexes.includes('backup_history_by_volume') && indexes.includes('backup_history_by_created_at'));
     db.close();
