@@ -1,5 +1,7 @@
 import { runBackups } from '../core/backup/backupRun';
 import type { BackupProgress, BackupResult } from '../core/backup/backupVolume';
+import { resolveArchiveSettings } from '../core/config/archiveSettings';
+import { resolveHelperSettings } from '../core/config/helperSettings';
 import { HistoryStore } from '../core/history/historyStore';
 import { formatBytes } from '../core/report/quantityText';
 import { cliKubeConfig, cliSettings } from './cliSettings';
@@ -19,7 +21,8 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
     return { namespace: m[1], pvc: m[2] };
   });
   if (!targets.length) throw new UsageError('name at least one volume: nkvm backup <namespace>/<pvc>...');
-  const settings = cliSettings();
+  // NKVM_COMPRESSION, NKVM_COMPRESSION_LEVEL, NKVM_BACKUP_INCLUDE/EXCLUDE and NKVM_HELPER_* join the common settings.
+  const settings = { ...cliSettings(), ...resolveArchiveSettings({}, process.env), helperPod: resolveHelperSettings({}, process.env) };
   const { kubeConfig, context } = cliKubeConfig(options.context);
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
   const controller = new AbortController();

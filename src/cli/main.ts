@@ -1,17 +1,27 @@
 import { parseArgs } from 'node:util';
 import { backupCommand, UsageError } from './backupCommand';
 import { historyCommand } from './historyCommand';
+import { pruneCommand } from './pruneCommand';
+import { restoreCommand } from './restoreCommand';
+import { verifyCommand } from './verifyCommand';
 import { volumesCommand } from './volumesCommand';
 
 const usage = `usage:
   nkvm volumes [--context C] [--namespace N] [--json]
   nkvm backup <namespace>/<pvc>... [--context C] [--concurrency N] [--json]
   nkvm history [--limit N] [--json]
+  nkvm restore <history-id|archive> --to <namespace>/<pvc> [--context C] [--new-claim [--size S] [--storage-class SC]]
+               [--empty-first] [--path P]... [--allow-in-use-on-node] [--json]
+  nkvm verify <history-id|archive> [--json]
+  nkvm prune [--dry-run] [--json]
 
 Uses the kubeconfig as kubectl does (KUBECONFIG, else ~/.kube/config, else the in-cluster service account).
 NKVM_BACKUP_DIR, NKVM_METADATA_DB_PATH, NKVM_HELPER_IMAGE, NKVM_HELPER_POD_TIMEOUT_SECONDS,
 NKVM_DISCOVERY_TIMEOUT_SECONDS and NKVM_MAX_NAMESPACE_SCAN change the defaults.
-Exit codes: 0 success, 1 a volume was not backed up completely or the command failed, 2 usage error.
+prune keeps per volume the NKVM_RETENTION_KEEP_LAST newest successful archives and deletes those older
+than NKVM_RETENTION_MAX_AGE_DAYS days (0: no limit), never the newest successful one.
+Exit codes: 0 success, 1 a volume was not backed up or restored completely, an archive failed verification or the
+command failed, 2 usage error.
 `;
 
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
@@ -25,6 +35,14 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         concurrency: { type: 'string', default: '1' },
         limit: { type: 'string', default: '20' },
         json: { type: 'boolean', default: false },
+        to: { type: 'string' },
+        'new-claim': { type: 'boolean', default: false },
+        size: { type: 'string' },
+        'storage-class': { type: 'string' },
+        'empty-first': { type: 'boolean', default: false },
+        path: { type: 'string', multiple: true, default: [] },
+        'allow-in-use-on-node': { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -40,6 +58,27 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return await backupCommand({ volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), json: values.json }, out, err);
       case 'history':
         return await historyCommand({ limit: wholeNumber('--limit', values.limit, 1, 10000), json: values.json }, out, err);
+      case 'restore':
+        return await restoreCommand(
+          {
+            source: rest[0],
+            to: values.to,
+            context: values.context,
+            newClaim: values['new-claim'],
+            size: values.size,
+            storageClass: values['storage-class'],
+            emptyFirst: values['empty-first'],
+            paths: values.path,
+            allowInUseOnNode: values['allow-in-use-on-node'],
+            json: values.json,
+          },
+          out,
+          err,
+        );
+      case 'verify':
+        return await verifyCommand({ target: rest[0], json: values.json }, out, err);
+      case 'prune':
+        return await pruneCommand({ dryRun: values['dry-run'], json: values.json }, out, err);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

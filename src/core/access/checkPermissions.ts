@@ -1,6 +1,6 @@
 import { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { BackupStage } from '../backup/backupStage';
-import { describeKubeError } from '../kube/describeKubeError';
+import { describeRetriedKubeError, KubeRetryOptions, withKubeRetry } from '../kube/retryTransient';
 import { shellWord } from '../report/triageCommands';
 
 /**
@@ -21,6 +21,8 @@ export interface RequiredPermission {
   readonly why: string;
   /** Set when only API servers older than this version ask for it. */
   readonly onlyBefore?: string;
+  /** Only restores into a new claim ask for it; backups work without it. */
+  readonly restoreOnly?: boolean;
 }
 
 export interface PermissionCheck extends RequiredPermission {
@@ -35,7 +37,7 @@ export interface PermissionCheck extends RequiredPermission {
 export const RUNTIME_ROLE_BINDING = 'nkvm-runtime';
 export const RUNTIME_ROLE_BINDING_TEMPLATE = 'deploy/k8s/rbac/rolebinding-runtime-template.yaml';
 
-/** What one backup does in its namespace, stage by stage (the ClusterRole nkvm-runtime). */
+/** What one backup (and restore) does in its namespace, stage by stage (the ClusterRole nkvm-runtime). */
 export function requiredPermissions(namespace: string): RequiredPermission[] {
   const core = (verb: string, resource: string, stage: BackupStage, why: string, extra: Partial<RequiredPermission> = {}): RequiredPermission => ({ verb, group: '', resource, namespace, stage, why, ...extra });
   return [
@@ -47,6 +49,8 @@ export function requiredPermissions(namespace: string): RequiredPermission[] {
     core('create', 'pods', 'exec', 'stream the archive out of the helper pod over WebSocket exec', { subresource: 'exec' }),
     core('get', 'pods', 'exec', 'the same on API servers before 1.35, which authorize WebSocket exec as get', { subresource: 'exec', onlyBefore: '1.35' }),
     core('delete', 'pods', 'cleanup', 'remove the helper pod when the backup ends or is cancelled'),
+    core('create', 'persistentvolumeclaims', 'create', 'create the claim a restore writes into, when restoring into a new PVC', { restoreOnly: true }),
+    core('delete', 'persistentvolumeclaims', 'cleanup', 'remove the claim a restore created when that restore fails or is cancelled', { restoreOnly: true }),
   ];
 }
 
@@ -82,25 +86,31 @@ export function canICommand(p: RequiredPermission, context?: string): string {
 /**
  * Asks the API server, with the kubeconfig's own credentials, whether each permission a backup in
  * `namespace` needs is granted (one SelfSubjectAccessReview each; every authenticated user may
- * create those). Rejects only when the questions cannot be asked at all.
+ * create those). Rejects only when the questions cannot be asked at all; a throttled or briefly
+ * unavailable server (429, 5xx, reset connections) is asked again first.
  */
-export async function checkPermissions(kubeConfig: KubeConfig, namespace: string): Promise<PermissionCheck[]> {
+export async function checkPermissions(kubeConfig: KubeConfig, namespace: string, options: Pick<KubeRetryOptions, 'signal' | 'onRetry'> = {}): Promise<PermissionCheck[]> {
   const api = kubeConfig.makeApiClient(AuthorizationV1Api);
   const context = kubeConfig.getCurrentContext() || undefined;
   return Promise.all(
     requiredPermissions(namespace).map(async (p) => {
       let status;
       try {
-        const review = await api.createSelfSubjectAccessReview({
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { namespace: p.namespace, verb: p.verb, group: p.group, resource: p.resource, subresource: p.subresource } },
-          },
-        });
+        const review = await withKubeRetry(
+          () =>
+            api.createSelfSubjectAccessReview({
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SelfSubjectAccessReview',
+                spec: { resourceAttributes: { namespace: p.namespace, verb: p.verb, group: p.group, resource: p.resource, subresource: p.subresource } },
+              },
+            }),
+          options,
+        );
         status = review.status;
       } catch (e) {
-        throw new Error(`Could not ask the API server whether "${permissionLabel(p)}" is allowed in "${namespace}": ${describeKubeError(e).message}`, { cause: e });
+        if (options.signal?.aborted) throw e;
+        throw new Error(`Could not ask the API server whether "${permissionLabel(p)}" is allowed in "${namespace}": ${describeRetriedKubeError(e).message}`, { cause: e });
       }
       return { ...p, allowed: status?.allowed === true, reason: status?.reason || status?.evaluationError || '', command: canICommand(p, context) };
     }),
@@ -110,7 +120,10 @@ export async function checkPermissions(kubeConfig: KubeConfig, namespace: string
 /** One sentence for the user: all granted, or which permissions are missing and what to apply. */
 export function summarizePermissionChecks(namespace: string, checks: readonly PermissionCheck[]): string {
   const missing = checks.filter((c) => !c.allowed);
-  if (!missing.length) return `Backups in "${namespace}" have every permission they need.`;
-  const names = missing.map((c) => permissionLabel(c) + (c.onlyBefore ? ` (only for API servers before ${c.onlyBefore})` : '')).join(', ');
-  return `Backups in "${namespace}" are missing: ${names}. Apply ${RUNTIME_ROLE_BINDING_TEMPLATE} for "${namespace}" (RoleBinding ${RUNTIME_ROLE_BINDING}).`;
+  if (!missing.length) return `Backups and restores in "${namespace}" have every permission they need.`;
+  const fix = `Apply ${RUNTIME_ROLE_BINDING_TEMPLATE} for "${namespace}" (RoleBinding ${RUNTIME_ROLE_BINDING}).`;
+  const names = (list: readonly PermissionCheck[]) => list.map((c) => permissionLabel(c) + (c.onlyBefore ? ` (only for API servers before ${c.onlyBefore})` : '')).join(', ');
+  const forBackups = missing.filter((c) => !c.restoreOnly);
+  if (!forBackups.length) return `Backups in "${namespace}" have every permission they need; restoring into a new PVC is missing: ${names(missing)}. ${fix}`;
+  return `Backups in "${namespace}" are missing: ${names(missing)}. ${fix}`;
 }

@@ -38,12 +38,15 @@ describe('checkPermissions and kubectl auth can-i with the ServiceAccount', func
       'create pods/exec': false,
       'get pods/exec': false,
       'delete pods': false,
+      'create persistentvolumeclaims': false,
+      'delete persistentvolumeclaims': false,
     });
     assert.equal(checks.find((c) => c.allowed)?.reason, `RBAC: allowed by ClusterRoleBinding "nkvm-cluster-discovery" of ClusterRole "nkvm-cluster-discovery" to ${SA}`);
     assert.ok(checks.every((c) => c.why.length > 0 && c.namespace === 'shop'));
     assert.equal(
       summarizePermissionChecks('shop', checks),
-      'Backups in "shop" are missing: get persistentvolumeclaims, create pods, get pods, list events, create pods/exec, get pods/exec (only for API servers before 1.35), delete pods. ' +
+      'Backups in "shop" are missing: get persistentvolumeclaims, create pods, get pods, list events, create pods/exec, get pods/exec (only for API servers before 1.35), delete pods, ' +
+        'create persistentvolumeclaims, delete persistentvolumeclaims. ' +
         'Apply deploy/k8s/rbac/rolebinding-runtime-template.yaml for "shop" (RoleBinding nkvm-runtime).',
     );
     await assertKubectlAgrees(checks);
@@ -56,7 +59,7 @@ describe('checkPermissions and kubectl auth can-i with the ServiceAccount', func
     const exec = checks.find((c) => c.verb === 'create' && c.subresource === 'exec')!;
     assert.equal(exec.reason, `RBAC: allowed by RoleBinding "nkvm-runtime/shop" of ClusterRole "nkvm-runtime" to ${SA}`);
     assert.equal(exec.command, `kubectl --context ${SA_CONTEXT} auth can-i create pods --subresource=exec -n shop`);
-    assert.equal(summarizePermissionChecks('shop', checks), 'Backups in "shop" have every permission they need.');
+    assert.equal(summarizePermissionChecks('shop', checks), 'Backups and restores in "shop" have every permission they need.');
     await assertKubectlAgrees(checks);
 
     // Another namespace is untouched by the binding in shop.

@@ -4,8 +4,10 @@ import { checkPermissions, discoveryPermissions, permissionLabel, requiredPermis
 import { backupVolume } from '../../../src/core/backup/backupVolume';
 import { deleteHelperPods, findHelperPods } from '../../../src/core/backup/leftoverHelpers';
 import { discoverVolumes, listNamespaces, listVolumesInNamespace } from '../../../src/core/discovery/discoverVolumes';
+import { restoreVolume } from '../../../src/core/restore/restoreVolume';
 import { findGrant, ruleAllows, serviceAccountUser } from '../../sandbox/api/rbacPolicy';
 import { parseResourcePath } from '../../sandbox/api/requestInfo';
+import { findResourceType } from '../../sandbox/resourceTypes';
 import { RequestRecord } from '../../sandbox/sandboxCluster';
 import { readerPod } from '../podHelpers';
 import { allManifests, expandRule, manifestRules, RbacFixture, SA_NAME, SA_NAMESPACE, SA_USER, startRbacSandbox } from './rbacFixture';
@@ -19,7 +21,7 @@ const NAMESPACES = ['shop', 'analytics', 'media'];
 const key = (p: { verb: string; group: string; resource: string; subresource?: string }): string => permissionLabel(p);
 
 describe('deploy/k8s/rbac grants what the engine asks for, and nothing it does not', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let rbac: RbacFixture;
   let sent: SentRequest[];
 
@@ -51,6 +53,19 @@ describe('deploy/k8s/rbac grants what the engine asks for, and nothing it does n
     assert.equal(failed.stage, 'wait', failed.message);
     assert.ok(failed.evidence.some((e) => e.startsWith('Warning')), 'the failure quotes the pod events');
 
+    // Restores: into a new claim, and one whose helper cannot start, so the claim it made is deleted again.
+    const archivePath = (await backup('media', 'archive-2019')).archivePath!;
+    const restore = (pvc: string) =>
+      restoreVolume(kc, { archivePath, target: { context: 'sandbox-nkvm', namespace: 'media', pvc }, createClaim: { storage: '1Gi' } }, { helperImage: 'alpine:3.20', helperPodTimeoutSeconds: 20 }, 'coverage');
+    const restored = await restore('archive-2019-copy');
+    assert.equal(restored.status, 'success', restored.message);
+    const removeRestoreFault = cluster.faults.inject({ kind: 'imagePull', target: { namespace: 'media', pod: 'nkvm-restore-*' } });
+    const failedRestore = await restore('archive-2019-copy-2');
+    removeRestoreFault();
+    assert.equal(failedRestore.stage, 'wait', failedRestore.message);
+    assert.equal(failedRestore.claimCreated, true);
+    assert.equal(cluster.store.list(findResourceType('', 'v1', 'persistentvolumeclaims')!, 'media').filter((c) => c.metadata?.name === 'archive-2019-copy-2').length, 0, 'the claim made for the failed restore is gone');
+
     // A helper left behind by a crash: found cluster-wide, removed in its namespace.
     const { spec } = readerPod('nkvm-backup-reports-crashed', 'analytics', 'reports');
     cluster.seed({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'nkvm-backup-reports-crashed', namespace: 'analytics', labels: { 'app.kubernetes.io/component': 'backup-helper' } }, spec });
@@ -75,7 +90,9 @@ describe('deploy/k8s/rbac grants what the engine asks for, and nothing it does n
 
   it('sends no request that is refused once every binding is applied', () => {
     const refused = sent.filter((r) => r.record.status >= 400);
-    assert.deepEqual(refused.map((r) => `${r.record.status} ${r.record.method} ${r.record.path}`), []);
+    // The only error answers: a restore looks for the claim it is about to create, and finds none.
+    const expected = ['404 GET /api/v1/namespaces/media/persistentvolumeclaims/archive-2019-copy', '404 GET /api/v1/namespaces/media/persistentvolumeclaims/archive-2019-copy-2'];
+    assert.deepEqual(refused.map((r) => `${r.record.status} ${r.record.method} ${r.record.path}`), expected);
     assert.ok(sent.some((r) => r.subresource === 'exec' && r.record.status === 101), 'the archive streamed over exec');
   });
 

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract } from 'tar-stream';
+import { normaliseEntryPath, unsafeEntryReason } from '../archive/entrySafety';
+
+/** What an archive holds, counted the way the helper pod counts what it wrote. */
+export interface ArchiveTally {
+  /** sha256 of the compressed bytes, as `sha256sum` prints it. */
+  sha256: string;
+  /** Size of the compressed archive. */
+  archiveBytes: number;
+  /** Regular files (hard links included: they arrive as regular files) among the selected entries. */
+  files: number;
+  /** Their sizes added up, as `stat` reports them once extracted. */
+  bytes: number;
+  /** Selected entries of every type, folders and links included. */
+  entries: number;
+  /** Selected entries that must never reach a volume, with the reason. */
+  unsafe: { path: string; reason: string }[];
+  /**
+   * Each requested path as the archive spells its members (`./docs` or `docs`), which is what tar
+   * must be given; undefined for a path no entry matches.
+   */
+  members: Map<string, string | undefined>;
+}
+
+const MAX_UNSAFE_LISTED = 20;
+
+/**
+ * Counts a gzip tar as it streams past: the raw bytes' sha256, and the regular files and bytes under
+ * the selected paths (all of them without `paths`). Write the archive's bytes into `input`, end it,
+ * then await `result`.
+ */
+export class ArchiveTallyStream {
+  readonly input: Writable;
+  readonly result: Promise<ArchiveTally>;
+  private readonly hash = createHash('sha256');
+  private archiveBytes = 0;
+
+  constructor(paths: readonly string[] = []) {
+    const wanted = paths.map(normaliseEntryPath);
+    const members = new Map<string, string | undefined>(wanted.map((p) => [p, undefined]));
+    const sizes = new Map<string, number>();
+    const tally = { files: 0, bytes: 0, entries: 0, unsafe: [] as ArchiveTally['unsafe'] };
+    const gunzip = createGunzip();
+    const parser = extract();
+
+    parser.on('entry', (header, body, next) => {
+      const name = normaliseEntryPath(header.name);
+      const selected = wanted.length === 0 || wanted.some((p) => {
+        const hit = p === '' || name === p || name.startsWith(`${p}/`);
+        if (hit && members.get(p) === undefined) members.set(p, header.name.startsWith('./') ? `./${p}` : p);
+        return hit;
+      });
+      if (selected) {
+        tally.entries++;
+        const reason = unsafeEntryReason({ path: header.name, type: header.type ?? 'file', linkname: header.linkname ?? undefined });
+        if (reason && tally.unsafe.length < MAX_UNSAFE_LISTED) tally.unsafe.push({ path: header.name, reason });
+        if (header.type === 'file' || header.type === 'contiguous-file') {
+          tally.files++;
+          tally.bytes += header.size ?? 0;
+          sizes.set(name, header.size ?? 0);
+        } else if (header.type === 'link') {
+          // A hard link is written as another name for a file already extracted: stat sees that file's size.
+          const size = sizes.get(normaliseEntryPath(header.linkname ?? '')) ?? 0;
+          tally.files++;
+          tally.bytes += size;
+          sizes.set(name, size);
+        }
+      } else if (header.type === 'file' || header.type === 'contiguous-file') {
+        sizes.set(name, header.size ?? 0);
+      }
+      body.on('end', () => next());
+      body.resume();
+    });
+
+    const parsed = new Promise<void>((resolve, reject) => {
+      gunzip.on('error', (e) => reject(new Error(`not a gzip archive or damaged: ${e.message}`)));
+      parser.on('error', (e: Error) => reject(new Error(`not a tar archive or damaged: ${e.message}`)));
+      parser.on('finish', () => resolve());
+    });
+    gunzip.pipe(parser);
+
+    this.input = new Writable({
+      highWaterMark: 1024 * 1024,
+      write: (chunk: Buffer, _enc, callback) => {
+        this.hash.update(chunk);
+        this.archiveBytes += chunk.length;
+        if (gunzip.write(chunk)) callback();
+        else gunzip.once('drain', () => callback());
+      },
+      final: (callback) => {
+        gunzip.end();
+        callback();
+      },
+    });
+    this.result = parsed.then(() => ({ ...tally, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes, members }));
+    // A damaged archive stops the writer too, so nothing waits for a drain that never comes.
+    parsed.catch((e: Error) => this.input.destroy(e));
+    this.result.catch(() => undefined);
+  }
+}
+
+/** Reads a whole archive file through {@link ArchiveTallyStream}. */
+export async function tallyArchiveFile(path: string, paths: readonly string[] = [], signal?: AbortSignal): Promise<ArchiveTally> {
+  const tally = new ArchiveTallyStream(paths);
+  await pipeline(createReadStream(path), tally.input, { signal });
+  return tally.result;
+}

@@ -1,0 +1,64 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { newRunId } from '../backup/backupRun';
+import type { HistoryStore } from '../history/historyStore';
+import type { NewHistoryRecord } from '../history/historyRecord';
+import { ClaimShape, claimShapeOf } from './restoreTarget';
+import { RestoreProgress, RestoreRequest, RestoreResult, RestoreSettings, restoreVolume } from './restoreVolume';
+
+export interface RestoreRunOptions {
+  settings: RestoreSettings;
+  /** For a new claim without a size or class: copy them from this claim (the one backed up), if it can be read. */
+  likeClaim?: { namespace: string; pvc: string };
+  history?: HistoryStore;
+  signal?: AbortSignal;
+  onProgress?: (progress: RestoreProgress) => void;
+  /** Called when the result could not be written to the history; the result is returned anyway. */
+  onHistoryError?: (error: Error, result: RestoreResult) => void;
+}
+
+/** Restores one archive under a new run id and records the outcome in the history, as a backup run does. */
+export async function runRestore(kubeConfig: KubeConfig, request: RestoreRequest, options: RestoreRunOptions): Promise<RestoreResult> {
+  const filled = request.createClaim && options.likeClaim ? { ...request, createClaim: await likeSource(kubeConfig, request.createClaim, options.likeClaim) } : request;
+  const result = await restoreVolume(kubeConfig, filled, options.settings, newRunId(), { signal: options.signal, onProgress: options.onProgress });
+  if (options.history) {
+    try {
+      await options.history.append(restoreHistoryRecord(result));
+    } catch (e) {
+      options.onHistoryError?.(e as Error, result);
+    }
+  }
+  return result;
+}
+
+/** The new claim's size, class and access modes: as given, else the source claim's. */
+async function likeSource(kubeConfig: KubeConfig, given: Partial<ClaimShape>, source: { namespace: string; pvc: string }): Promise<Partial<ClaimShape>> {
+  if (given.storage && given.storageClassName && given.accessModes) return given;
+  try {
+    const shape = await claimShapeOf(kubeConfig, source.namespace, source.pvc);
+    return { storage: given.storage ?? shape.storage, storageClassName: given.storageClassName ?? shape.storageClassName, accessModes: given.accessModes ?? shape.accessModes };
+  } catch {
+    // The source claim may be gone (that is often why one restores): the size then follows the archive.
+    return given;
+  }
+}
+
+/** The history row of a restore: the claim written to, and the archive restored from. */
+export function restoreHistoryRecord(result: RestoreResult): NewHistoryRecord {
+  return {
+    operation: 'restore',
+    runId: result.runId,
+    context: result.context,
+    namespace: result.namespace,
+    pvcName: result.pvc,
+    status: result.status,
+    stage: result.stage,
+    message: result.message,
+    nextStep: result.nextStep ?? null,
+    createdAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    durationMs: result.durationMs,
+    sizeBytes: result.archiveBytes ?? null,
+    checksum: result.checksum ?? null,
+    backupPath: result.archivePath,
+  };
+}
