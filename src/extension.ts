@@ -1,4 +1,7 @@
 import * as vscode from 'vscode';
+import { BackupDecorations } from './browse/backupDecorations';
+import { BackupFileSystem } from './browse/backupFileSystem';
+import { BACKUP_SCHEME } from './browse/backupUri';
 import { registerCommands } from './commands/registerCommands';
 import type { ReportActions } from './report/reportActions';
 import { ReportPanel, registerReportSerializer } from './report/reportPanel';
@@ -6,7 +9,9 @@ import { BackupController } from './services/backupController';
 import { ClusterConnections } from './services/clusterConnections';
 import { ExtensionSettings } from './services/extensionSettings';
 import { HistoryService } from './services/historyService';
+import { OrphanHelperCheck } from './services/orphanHelperCheck';
 import { PastedKubeconfigs } from './services/pastedKubeconfigs';
+import { RestoreController } from './services/restoreController';
 import { reportDataSource } from './services/reportData';
 import { VolumeTreeProvider } from './tree/volumeTreeProvider';
 
@@ -28,7 +33,10 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
   const connections = new ClusterConnections(settings, pasted, log);
   const history = new HistoryService(settings, log);
   const backups = new BackupController(settings, connections, history, log);
+  const backupFiles = new BackupFileSystem(history, log);
+  const restores = new RestoreController(settings, connections, history, log);
   const tree = new VolumeTreeProvider(connections, settings, history, context.workspaceState, log);
+  const orphans = new OrphanHelperCheck(connections, log);
   const treeView = vscode.window.createTreeView('nkvm.volumes', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   const source = reportDataSource(backups, history);
   const actions: ReportActions = {
@@ -45,7 +53,12 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
     backups,
     tree,
     treeView,
-    ...registerCommands({ extensionUri: context.extensionUri, log, settings, connections, pasted, history, backups, tree, treeView, showReport }),
+    backupFiles,
+    restores,
+    tree.onDidConnect((node) => orphans.onConnected(node)),
+    vscode.workspace.registerFileSystemProvider(BACKUP_SCHEME, backupFiles, { isReadonly: true, isCaseSensitive: true }),
+    vscode.window.registerFileDecorationProvider(new BackupDecorations(backupFiles)),
+    ...registerCommands({ extensionUri: context.extensionUri, log, settings, connections, pasted, history, backups, restores, backupFiles, tree, treeView, showReport }),
     registerReportSerializer(context, source, log, actions),
   );
   const activateMs = Date.now() - started;

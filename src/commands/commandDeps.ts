@@ -1,9 +1,11 @@
 import type * as vscode from 'vscode';
+import type { BackupFileSystem } from '../browse/backupFileSystem';
 import type { BackupController } from '../services/backupController';
 import type { ClusterConnections } from '../services/clusterConnections';
 import type { ExtensionSettings } from '../services/extensionSettings';
 import type { HistoryService } from '../services/historyService';
 import type { PastedKubeconfigs } from '../services/pastedKubeconfigs';
+import type { RestoreController } from '../services/restoreController';
 import type { VolumeTreeNode } from '../tree/volumeTreeNodes';
 import type { VolumeTreeProvider } from '../tree/volumeTreeProvider';
 
@@ -16,6 +18,9 @@ export interface CommandDeps {
   pasted: PastedKubeconfigs;
   history: HistoryService;
   backups: BackupController;
+  restores: RestoreController;
+  /** Backups opened as read-only folders (`nkvm-backup:`). */
+  backupFiles: BackupFileSystem;
   tree: VolumeTreeProvider;
   treeView: vscode.TreeView<VolumeTreeNode>;
   showReport(): void;

@@ -2,19 +2,26 @@ import * as vscode from 'vscode';
 import { addKubeconfigCommand } from './addKubeconfig';
 import { backupNamespaceCommand } from './backupNamespace';
 import { backupVolumesCommand } from './backupVolumes';
+import { browseBackupCommand } from './browseBackup';
 import { cancelBackupsCommand } from './cancelBackups';
 import { checkPermissionsCommand } from './checkPermissions';
 import { CommandDeps, NkvmCommand } from './commandDeps';
 import { copyChecksumCommand } from './copyChecksum';
 import { exportReportCommand } from './exportReport';
+import { extractFromBackupCommand } from './extractFromBackup';
 import { filterNamespacesCommand } from './filterNamespaces';
 import { openBackupFolderCommand } from './openBackupFolder';
 import { openReportCommand } from './openReport';
+import { preflightVolumesCommand } from './preflightVolumes';
+import { pruneBackupsCommand } from './pruneBackups';
 import { refreshCommand } from './refresh';
 import { removeKubeconfigCommand } from './removeKubeconfig';
 import { removeLeftoverHelpersCommand } from './removeLeftoverHelpers';
+import { restoreBackupCommand } from './restoreBackup';
+import { restoreBackupPathsCommand } from './restoreBackupPaths';
 import { revealArchiveCommand } from './revealArchive';
 import { showLogCommand } from './showLog';
+import { verifyBackupCommand } from './verifyBackup';
 
 /** Every command of the extension; package.json contributes exactly these (a test checks both ways). */
 export const commands: NkvmCommand[] = [
@@ -22,6 +29,7 @@ export const commands: NkvmCommand[] = [
   filterNamespacesCommand,
   backupVolumesCommand,
   backupNamespaceCommand,
+  preflightVolumesCommand,
   cancelBackupsCommand,
   openReportCommand,
   exportReportCommand,
@@ -29,6 +37,12 @@ export const commands: NkvmCommand[] = [
   removeLeftoverHelpersCommand,
   revealArchiveCommand,
   copyChecksumCommand,
+  browseBackupCommand,
+  extractFromBackupCommand,
+  restoreBackupCommand,
+  restoreBackupPathsCommand,
+  verifyBackupCommand,
+  pruneBackupsCommand,
   addKubeconfigCommand,
   checkPermissionsCommand,
   removeKubeconfigCommand,

@@ -70,7 +70,7 @@ export class BackupController implements vscode.Disposable {
         };
         await engine.backups().runBackups(targets, {
           kubeConfigFor: (context) => this.connections.configFor(context),
-          settings: { backupDir: resolved.backupDir, helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
+          settings: { ...this.settings.helperPodSettings(), ...this.settings.archiveSettings(), backupDir: resolved.backupDir, helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
           concurrency,
           history,
           signal,

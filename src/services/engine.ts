@@ -24,4 +24,11 @@ export const engine = {
   helpers: () => load().helpers,
   permissions: () => load().permissions,
   history: () => load().history,
+  archiveIndex: () => load().archiveIndex,
+  archiveFiles: () => load().archiveFiles,
+  archiveExtract: () => load().archiveExtract,
+  archiveVerify: () => load().archiveVerify,
+  restores: () => load().restores,
+  preflight: () => load().preflight,
+  restoreTargets: () => load().restoreTargets,
 };

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { resolveArchiveSettings, type ArchiveSettings } from '../core/config/archiveSettings';
 import { detectInCluster } from '../core/config/detectInCluster';
+import { resolveHelperSettings, type HelperPodSettings } from '../core/config/helperSettings';
 import type { RawNkvmSettings, ResolvedSettings } from '../core/config/nkvmSettings';
 import { resolveSettings } from '../core/config/resolveSettings';
 
@@ -18,13 +20,24 @@ export class ExtensionSettings implements vscode.Disposable {
 
   /** Where relative paths and the default `./backups` live: the first workspace folder, else the extension's storage. */
   baseDir(): string {
-    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
-    return folder?.uri.fsPath ?? this.fallbackDir;
+    return this.baseFolder()?.fsPath ?? this.fallbackDir;
+  }
+
+  private baseFolder(): vscode.Uri | undefined {
+    return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri;
+  }
+
+  /**
+   * Settings are resource-scoped and read for the first local folder, so a project's
+   * .vscode/settings.json keeps applying when the window becomes multi-root (e.g. a backup opened as a folder).
+   */
+  private config(section = 'nkvm'): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(section, this.baseFolder());
   }
 
   /** Settings merged with NKVM_* variables and checked; throws a SettingsError naming each bad value. */
   resolve(): ResolvedSettings {
-    const c = vscode.workspace.getConfiguration('nkvm');
+    const c = this.config();
     const raw: RawNkvmSettings = {
       backupDir: c.get<string>('backupDir'),
       metadataDbPath: c.get<string>('metadataDbPath'),
@@ -32,22 +45,37 @@ export class ExtensionSettings implements vscode.Disposable {
       helperPodTimeoutSeconds: c.get<number>('helperPodTimeoutSeconds'),
       discoveryTimeoutSeconds: c.get<number>('discoveryTimeoutSeconds'),
       maxNamespaceScan: c.get<number>('maxNamespaceScan'),
+      retentionKeepLast: c.get<number>('retention.keepLast'),
+      retentionMaxAgeDays: c.get<number>('retention.maxAgeDays'),
     };
     return resolveSettings({ raw, env: process.env, baseDir: this.baseDir(), inCluster: detectInCluster(process.env, existsSync) });
   }
 
+  /** `nkvm.helper.*` merged with their NKVM_HELPER_* variables; throws a SettingsError naming each bad value. */
+  helperPodSettings(): { helperPod: HelperPodSettings } {
+    const c = this.config('nkvm.helper');
+    const raw = { imagePullSecrets: c.get('imagePullSecrets'), resources: c.get('resources'), tolerations: c.get('tolerations'), nodeSelector: c.get('nodeSelector'), runAsRoot: c.get('runAsRoot') };
+    return { helperPod: resolveHelperSettings(raw, process.env) };
+  }
+
+  /** Compression and include/exclude paths merged with their NKVM_* variables; throws a SettingsError naming each bad value. */
+  archiveSettings(): ArchiveSettings {
+    const c = this.config();
+    return resolveArchiveSettings({ compression: c.get('compression'), compressionLevel: c.get('compressionLevel'), backupInclude: c.get('backup.include'), backupExclude: c.get('backup.exclude') }, process.env);
+  }
+
   kubeconfigPaths(): string[] {
-    const value = vscode.workspace.getConfiguration('nkvm').get<string | string[]>('kubeconfigPath');
+    const value = this.config().get<string | string[]>('kubeconfigPath');
     return (Array.isArray(value) ? value : [value ?? '']).filter((p): p is string => typeof p === 'string' && p.trim() !== '');
   }
 
   /** `auto`: the pod's service account is a cluster (and the default one) when running in a pod. */
   inClusterMode(): 'auto' | 'never' {
-    return vscode.workspace.getConfiguration('nkvm').get<string>('inClusterServiceAccount') === 'never' ? 'never' : 'auto';
+    return this.config().get<string>('inClusterServiceAccount') === 'never' ? 'never' : 'auto';
   }
 
   concurrency(): number {
-    const n = vscode.workspace.getConfiguration('nkvm').get<number>('backupConcurrency') ?? 1;
+    const n = this.config().get<number>('backupConcurrency') ?? 1;
     return Math.min(16, Math.max(1, Math.floor(n)));
   }
 

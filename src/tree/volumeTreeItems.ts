@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { archiveStateText } from '../core/archive/backupArchive';
 import type { VolumeInfo } from '../core/discovery/volumeInventory';
 import type { HistoryStatus } from '../core/history/historyRecord';
 import { formatBytes } from '../core/report/quantityText';
@@ -41,14 +42,17 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
     case 'backup': {
       const r = node.record;
       item = new vscode.TreeItem(new Date(r.createdAt).toLocaleString(), C.None);
-      item.description = `${r.status}${r.sizeBytes !== null ? ` · ${formatBytes(r.sizeBytes)}` : ''}`;
-      item.iconPath = statusIcon[r.status];
+      const archiveState = archiveStateText(r);
+      item.description = [r.operation === 'restore' ? `restore ${r.status}` : r.status, r.sizeBytes !== null ? formatBytes(r.sizeBytes) : undefined, archiveState].filter(Boolean).join(' · ');
+      item.iconPath = r.verifyOutcome && r.verifyOutcome !== 'ok' && r.prunedAt === null ? new vscode.ThemeIcon('alert', new vscode.ThemeColor('list.errorForeground')) : statusIcon[r.status];
       const md = new vscode.MarkdownString();
       md.appendMarkdown(`**${r.status}** (${r.stage ?? '-'})\n\n`);
       md.appendText(`${r.message ?? ''}\n`);
       if (r.nextStep) md.appendText(`\nNext step: ${r.nextStep}\n`);
       if (r.backupPath) md.appendText(`\nArchive: ${r.backupPath}\n`);
       if (r.checksum) md.appendText(`sha256: ${r.checksum}\n`);
+      if (r.verifiedAt) md.appendText(`\nVerified ${r.verifiedAt}: ${r.verifyOutcome === 'ok' ? 'intact' : (r.verifyMessage ?? r.verifyOutcome)}\n`);
+      if (r.prunedAt) md.appendText(`\nArchive deleted by retention at ${r.prunedAt}\n`);
       item.tooltip = md;
       break;
     }

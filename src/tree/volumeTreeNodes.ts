@@ -1,3 +1,4 @@
+import { hasArchive } from '../core/archive/backupArchive';
 import type { VolumeInfo } from '../core/discovery/volumeInventory';
 import type { HistoryRecord } from '../core/history/historyRecord';
 import type { ClusterContext } from '../services/clusterConnections';
@@ -47,7 +48,7 @@ export function contextValueOf(node: VolumeTreeNode): string {
       return `nkvm.pvc.${node.volume.phase.toLowerCase()}.${modes}`;
     }
     case 'backup':
-      return `nkvm.backup.${node.record.status}${node.record.backupPath ? '.archive' : ''}${node.record.checksum ? '.checksum' : ''}`;
+      return `nkvm.backup.${node.record.status}${hasArchive(node.record) ? '.archive' : ''}${node.record.checksum ? '.checksum' : ''}`;
     case 'message':
       return `nkvm.message.${node.severity}`;
   }

@@ -12,6 +12,9 @@ export const NAMESPACE_FILTERS_KEY = 'nkvm.namespaceFilters';
 export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<VolumeTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private readonly connected = new vscode.EventEmitter<ClusterNode>();
+  /** Fires each time a cluster's namespaces were listed: the cluster answered. */
+  readonly onDidConnect = this.connected.event;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -82,6 +85,7 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
       maxNamespaceScan: settings.maxNamespaceScan,
       timeoutSeconds: settings.discoveryTimeoutSeconds,
     });
+    this.connected.fire(node);
     const out: VolumeTreeNode[] = listing.namespaces.map((namespace): NamespaceNode => ({ kind: 'namespace', parent: node, namespace }));
     if (filter) out.unshift({ kind: 'message', parent: node, text: `Filter: ${filter}`, detail: 'Change it with "Filter Namespaces..."', severity: 'info' });
     if (listing.namespacesTruncated) {
@@ -116,5 +120,6 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
   dispose(): void {
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
+    this.connected.dispose();
   }
 }

@@ -1,0 +1,16 @@
+import type { NkvmCommand } from './commandDeps';
+import { selectedArchivePaths } from './extractFromBackup';
+import { chooseRestoreDestination } from './restoreDestination';
+
+/** Explorer: restore the selected files and folders of an opened backup into a PVC. */
+export const restoreBackupPathsCommand: NkvmCommand = {
+  id: 'nkvm.restoreBackupPaths',
+  async run(deps, uri?: unknown, selected?: unknown) {
+    const { historyId, paths } = selectedArchivePaths(uri, selected);
+    const { record, archivePath } = await deps.backupFiles.open(historyId);
+    const request = await chooseRestoreDestination(deps, record, paths);
+    if (!request) return undefined;
+    const label = paths.length === 1 ? paths[0] : paths.length ? `${paths.length} items from the backup of ${record.pvcName}` : `the backup of ${record.pvcName}`;
+    return deps.restores.run({ ...request, archivePath }, label);
+  },
+};

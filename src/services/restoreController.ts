@@ -1,0 +1,87 @@
+import * as vscode from 'vscode';
+import type { RestoreRequest, RestoreResult } from '../core/restore/restoreVolume';
+import { formatBytes, formatRate } from '../core/report/quantityText';
+import type { ClusterConnections } from './clusterConnections';
+import { engine } from './engine';
+import type { ExtensionSettings } from './extensionSettings';
+import type { HistoryService } from './historyService';
+
+/** Runs one restore at a time with a cancellable progress notification and records it in the history. */
+export class RestoreController implements vscode.Disposable {
+  private running?: AbortController;
+
+  constructor(
+    private readonly settings: ExtensionSettings,
+    private readonly connections: ClusterConnections,
+    private readonly history: HistoryService,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get isRunning(): boolean {
+    return !!this.running;
+  }
+
+  async run(request: RestoreRequest, label: string): Promise<RestoreResult | undefined> {
+    if (this.running) {
+      void vscode.window.showWarningMessage('A restore is already running. Wait for it to finish or cancel it from its notification.');
+      return undefined;
+    }
+    const resolved = this.settings.resolve().settings;
+    const history = await this.history.open();
+    const { context, namespace, pvc } = request.target;
+    this.running = new AbortController();
+    const signal = this.running.signal;
+    this.log.info(`[restore] ${label} -> ${context}/${namespace}/${pvc}${request.emptyFirst ? ' (emptying it first)' : ''}${request.paths?.length ? ` paths: ${request.paths.join(', ')}` : ''}`);
+    let result: RestoreResult;
+    try {
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Restoring ${label} into ${namespace}/${pvc}`, cancellable: true },
+        (progress, token) => {
+          token.onCancellationRequested(() => this.running?.abort(new Error('cancelled by the user')));
+          let reported = 0;
+          return engine.restores().runRestore(this.connections.configFor(context), request, {
+            settings: { ...this.settings.helperPodSettings(), helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
+            history,
+            signal,
+            onProgress: (p) => {
+              const percent = p.totalBytes ? (100 * p.bytes) / p.totalBytes : 0;
+              progress.report({
+                message: `${p.stage}${p.bytes ? ` · ${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)} at ${formatRate(p.bytesPerSecond)}` : ''}`,
+                increment: Math.max(0, percent - reported),
+              });
+              reported = Math.max(reported, percent);
+            },
+            onHistoryError: (e) => this.log.error(`[history] could not record the restore into ${namespace}/${pvc}: ${e.message}`),
+          });
+        },
+      );
+    } finally {
+      this.running = undefined;
+      this.history.notifyChanged();
+    }
+    this.announce(result, label);
+    return result;
+  }
+
+  private announce(result: RestoreResult, label: string): void {
+    const where = `${result.namespace}/${result.pvc}`;
+    if (result.status === 'success') {
+      this.log.info(`[restore] ${where}: ${result.message}`);
+      void vscode.window.showInformationMessage(`Restored ${label} into ${where}: ${result.files ?? 0} files, ${formatBytes(result.bytes ?? 0)}, counts checked in the pod.`);
+      return;
+    }
+    const line = `[restore] ${where}: ${result.status} in the ${result.stage} stage - ${result.message}`;
+    this.log.warn(`${line}${result.nextStep ? ` Next step: ${result.nextStep}` : ''}${result.evidence.length ? `\n  ${result.evidence.join('\n  ')}` : ''}`);
+    if (result.status === 'cancelled') {
+      void vscode.window.showInformationMessage(`Restore into ${where} cancelled; the helper pod was removed.`);
+      return;
+    }
+    void vscode.window
+      .showErrorMessage(`Restore into ${where} failed (${result.stage}): ${result.message}${result.nextStep ? ` Next step: ${result.nextStep}` : ''}`, 'Show Log')
+      .then((pick) => pick && this.log.show());
+  }
+
+  dispose(): void {
+    this.running?.abort(new Error('VS Code is closing'));
+  }
+}
