@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
+import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describeKubeError } from '../kube/describeKubeError';
 import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } from '../kube/podExec';
@@ -13,8 +13,11 @@ import { ReceivedDigest } from './receivedDigest';
 export interface StreamedArchive {
   exitCode: number;
   stderr: string;
-  /** What arrived from the pod, before any local compression: this is what the pod's trailer describes. */
-  received: { bytes: number; sha256: string };
+  /**
+   * What arrived from the pod before local compression, which the pod's trailer describes; only for
+   * `local-gzip`. In the other modes the archive holds exactly what arrived, so its own digest is it.
+   */
+  received?: { bytes: number; sha256: string };
 }
 
 export interface StreamArchiveRequest {
@@ -35,9 +38,12 @@ export interface StreamArchiveRequest {
  */
 export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchiveRequest): Promise<StreamedArchive> {
   const { namespace, pod, archive, options, signal } = request;
-  const received = new ReceivedDigest();
-  const stages: (ReceivedDigest | ParallelGzip | Writable)[] = [received];
-  if (options.compression === 'local-gzip') stages.push(new ParallelGzip({ level: options.level }));
+  // Hashing the stream twice would cost a core's worth of sha256 on a large volume: only local
+  // compression makes what arrived differ from what is written.
+  const digest = options.compression === 'local-gzip' ? new ReceivedDigest() : undefined;
+  const received = digest ?? new PassThrough({ highWaterMark: 1024 * 1024 });
+  const stages: (Transform | Writable)[] = [received];
+  if (digest) stages.push(new ParallelGzip({ level: options.level }));
   stages.push(archive.writable());
   const stop = new AbortController();
   let writeError: Error | undefined;
@@ -71,7 +77,7 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
     received.end();
     await written;
     request.onBytes(archive.size);
-    return { exitCode, stderr: Buffer.concat(stderr).toString('utf8'), received: { bytes: received.bytes, sha256: received.digest() } };
+    return { exitCode, stderr: Buffer.concat(stderr).toString('utf8'), ...(digest ? { received: { bytes: digest.bytes, sha256: digest.digest() } } : {}) };
   } catch (e) {
     tearingDown = true;
     received.destroy();
@@ -83,8 +89,8 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
       throw new StageError('exec', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? `Grant create (and get) on pods/exec in "${namespace}" through the RoleBinding nkvm-runtime (deploy/k8s/rbac/rolebinding-runtime-template.yaml).` : nextStepFor('exec', { namespace, helperPod: pod }));
     }
     if (e instanceof ExecFailedError) throw new StageError('exec', `the helper pod could not run tar: ${e.message}`, nextStepFor('exec', { namespace, helperPod: pod }));
-    if (e instanceof ExecStreamBrokenError) throw new StageError('copy', `the stream broke after ${received.bytes} bytes: ${e.message}`, nextStepFor('copy', { namespace }));
-    throw new StageError('copy', `the stream failed after ${received.bytes} bytes: ${describeKubeError(e).message}`, nextStepFor('copy', { namespace }));
+    if (e instanceof ExecStreamBrokenError) throw new StageError('copy', `the stream broke after ${digest?.bytes ?? archive.size} bytes: ${e.message}`, nextStepFor('copy', { namespace }));
+    throw new StageError('copy', `the stream failed after ${digest?.bytes ?? archive.size} bytes: ${describeKubeError(e).message}`, nextStepFor('copy', { namespace }));
   } finally {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);

@@ -134,8 +134,9 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     if (!trailer) throw new StageError('checksum', 'the helper pod did not report the checksum of what it sent', nextStepFor('checksum', { namespace }));
     // The pod hashed what it sent; the received bytes must match before the file gets its final name.
     // The recorded checksum is the file's own, which differs from the stream's when this process compressed it.
-    if (trailer.sha256 !== streamed.received.sha256) {
-      throw new StageError('checksum', `the archive received (${streamed.received.bytes} bytes, sha256 ${streamed.received.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
+    const received = streamed.received ?? local;
+    if (trailer.sha256 !== received.sha256) {
+      throw new StageError('checksum', `the archive received (${received.bytes} bytes, sha256 ${received.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
     }
     await archive.commit();
     const partial = streamed.exitCode === 1 ? partialOutcome(messages, runAs) : undefined;
