@@ -2,6 +2,7 @@ import type { CoreV1Api, V1Toleration } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/describeKubeError';
 import { nextStepFor, StageError } from './backupStage';
 import { runtimeGrantNextStep } from './helperPod';
+import { withKubeRetry } from '../kube/retryTransient';
 
 export interface HelperPlacement {
   accessModes: string[];
@@ -38,7 +39,7 @@ export async function readPlacement(core: CoreV1Api, namespace: string, pvc: str
   let accessModes: string[];
   let claim;
   try {
-    claim = await core.readNamespacedPersistentVolumeClaim({ name: pvc, namespace });
+    claim = await withKubeRetry(() => core.readNamespacedPersistentVolumeClaim({ name: pvc, namespace }));
     accessModes = claim.status?.accessModes ?? claim.spec?.accessModes ?? [];
   } catch (e) {
     const d = describeKubeError(e);
@@ -48,7 +49,7 @@ export async function readPlacement(core: CoreV1Api, namespace: string, pvc: str
   }
   let pods;
   try {
-    pods = (await core.listNamespacedPod({ namespace })).items;
+    pods = (await withKubeRetry(() => core.listNamespacedPod({ namespace }))).items;
   } catch (e) {
     const d = describeKubeError(e);
     throw new StageError('create', `could not list the pods that use "${pvc}": ${d.message}`, d.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'list pods') : nextStepFor('create', { namespace }));

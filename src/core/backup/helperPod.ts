@@ -3,6 +3,7 @@ import { describeKubeError } from '../kube/describeKubeError';
 import { nextStepFor, StageError } from './backupStage';
 import { HELPER_CONTAINER } from './helperPodSpec';
 import { parsePodSecurityRefusal, podSecurityFix } from './podSecurityRefusal';
+import { withKubeRetry } from '../kube/retryTransient';
 
 const fatalWaitingReasons = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError'];
 
@@ -25,7 +26,7 @@ export async function createHelperPod(core: CoreV1Api, pod: V1Pod): Promise<V1Po
 export async function dryRunHelperPod(core: CoreV1Api, pod: V1Pod): Promise<{ ok: true; pod: V1Pod } | { ok: false; error: StageError }> {
   const namespace = pod.metadata!.namespace!;
   try {
-    return { ok: true, pod: await core.createNamespacedPod({ namespace, body: pod, dryRun: 'All' }) };
+    return { ok: true, pod: await withKubeRetry(() => core.createNamespacedPod({ namespace, body: pod, dryRun: 'All' })) };
   } catch (e) {
     return { ok: false, error: createFailure(namespace, e) };
   }
@@ -47,7 +48,7 @@ export async function waitForHelperPod(core: CoreV1Api, namespace: string, name:
   for (let delay = 100; ; delay = Math.min(delay * 1.5, 1000)) {
     signal?.throwIfAborted();
     try {
-      pod = await core.readNamespacedPod({ name, namespace });
+      pod = await withKubeRetry(() => core.readNamespacedPod({ name, namespace }), { signal });
     } catch (e) {
       const described = describeKubeError(e);
       if (described.kind === 'notFound') throw await waitFailure(core, namespace, name, 'the helper pod disappeared before it started (deleted by someone else or by an admission controller)');
@@ -76,7 +77,7 @@ export async function waitForHelperPod(core: CoreV1Api, namespace: string, name:
 /** Deletes the helper now; a pod that is already gone is fine. */
 export async function deleteHelperPod(core: CoreV1Api, namespace: string, name: string): Promise<void> {
   try {
-    await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+    await withKubeRetry(() => core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }));
   } catch (e) {
     const described = describeKubeError(e);
     if (described.kind === 'notFound') return;
@@ -87,7 +88,7 @@ export async function deleteHelperPod(core: CoreV1Api, namespace: string, name: 
 /** The pod's events, oldest first, as `Warning FailedScheduling: ...` lines. */
 export async function podEvents(core: CoreV1Api, namespace: string, name: string): Promise<string[]> {
   try {
-    const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=Pod` });
+    const list = await withKubeRetry(() => core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=Pod` }));
     return list.items
       .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
       .map((e) => `${e.type ?? 'Normal'} ${e.reason ?? ''}: ${e.message ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}`);

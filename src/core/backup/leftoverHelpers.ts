@@ -1,5 +1,6 @@
 import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { HELPER_COMPONENT, HELPER_COMPONENT_LABEL } from './helperPodSpec';
+import { withKubeRetry } from '../kube/retryTransient';
 
 export interface LeftoverHelper {
   namespace: string;
@@ -19,7 +20,7 @@ export interface OrphanHelper extends LeftoverHelper {
 /** Helper pods of this tool still in the cluster (a crash, or a cleanup that failed). */
 export async function findHelperPods(kubeConfig: KubeConfig, now = Date.now()): Promise<LeftoverHelper[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const list = await core.listPodForAllNamespaces({ labelSelector: `${HELPER_COMPONENT_LABEL}=${HELPER_COMPONENT}` });
+  const list = await withKubeRetry(() => core.listPodForAllNamespaces({ labelSelector: `${HELPER_COMPONENT_LABEL}=${HELPER_COMPONENT}` }));
   return list.items.map((p) => leftoverOf(p, now));
 }
 
@@ -33,8 +34,8 @@ export async function findOrphanHelpers(kubeConfig: KubeConfig, options: { names
   const now = options.now ?? Date.now();
   const labelSelector = `${HELPER_COMPONENT_LABEL}=${HELPER_COMPONENT}`;
   const pods = options.namespaces
-    ? (await Promise.all(options.namespaces.map(async (namespace) => (await core.listNamespacedPod({ namespace, labelSelector })).items))).flat()
-    : (await core.listPodForAllNamespaces({ labelSelector })).items;
+    ? (await Promise.all(options.namespaces.map(async (namespace) => (await withKubeRetry(() => core.listNamespacedPod({ namespace, labelSelector }))).items))).flat()
+    : (await withKubeRetry(() => core.listPodForAllNamespaces({ labelSelector }))).items;
   const orphans: OrphanHelper[] = [];
   for (const pod of pods) {
     const helper = leftoverOf(pod, now);
@@ -61,7 +62,7 @@ export async function deleteHelperPods(kubeConfig: KubeConfig, pods: LeftoverHel
   const failures: { pod: LeftoverHelper; error: string }[] = [];
   for (const pod of pods) {
     try {
-      await core.deleteNamespacedPod({ name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0 });
+      await withKubeRetry(() => core.deleteNamespacedPod({ name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0 }));
     } catch (e) {
       if ((e as { code?: number }).code !== 404) failures.push({ pod, error: (e as Error).message });
     }

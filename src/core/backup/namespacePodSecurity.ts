@@ -1,5 +1,6 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/describeKubeError';
+import { withKubeRetry } from '../kube/retryTransient';
 
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
@@ -20,7 +21,7 @@ export interface NamespacePodSecurity {
  */
 export async function namespacePodSecurity(core: CoreV1Api, namespace: string): Promise<NamespacePodSecurity> {
   try {
-    const list = await core.listNamespace({ fieldSelector: `metadata.name=${namespace}` });
+    const list = await withKubeRetry(() => core.listNamespace({ fieldSelector: `metadata.name=${namespace}` }));
     const labels = list.items[0]?.metadata?.labels ?? {};
     const raw = labels[POD_SECURITY_ENFORCE_LABEL];
     // The admission plugin treats an unknown level as restricted (fail closed); so do we.

@@ -8,6 +8,7 @@ import { HelperPlacement, readPlacement } from '../backup/helperPlacement';
 import { prepareHelperPod } from '../backup/helperPreparation';
 import { describePodSecurity, namespacePodSecurity, NamespacePodSecurity } from '../backup/namespacePodSecurity';
 import { describeKubeError } from '../kube/describeKubeError';
+import { withKubeRetry } from '../kube/retryTransient';
 
 export type PreflightVerdict = 'ready' | 'warning' | 'blocked';
 
@@ -150,7 +151,7 @@ async function preflightOne(core: CoreV1Api, target: PreflightTarget, settings: 
 /** The claim's events say WaitForFirstConsumer while it waits for a pod (the persistent volume controller records them). */
 async function waitsForFirstConsumer(core: CoreV1Api, namespace: string, pvc: string): Promise<boolean> {
   try {
-    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pvc},involvedObject.kind=PersistentVolumeClaim` });
+    const events = await withKubeRetry(() => core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pvc},involvedObject.kind=PersistentVolumeClaim` }));
     return events.items.some((e) => e.reason === 'WaitForFirstConsumer');
   } catch {
     return false;

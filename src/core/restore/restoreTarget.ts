@@ -1,5 +1,6 @@
 import { CoreV1Api, KubeConfig, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/describeKubeError';
+import { withKubeRetry } from '../kube/retryTransient';
 
 /** A pod that mounts the claim and has not ended. */
 export interface ClaimUser {
@@ -41,13 +42,13 @@ export async function describeRestoreTarget(kubeConfig: KubeConfig, namespace: s
   const core = kubeConfig.makeApiClient(CoreV1Api);
   let claim: V1PersistentVolumeClaim;
   try {
-    claim = await core.readNamespacedPersistentVolumeClaim({ name: pvc, namespace });
+    claim = await withKubeRetry(() => core.readNamespacedPersistentVolumeClaim({ name: pvc, namespace }));
   } catch (e) {
     if (describeKubeError(e).kind === 'notFound') return { namespace, pvc, exists: false, accessModes: [], usedBy: [] };
     throw e;
   }
   const accessModes = claim.status?.accessModes ?? claim.spec?.accessModes ?? [];
-  const pods = (await core.listNamespacedPod({ namespace })).items;
+  const pods = (await withKubeRetry(() => core.listNamespacedPod({ namespace }))).items;
   const usedBy: ClaimUser[] = [];
   for (const p of pods) {
     if (p.metadata?.deletionTimestamp || ['Succeeded', 'Failed'].includes(p.status?.phase ?? '')) continue;

@@ -99,6 +99,18 @@ describe('backing up a volume through a helper pod', function () {
     return result;
   };
 
+  it('rides out 429 and 503 bursts on the claim, the helper pod and its delete, and leaves no pod', async () => {
+    const prefix = '/api/v1/namespaces/media/';
+    sb.cluster.faults.inject({ kind: 'httpError', status: 503, count: 2, method: 'GET', pathPrefix: `${prefix}persistentvolumeclaims/archive-2019` });
+    sb.cluster.faults.inject({ kind: 'httpError', status: 429, count: 2, retryAfterSeconds: 1, method: 'GET', pathPrefix: `${prefix}pods/nkvm-backup-` });
+    sb.cluster.faults.inject({ kind: 'httpError', status: 500, count: 1, method: 'DELETE', pathPrefix: `${prefix}pods/nkvm-backup-` });
+    const result = await backup('media', 'archive-2019');
+    assert.equal(result.status, 'success', result.message);
+    const refused = sb.cluster.requests.filter((r) => r.path.startsWith(prefix) && [429, 500, 503].includes(r.status));
+    assert.deepEqual(refused.map((r) => r.status).sort(), [429, 429, 500, 503, 503]);
+    assert.deepEqual(await leftoverHelpers(), []);
+  });
+
   it('create stage: a forbidden pod create names the permission and the RoleBinding to apply', async () => {
     sb.cluster.faults.inject({ kind: 'forbid', verb: 'create', resource: 'pods', namespace: 'media' });
     await expectFailure('create', /cannot create resource "pods"/, /nkvm-runtime/);
