@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { preflightMarkdown } from '../core/preflight/preflightMarkdown';
 import { engine } from '../services/engine';
 import { pickTargets, selectedTargets } from './backupTargets';
 import type { NkvmCommand } from './commandDeps';
@@ -19,7 +18,7 @@ export const preflightVolumesCommand: NkvmCommand = {
       const all = [];
       for (const [context, list] of byContext) {
         const found = await engine.preflight().preflightVolumes(deps.connections.configFor(context), list, { ...deps.settings.helperPodSettings(), helperImage: resolved.helperImage });
-        documents.push(preflightMarkdown(context, found, new Date()));
+        documents.push(engine.preflightReport().preflightMarkdown(context, found, new Date()));
         all.push(...found);
       }
       return all;

@@ -30,5 +30,6 @@ export const engine = {
   archiveVerify: () => load().archiveVerify,
   restores: () => load().restores,
   preflight: () => load().preflight,
+  preflightReport: () => load().preflightReport,
   restoreTargets: () => load().restoreTargets,
 };
