@@ -10,6 +10,7 @@ import { copyChecksumCommand } from './copyChecksum';
 import { exportReportCommand } from './exportReport';
 import { extractFromBackupCommand } from './extractFromBackup';
 import { filterNamespacesCommand } from './filterNamespaces';
+import { loadMoreVolumesCommand } from './loadMoreVolumes';
 import { openBackupFolderCommand } from './openBackupFolder';
 import { openReportCommand } from './openReport';
 import { preflightVolumesCommand } from './preflightVolumes';
@@ -26,6 +27,7 @@ import { verifyBackupCommand } from './verifyBackup';
 /** Every command of the extension; package.json contributes exactly these (a test checks both ways). */
 export const commands: NkvmCommand[] = [
   refreshCommand,
+  loadMoreVolumesCommand,
   filterNamespacesCommand,
   backupVolumesCommand,
   backupNamespaceCommand,

@@ -75,6 +75,9 @@ export function isReportWebviewMessage(value: unknown): value is ReportWebviewMe
       return isText(value.path, MAX_TEXT);
     case 'exportReport':
       return value.format === 'json' || value.format === 'markdown';
+    case 'restoreBackup':
+    case 'verifyBackup':
+      return Number.isSafeInteger(value.historyId) && (value.historyId as number) > 0;
     case 'openArchiveFolder':
     case 'rerunFailed':
       return true;

@@ -148,6 +148,12 @@ export class ReportPanel implements vscode.Disposable {
         return;
       case 'rerunFailed':
         return this.rerunFailed();
+      case 'restoreBackup':
+        await vscode.commands.executeCommand('nkvm.restoreBackup', message.historyId);
+        return;
+      case 'verifyBackup':
+        await vscode.commands.executeCommand('nkvm.verifyBackup', message.historyId);
+        return;
     }
   }
 
@@ -297,6 +303,8 @@ const ACTION_WORDS: Record<ReportWebviewMessage['type'], string> = {
   openArchiveFolder: 'open the archive folder',
   exportReport: 'export the report',
   rerunFailed: 'start the failed backups again',
+  restoreBackup: 'restore the backup',
+  verifyBackup: 'verify the backup',
 };
 
 /** Restores the report after a window reload; the webview brings back its own filter and page. */

@@ -92,4 +92,7 @@ export type ReportWebviewMessage =
   | { readonly type: 'revealArchive'; readonly path: string }
   | { readonly type: 'openArchiveFolder' }
   | { readonly type: 'exportReport'; readonly format: ExportFormat }
-  | { readonly type: 'rerunFailed' };
+  | { readonly type: 'rerunFailed' }
+  /** Backup rows of the history: the restore wizard and Verify run on the history id. */
+  | { readonly type: 'restoreBackup'; readonly historyId: number }
+  | { readonly type: 'verifyBackup'; readonly historyId: number };

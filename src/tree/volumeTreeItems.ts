@@ -56,6 +56,12 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       item.tooltip = md;
       break;
     }
+    case 'more':
+      item = new vscode.TreeItem('Load more claims…', C.None);
+      item.description = node.remaining !== undefined ? `about ${node.remaining} more` : undefined;
+      item.iconPath = new vscode.ThemeIcon('ellipsis');
+      item.command = { command: 'nkvm.loadMoreVolumes', title: 'Load More Claims', arguments: [node] };
+      break;
     case 'message':
       item = new vscode.TreeItem(node.text, C.None);
       item.iconPath = new vscode.ThemeIcon(node.severity === 'error' ? 'error' : node.severity === 'warning' ? 'warning' : 'info');

@@ -23,6 +23,16 @@ export interface BackupNode {
   parent: PvcNode;
   record: HistoryRecord;
 }
+/** Claims per page of a namespace: a namespace with thousands of claims opens as fast as a small one. */
+export const CLAIMS_PAGE_SIZE = 250;
+
+/** The next page of a namespace with more claims than one page holds. */
+export interface MoreNode {
+  kind: 'more';
+  parent: NamespaceNode;
+  /** The server's estimate of the claims not loaded yet, when it gives one. */
+  remaining?: number;
+}
 export interface MessageNode {
   kind: 'message';
   parent?: VolumeTreeNode;
@@ -32,7 +42,7 @@ export interface MessageNode {
 }
 
 /** One node class per level of clusters > namespaces > PVCs > backups, plus messages for errors and empty states. */
-export type VolumeTreeNode = ClusterNode | NamespaceNode | PvcNode | BackupNode | MessageNode;
+export type VolumeTreeNode = ClusterNode | NamespaceNode | PvcNode | BackupNode | MoreNode | MessageNode;
 
 const accessModeShort: Record<string, string> = { ReadWriteOnce: 'rwo', ReadOnlyMany: 'rox', ReadWriteMany: 'rwx', ReadWriteOncePod: 'rwop' };
 
@@ -49,6 +59,8 @@ export function contextValueOf(node: VolumeTreeNode): string {
     }
     case 'backup':
       return `nkvm.backup.${node.record.status}${hasArchive(node.record) ? '.archive' : ''}${node.record.checksum ? '.checksum' : ''}`;
+    case 'more':
+      return 'nkvm.more';
     case 'message':
       return `nkvm.message.${node.severity}`;
   }
@@ -64,6 +76,8 @@ export function nodeId(node: VolumeTreeNode): string | undefined {
       return `${nodeId(node.parent)}/pvc/${node.volume.name}`;
     case 'backup':
       return `${nodeId(node.parent)}/backup/${node.record.id}`;
+    case 'more':
+      return `${nodeId(node.parent)}/more`;
     case 'message':
       return undefined;
   }

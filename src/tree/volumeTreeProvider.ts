@@ -3,10 +3,18 @@ import type { ClusterConnections } from '../services/clusterConnections';
 import { engine } from '../services/engine';
 import type { ExtensionSettings } from '../services/extensionSettings';
 import type { HistoryService } from '../services/historyService';
-import { ClusterNode, MessageNode, NamespaceNode, PvcNode, VolumeTreeNode } from './volumeTreeNodes';
+import type { VolumeInfo } from '../core/discovery/volumeInventory';
+import { CLAIMS_PAGE_SIZE, ClusterNode, MessageNode, MoreNode, NamespaceNode, nodeId, PvcNode, VolumeTreeNode } from './volumeTreeNodes';
 import { treeItemOf } from './volumeTreeItems';
 
 export const NAMESPACE_FILTERS_KEY = 'nkvm.namespaceFilters';
+
+interface LoadedClaims {
+  volumes: VolumeInfo[];
+  warnings: string[];
+  continueToken?: string;
+  remaining?: number;
+}
 
 /** Clusters > namespaces > PVCs > backups, each level fetched when it is expanded. */
 export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNode>, vscode.Disposable {
@@ -16,6 +24,8 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
   /** Fires each time a cluster's namespaces were listed: the cluster answered. */
   readonly onDidConnect = this.connected.event;
   private readonly subscriptions: vscode.Disposable[];
+  /** The pages of claims loaded so far, per namespace node. */
+  private readonly loaded = new Map<string, LoadedClaims>();
 
   constructor(
     private readonly connections: ClusterConnections,
@@ -24,11 +34,33 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
     private readonly state: vscode.Memento,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.subscriptions = [connections.onDidChange(() => this.refresh()), settings.onDidChange(() => this.refresh()), history.onDidChange(() => this.refresh())];
+    // New history rows change only the icons and backup nodes: the claims already loaded stay.
+    this.subscriptions = [connections.onDidChange(() => this.refresh()), settings.onDidChange(() => this.refresh()), history.onDidChange(() => this.changed.fire(undefined))];
   }
 
   refresh(node?: VolumeTreeNode): void {
+    const id = node && nodeId(node);
+    for (const key of [...this.loaded.keys()]) if (id === undefined || key === id || key.startsWith(`${id}/`)) this.loaded.delete(key);
     this.changed.fire(node);
+  }
+
+  /** Appends the next page of a namespace's claims. A continue token that expired starts the list again. */
+  async loadMore(node: MoreNode): Promise<void> {
+    const namespace = node.parent;
+    const key = nodeId(namespace)!;
+    const claims = this.loaded.get(key);
+    if (!claims?.continueToken) return;
+    try {
+      const page = await this.fetchClaims(namespace, claims.continueToken);
+      claims.volumes.push(...page.volumes);
+      claims.warnings.push(...page.warnings);
+      claims.continueToken = page.continueToken;
+      claims.remaining = page.remaining;
+      this.changed.fire(namespace);
+    } catch (e) {
+      this.log.warn(`[tree] the next page of claims in ${namespace.namespace} could not be read, starting again: ${(e as Error).message}`);
+      this.refresh(namespace);
+    }
   }
 
   namespaceFilter(context: string): string | undefined {
@@ -96,15 +128,30 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
     return out;
   }
 
-  private async volumes(node: NamespaceNode): Promise<VolumeTreeNode[]> {
+  private async fetchClaims(node: NamespaceNode, continueToken?: string): Promise<LoadedClaims> {
     const settings = this.settings.resolve().settings;
-    const result = await engine.discovery().listVolumesInNamespace(this.connections.configFor(node.parent.context.name), node.namespace, { timeoutSeconds: settings.discoveryTimeoutSeconds });
+    const page = await engine.discovery().listVolumesInNamespace(this.connections.configFor(node.parent.context.name), node.namespace, {
+      timeoutSeconds: settings.discoveryTimeoutSeconds,
+      limit: CLAIMS_PAGE_SIZE,
+      continueToken,
+    });
+    return { volumes: [...page.volumes], warnings: [...page.warnings], continueToken: page.continueToken, remaining: page.remainingItemCount };
+  }
+
+  private async volumes(node: NamespaceNode): Promise<VolumeTreeNode[]> {
+    const key = nodeId(node)!;
+    let result = this.loaded.get(key);
+    if (!result) {
+      result = await this.fetchClaims(node);
+      this.loaded.set(key, result);
+    }
     const history = await this.history.open();
     const out: VolumeTreeNode[] = [];
     for (const volume of result.volumes) {
       const [lastBackup] = await history.forPvc(node.parent.context.name, node.namespace, volume.name, 1);
       out.push({ kind: 'pvc', parent: node, volume: { ...volume, context: node.parent.context.name }, lastBackup } satisfies PvcNode);
     }
+    if (result.continueToken) out.push({ kind: 'more', parent: node, remaining: result.remaining });
     for (const w of result.warnings) out.push({ kind: 'message', parent: node, text: w, severity: 'warning' });
     if (!result.volumes.length) out.push({ kind: 'message', parent: node, text: 'No PersistentVolumeClaims', severity: 'info' });
     return out;

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { VolumeTreeNode } from '../../src/tree/volumeTreeNodes';
+import { CLAIMS_PAGE_SIZE, type VolumeTreeNode } from '../../src/tree/volumeTreeNodes';
 import { seedDemo } from '../sandbox/demoData';
 import { SandboxCluster } from '../sandbox/sandboxCluster';
 import { ConnectedSandbox, connectSandbox } from './sandboxForTests';
@@ -61,5 +61,31 @@ describe('Volumes view against the sandbox cluster', function () {
     const backups = await childrenOf(pvc);
     assert.equal(backups[0].kind, 'backup');
     assert.equal(sb.api.tree.getTreeItem(backups[0]).contextValue, 'nkvm.backup.success.archive.checksum');
+  });
+
+  it('pages a namespace with more claims than one page: "Load more claims…" appends the next page', async () => {
+    const namespace = 'bulk';
+    sb.cluster.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    const claims = Array.from({ length: 2 * CLAIMS_PAGE_SIZE + 20 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: `claim-${String(i).padStart(4, '0')}`, namespace },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'manual' },
+    }));
+    sb.cluster.seed(...claims);
+    await vscode.commands.executeCommand('nkvm.refresh');
+    const sandbox = (await childrenOf()).find((c) => label(c) === 'sandbox')!;
+    const bulk = (await childrenOf(sandbox)).find((n) => label(n) === namespace)!;
+    const pvcs = async () => (await childrenOf(bulk)).filter((n) => n.kind === 'pvc');
+    const more = async () => (await childrenOf(bulk)).find((n) => n.kind === 'more');
+    assert.equal((await pvcs()).length, CLAIMS_PAGE_SIZE);
+    assert.equal(label((await more())!), 'Load more claims…');
+    await vscode.commands.executeCommand('nkvm.loadMoreVolumes', await more());
+    assert.equal((await pvcs()).length, 2 * CLAIMS_PAGE_SIZE);
+    await vscode.commands.executeCommand('nkvm.loadMoreVolumes', await more());
+    const all = await pvcs();
+    assert.equal(all.length, claims.length);
+    assert.deepEqual(all.map(label), claims.map((c) => c.metadata.name));
+    assert.equal(await more(), undefined);
   });
 });

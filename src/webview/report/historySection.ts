@@ -1,3 +1,4 @@
+import { hasArchive } from '../../core/archive/backupArchive';
 import { HISTORY_STATUSES, type HistoryRecord } from '../../core/history/historyRecord';
 import { OUTCOME_TEXT } from '../../core/report/outcomeText';
 import { formatBytes, formatDuration } from '../../core/report/quantityText';
@@ -107,6 +108,17 @@ export class HistorySection {
           button('Reveal', () => this.controls.revealArchive(row.backupPath!), {
             focusKey: `reveal:${row.id}`,
             attrs: { 'aria-label': `Reveal the archive of ${volume} from ${row.createdAt}` },
+          }),
+        hasArchive(row) &&
+          button('Restore…', () => this.controls.restoreBackup(row.id), {
+            focusKey: `restore:${row.id}`,
+            testId: 'history-restore',
+            attrs: { 'aria-label': `Restore the backup of ${volume} from ${row.createdAt}` },
+          }),
+        hasArchive(row) &&
+          button('Verify', () => this.controls.verifyBackup(row.id), {
+            focusKey: `verify:${row.id}`,
+            attrs: { 'aria-label': `Verify the archive of ${volume} from ${row.createdAt}` },
           }),
       ),
     );

@@ -42,6 +42,8 @@ const controls: ReportControls = {
   },
   revealArchive: (path) => post({ type: 'revealArchive', path }),
   openArchiveFolder: () => post({ type: 'openArchiveFolder' }),
+  restoreBackup: (historyId) => post({ type: 'restoreBackup', historyId }),
+  verifyBackup: (historyId) => post({ type: 'verifyBackup', historyId }),
   exportReport: (format) => post({ type: 'exportReport', format }),
   rerunFailed() {
     post({ type: 'rerunFailed' });

@@ -7,6 +7,8 @@ export interface ReportControls {
   openArchiveFolder(): void;
   exportReport(format: ExportFormat): void;
   rerunFailed(): void;
+  restoreBackup(historyId: number): void;
+  verifyBackup(historyId: number): void;
   queryHistory(filter: ReportHistoryFilter, page: number): void;
   showChart(volume: ReportVolumeRef): void;
 }

@@ -16,6 +16,8 @@ describe('messages from the report webview', () => {
       { type: 'exportReport', format: 'json' },
       { type: 'exportReport', format: 'markdown' },
       { type: 'rerunFailed' },
+      { type: 'restoreBackup', historyId: 12 },
+      { type: 'verifyBackup', historyId: 1 },
     ];
     for (const message of valid) assert.ok(isReportWebviewMessage(message), JSON.stringify(message));
   });
@@ -40,6 +42,10 @@ describe('messages from the report webview', () => {
       { type: 'revealArchive', path: ['/etc/passwd'] },
       { type: 'exportReport', format: 'html' },
       { type: 'ready', ui: { filter: {}, page: -3 } },
+      { type: 'restoreBackup', historyId: 0 },
+      { type: 'restoreBackup', historyId: '12' },
+      { type: 'verifyBackup', historyId: 1.5 },
+      { type: 'verifyBackup' },
     ];
     for (const message of invalid) assert.equal(isReportWebviewMessage(message), false, JSON.stringify(message));
   });
