@@ -41,7 +41,7 @@ describe('Browsing a backup and restoring from it (UI)', function () {
     await history.close();
     assert.equal(run.results[0].status, 'success', run.results[0].message);
     writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'nkvm.kubeconfigPath': kubeconfig }));
-    workbench = await openWorkbench({ folder: workspace, settings: { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.tree.expandMode': 'doubleClick' } });
+    workbench = await openWorkbench({ folder: workspace, settings: { 'workbench.tree.expandMode': 'doubleClick' } });
     page = workbench.page;
   });
 
@@ -107,6 +107,7 @@ describe('Browsing a backup and restoring from it (UI)', function () {
       await page.keyboard.press('Enter');
     }
     await notification(/Restoring notes\.txt into media\/archive-2019-restored-/).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(400); // the toast fades in
     await workbench.screenshot('restore-progress');
     const done = notification(/Restored notes\.txt into media\/archive-2019-restored-\S+: 1 files/);
     await done.waitFor({ timeout: 120_000 });

@@ -1,4 +1,4 @@
-import { StageError } from '../backup/backupStage';
+import { nextStepFor, StageError, type NextStepContext } from '../backup/backupStage';
 
 /** The stages of a helper-pod restore, in order; every failure names one of them. */
 export const RESTORE_STAGES = ['create', 'wait', 'upload', 'verify', 'cleanup'] as const;
@@ -27,24 +27,18 @@ export class RestoreStageError extends Error {
   }
 }
 
-export interface RestoreNextStepContext {
-  namespace: string;
-  helperPod?: string;
-}
+export type RestoreNextStepContext = NextStepContext;
 
-/** What to do after a failure at a stage that has no more specific advice. */
+/** What to do after a failure at a stage that has no more specific advice; the helper-pod stages read as for backups. */
 export function restoreNextStepFor(stage: RestoreStage, ctx: RestoreNextStepContext): string {
-  const pod = ctx.helperPod ?? '<helper-pod>';
   switch (stage) {
     case 'create':
-      return `Confirm the RoleBinding nkvm-runtime exists in namespace "${ctx.namespace}" (kubectl -n ${ctx.namespace} get rolebinding nkvm-runtime) and that the helper image may be pulled there.`;
     case 'wait':
-      return `Read the helper pod's events above, check node scheduling and image pulls (kubectl -n ${ctx.namespace} describe pod ${pod}), or raise nkvm.helperPodTimeoutSeconds.`;
+    case 'cleanup':
+      return nextStepFor(stage, ctx);
     case 'upload':
       return `Check the connection to the API server, free space on the volume and the pods/exec permission (kubectl auth can-i create pods --subresource=exec -n ${ctx.namespace}), then restore again (with emptyFirst to clear what was written).`;
     case 'verify':
       return 'The volume does not hold what the archive holds: check free space and write permissions on the volume, then restore again with emptyFirst.';
-    case 'cleanup':
-      return `Remove the helper pod by hand (kubectl -n ${ctx.namespace} delete pod ${pod} --ignore-not-found) and check the delete permission on pods.`;
   }
 }

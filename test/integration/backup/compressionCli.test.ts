@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { SandboxFixture, startSandbox } from '../sandboxFixture';
+import { runNkvm, sandboxEnv } from '../cli/runNkvm';
 
 const root = resolve(__dirname, '../../..');
 
@@ -22,19 +23,7 @@ describe('compression settings through the bundled nkvm command line', function 
   });
   after(async () => sb?.stop());
 
-  const nkvm = (args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((done) => {
-      const child = spawn(process.execPath, [bundle, ...args], {
-        cwd: sb.dir,
-        env: { ...process.env, KUBECONFIG: sb.kubeconfigPath, NKVM_BACKUP_DIR: join(sb.dir, 'cli-backups'), NKVM_METADATA_DB_PATH: join(sb.dir, 'cli-data', 'backups.db'), ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (code) => done({ code, stdout, stderr }));
-    });
+  const nkvm = (args: string[], env: Record<string, string>) => runNkvm(args, { cwd: sb.dir, env: { ...sandboxEnv(sb), ...env }, bundle });
 
   it('NKVM_COMPRESSION=local-gzip with an exclude path: a .tar.gz that gzip -t accepts, without the excluded folder, whose sha256sum is the printed one', async () => {
     const r = await nkvm(['backup', 'media/archive-2019'], { NKVM_COMPRESSION: 'local-gzip', NKVM_COMPRESSION_LEVEL: '1', NKVM_BACKUP_EXCLUDE: 'photos/2019', NKVM_HELPER_IMAGE: 'debian:12-slim' });

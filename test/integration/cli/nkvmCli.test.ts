@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { SandboxFixture, startSandbox } from '../sandboxFixture';
-
-const root = resolve(__dirname, '../../..');
+import { runNkvm, sandboxEnv } from './runNkvm';
 
 describe('the nkvm command line', function () {
   this.timeout(60_000);
@@ -14,19 +10,7 @@ describe('the nkvm command line', function () {
   afterEach(() => sb.cluster.faults.clear());
   after(async () => sb?.stop());
 
-  const nkvm = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((done) => {
-      const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, join(root, 'src/cli/main.ts'), ...args], {
-        cwd: sb.dir,
-        env: { ...process.env, KUBECONFIG: sb.kubeconfigPath, NKVM_BACKUP_DIR: join(sb.dir, 'cli-backups'), NKVM_METADATA_DB_PATH: join(sb.dir, 'cli-data', 'backups.db') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (code) => done({ code, stdout, stderr }));
-    });
+  const nkvm = (args: string[]) => runNkvm(args, { cwd: sb.dir, env: sandboxEnv(sb) });
 
   it('`volumes` prints each claim with its status, capacity, access modes and who uses it', async () => {
     const r = await nkvm(['volumes']);

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { HistoryStore } from '../../../src/core/history/historyStore';
 import { systemTarGz } from '../../unit/archive/craftedArchive';
-
-const root = resolve(__dirname, '../../..');
+import { runNkvm } from './runNkvm';
 
 describe('nkvm verify and nkvm prune', function () {
   this.timeout(60_000);
@@ -21,19 +18,7 @@ describe('nkvm verify and nkvm prune', function () {
   });
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-  const nkvm = (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((done) => {
-      const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, join(root, 'src/cli/main.ts'), ...args], {
-        cwd: dir,
-        env: { ...process.env, NKVM_METADATA_DB_PATH: dbPath, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (code) => done({ code, stdout, stderr }));
-    });
+  const nkvm = (args: string[], env: Record<string, string> = {}) => runNkvm(args, { cwd: dir, env: { NKVM_METADATA_DB_PATH: dbPath, ...env } });
 
   async function recordBackup(name: string, createdAt: Date): Promise<{ id: number; archive: string }> {
     const volume = join(dir, name);

@@ -1,12 +1,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { SandboxFixture, startSandbox } from '../sandboxFixture';
 import { folderListing, leftoverHelpers } from './restoreFixture';
-
-const root = resolve(__dirname, '../../..');
+import { runNkvm, sandboxEnv } from '../cli/runNkvm';
 
 describe('nkvm restore', function () {
   this.timeout(90_000);
@@ -19,19 +15,7 @@ describe('nkvm restore', function () {
   afterEach(async () => assert.deepEqual(await leftoverHelpers(core), []));
   after(async () => sb?.stop());
 
-  const nkvm = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((done) => {
-      const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, join(root, 'src/cli/main.ts'), ...args], {
-        cwd: sb.dir,
-        env: { ...process.env, KUBECONFIG: sb.kubeconfigPath, NKVM_BACKUP_DIR: join(sb.dir, 'cli-backups'), NKVM_METADATA_DB_PATH: join(sb.dir, 'cli-data', 'backups.db') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (code) => done({ code, stdout, stderr }));
-    });
+  const nkvm = (args: string[]) => runNkvm(args, { cwd: sb.dir, env: sandboxEnv(sb) });
 
   it('restores a backup from the history into a new claim shaped like the source, and records it', async () => {
     const b = await nkvm(['backup', 'media/archive-2019']);
