@@ -55,7 +55,8 @@ export async function scanArchive(archivePath: string, visit: EntryVisitor, opti
   return scanStream(archivePath, gzipped ? createGunzip() : new PassThrough(), visit, options);
 }
 
-async function startsWithGzipMagic(file: string): Promise<boolean> {
+/** Whether a file is gzip'd, told by its first two bytes (`.tar` archives of `nkvm.compression` = `none` are not). */
+export async function startsWithGzipMagic(file: string): Promise<boolean> {
   const handle = await open(file, 'r');
   try {
     const head = Buffer.alloc(2);

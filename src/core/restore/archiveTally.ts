@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Writable } from 'node:stream';
+import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
+import { startsWithGzipMagic } from '../archive/archiveScan';
 import { normaliseEntryPath, unsafeEntryReason } from '../archive/entrySafety';
 
 /** What an archive holds, counted the way the helper pod counts what it wrote. */
 export interface ArchiveTally {
-  /** sha256 of the compressed bytes, as `sha256sum` prints it. */
+  /** sha256 of the archive file's bytes, as `sha256sum` prints it. */
   sha256: string;
+  /** A `.tar.gz`; false for the plain `.tar` of `nkvm.compression` = `none`. */
+  gzipped: boolean;
   /** Size of the compressed archive. */
   archiveBytes: number;
   /** Regular files (hard links included: they arrive as regular files) among the selected entries. */
@@ -40,12 +43,12 @@ export class ArchiveTallyStream {
   private readonly hash = createHash('sha256');
   private archiveBytes = 0;
 
-  constructor(paths: readonly string[] = []) {
+  constructor(paths: readonly string[] = [], gzipped = true) {
     const wanted = paths.map(normaliseEntryPath);
     const members = new Map<string, string | undefined>(wanted.map((p) => [p, undefined]));
     const sizes = new Map<string, number>();
     const tally = { files: 0, bytes: 0, entries: 0, unsafe: [] as ArchiveTally['unsafe'] };
-    const gunzip = createGunzip();
+    const gunzip: Transform = gzipped ? createGunzip() : new PassThrough();
     const parser = extract();
 
     parser.on('entry', (header, body, next) => {
@@ -78,7 +81,7 @@ export class ArchiveTallyStream {
     });
 
     const parsed = new Promise<void>((resolve, reject) => {
-      gunzip.on('error', (e) => reject(new Error(`not a gzip archive or damaged: ${e.message}`)));
+      gunzip.on('error', (e) => reject(new Error(`damaged gzip data: ${e.message}`)));
       parser.on('error', (e: Error) => reject(new Error(`not a tar archive or damaged: ${e.message}`)));
       parser.on('finish', () => resolve());
     });
@@ -97,7 +100,7 @@ export class ArchiveTallyStream {
         callback();
       },
     });
-    this.result = parsed.then(() => ({ ...tally, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes, members }));
+    this.result = parsed.then(() => ({ ...tally, gzipped, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes, members }));
     // A damaged archive stops the writer too, so nothing waits for a drain that never comes.
     parsed.catch((e: Error) => this.input.destroy(e));
     this.result.catch(() => undefined);
@@ -106,7 +109,7 @@ export class ArchiveTallyStream {
 
 /** Reads a whole archive file through {@link ArchiveTallyStream}. */
 export async function tallyArchiveFile(path: string, paths: readonly string[] = [], signal?: AbortSignal): Promise<ArchiveTally> {
-  const tally = new ArchiveTallyStream(paths);
+  const tally = new ArchiveTallyStream(paths, await startsWithGzipMagic(path));
   await pipeline(createReadStream(path), tally.input, { signal });
   return tally.result;
 }

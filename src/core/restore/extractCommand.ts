@@ -7,10 +7,12 @@ export interface ExtractOptions {
   emptyFirst: boolean;
   /** Archive members to extract, spelled as the archive spells them; all when empty. */
   members: readonly string[];
+  /** A `.tar.gz`; false for a plain `.tar`. */
+  gzipped: boolean;
 }
 
 /**
- * The shell run in the restore helper: the gzip tar arrives on stdin and is extracted into the
+ * The shell run in the restore helper: the tar (gzip'd or not) arrives on stdin and is extracted into the
  * volume; then the files tar reports having written are stat'ed, and one line on stdout tells how
  * many regular files and bytes the volume now holds under those names. BusyBox only (the default
  * image is alpine): `tar x` with -C, -v and --numeric-owner, `find -exec {} +`, `xargs -0 -r`.
@@ -28,7 +30,7 @@ export function extractCommand(options: ExtractOptions): string[] {
     'umask 0',
     // Numeric owners: the image's /etc/passwd knows nothing of the workload's users. As non-root,
     // BusyBox tar skips the chown by itself. Modes, symlinks and empty folders are kept by default.
-    `tar xzvf - -C ${DATA_MOUNT} --numeric-owner${members ? ` -- ${members}` : ''} > "$t/list"`,
+    `tar x${options.gzipped ? 'z' : ''}vf - -C ${DATA_MOUNT} --numeric-owner${members ? ` -- ${members}` : ''} > "$t/list"`,
     'rc=$?',
     'if [ "$rc" -ne 0 ]; then rm -rf "$t"; exit "$rc"; fi',
     // Counted from the volume itself after tar ended: what was written, not what tar meant to write.

@@ -136,7 +136,7 @@ export async function restoreVolume(
     await waitForHelperPod(core, namespace, podName, settings.helperPodTimeoutSeconds, options.signal);
     report('upload');
     const members = (request.paths ?? []).map((p) => preflight!.members.get(normaliseEntryPath(p))!);
-    const uploaded = await upload(kubeConfig, namespace, podName, archivePath, request, members, options.signal, (n) => {
+    const uploaded = await upload(kubeConfig, namespace, podName, archivePath, request, members, preflight.gzipped, options.signal, (n) => {
       sent = n;
       report('upload');
     });
@@ -331,10 +331,11 @@ async function upload(
   archivePath: string,
   request: RestoreRequest,
   members: string[],
+  gzipped: boolean,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
 ): Promise<Uploaded> {
-  const tally = new ArchiveTallyStream(request.paths ?? []);
+  const tally = new ArchiveTallyStream(request.paths ?? [], gzipped);
   const file = createReadStream(archivePath, { highWaterMark: 256 * 1024 });
   let bytes = 0;
   const stop = new AbortController();
@@ -369,7 +370,7 @@ async function upload(
       namespace,
       pod,
       container: HELPER_CONTAINER,
-      command: extractCommand({ emptyFirst: !!request.emptyFirst, members }),
+      command: extractCommand({ emptyFirst: !!request.emptyFirst, members, gzipped }),
       stdin,
       stdout: sink,
       stderr: (c) => stderr.push(c),

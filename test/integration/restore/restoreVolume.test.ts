@@ -99,6 +99,16 @@ describe('restoring an archive into a volume through a helper pod', function () 
     assert.equal(replaced.files, source.filter((l) => l.endsWith(' f')).length);
   });
 
+  it('restores the plain .tar of a backup made without compression, and the volume equals the source', async () => {
+    const plain = await backupVolume(sb.kubeConfig, { context: 'sandbox', namespace: 'media', pvc: 'small-src' }, { ...backupSettings, compression: 'none' }, 'seed-plain');
+    assert.equal(plain.status, 'success', plain.message);
+    assert.match(plain.archivePath!, /\.tar$/);
+    const root = await boundClaim(sb, 'media', 'from-plain');
+    const result = await restore({ archivePath: plain.archivePath!, expectedSha256: plain.checksum, target: { namespace: 'media', pvc: 'from-plain' } });
+    assert.equal(result.status, 'success', result.message);
+    assert.deepEqual(folderListing(root), folderListing(sb.cluster.volumePath('media', 'small-src')));
+  });
+
   it('paths restores only the selected files and folders', async () => {
     const root = await boundClaim(sb, 'media', 'selected');
     const result = await restore({ archivePath: smallArchive.path, target: { namespace: 'media', pvc: 'selected' }, paths: ['docs/nested', 'Ünïcødé 名前/résumé ✓.txt', './latest'] });
