@@ -9,6 +9,9 @@ export const restoreBackupCommand: NkvmCommand = {
     if (!record?.backupPath) return undefined;
     const request = await chooseRestoreDestination(deps, record, []);
     if (!request) return undefined;
-    return deps.restores.run({ ...request, archivePath: record.backupPath }, `the backup of ${record.pvcName}`);
+    const result = await deps.restores.run({ ...request, archivePath: record.backupPath }, `the backup of ${record.pvcName}`);
+    // A new claim belongs in the tree now, not at the next refresh.
+    if (result?.claimCreated && result.status === 'success') deps.tree.refresh();
+    return result;
   },
 };

@@ -11,6 +11,8 @@ export const restoreBackupPathsCommand: NkvmCommand = {
     const request = await chooseRestoreDestination(deps, record, paths);
     if (!request) return undefined;
     const label = paths.length === 1 ? paths[0] : paths.length ? `${paths.length} items from the backup of ${record.pvcName}` : `the backup of ${record.pvcName}`;
-    return deps.restores.run({ ...request, archivePath }, label);
+    const result = await deps.restores.run({ ...request, archivePath }, label);
+    if (result?.claimCreated && result.status === 'success') deps.tree.refresh();
+    return result;
   },
 };
