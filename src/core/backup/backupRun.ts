@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import type { HistoryStore } from '../history/historyStore';
 import { BackupProgress, BackupResult, BackupSettings, BackupTarget, backupVolume } from './backupVolume';
+import { outcomeFields } from '../history/outcomeFields';
 
 export interface BackupRunOptions {
   kubeConfigFor: (context: string) => KubeConfig;
@@ -54,17 +55,7 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
 export function historyRecordOf(result: BackupResult) {
   return {
     operation: 'backup' as const,
-    runId: result.runId,
-    context: result.context,
-    namespace: result.namespace,
-    pvcName: result.pvc,
-    status: result.status,
-    stage: result.stage,
-    message: result.message,
-    nextStep: result.nextStep ?? null,
-    createdAt: result.startedAt,
-    finishedAt: result.finishedAt,
-    durationMs: result.durationMs,
+    ...outcomeFields(result),
     sizeBytes: result.sizeBytes ?? null,
     checksum: result.checksum ?? null,
     backupPath: result.archivePath ?? null,

@@ -4,6 +4,7 @@ import type { HistoryStore } from '../history/historyStore';
 import type { NewHistoryRecord } from '../history/historyRecord';
 import { ClaimShape, claimShapeOf } from './restoreTarget';
 import { RestoreProgress, RestoreRequest, RestoreResult, RestoreSettings, restoreVolume } from './restoreVolume';
+import { outcomeFields } from '../history/outcomeFields';
 
 export interface RestoreRunOptions {
   settings: RestoreSettings;
@@ -46,17 +47,7 @@ async function likeSource(kubeConfig: KubeConfig, given: Partial<ClaimShape>, so
 export function restoreHistoryRecord(result: RestoreResult): NewHistoryRecord {
   return {
     operation: 'restore',
-    runId: result.runId,
-    context: result.context,
-    namespace: result.namespace,
-    pvcName: result.pvc,
-    status: result.status,
-    stage: result.stage,
-    message: result.message,
-    nextStep: result.nextStep ?? null,
-    createdAt: result.startedAt,
-    finishedAt: result.finishedAt,
-    durationMs: result.durationMs,
+    ...outcomeFields(result),
     sizeBytes: result.archiveBytes ?? null,
     checksum: result.checksum ?? null,
     backupPath: result.archivePath,
