@@ -9,6 +9,7 @@ import { HELPER_CONTAINER } from './helperPodSpec';
 import { ParallelGzip } from './localCompression';
 import type { PartialArchive } from './partialArchive';
 import { ReceivedDigest } from './receivedDigest';
+import { execGrantNextStep } from './helperPod';
 
 export interface StreamedArchive {
   exitCode: number;
@@ -86,7 +87,7 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
     if (signal?.aborted) throw e;
     if (e instanceof ExecRefusedError) {
       const forbidden = e.statusCode === 403;
-      throw new StageError('exec', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? `Grant create (and get) on pods/exec in "${namespace}" through the RoleBinding nkvm-runtime (deploy/k8s/rbac/rolebinding-runtime-template.yaml).` : nextStepFor('exec', { namespace, helperPod: pod }));
+      throw new StageError('exec', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? execGrantNextStep(namespace) : nextStepFor('exec', { namespace, helperPod: pod }));
     }
     if (e instanceof ExecFailedError) throw new StageError('exec', `the helper pod could not run tar: ${e.message}`, nextStepFor('exec', { namespace, helperPod: pod }));
     if (e instanceof ExecStreamBrokenError) throw new StageError('copy', `the stream broke after ${digest?.bytes ?? archive.size} bytes: ${e.message}`, nextStepFor('copy', { namespace }));

@@ -103,6 +103,11 @@ export function runtimeGrantNextStep(namespace: string, permission: string): str
   return `The backup needs "${permission}" in "${namespace}": apply deploy/k8s/rbac/rolebinding-runtime-template.yaml for that namespace (RoleBinding nkvm-runtime), then retry. ${nextStepFor('create', { namespace })}`;
 }
 
+/** What to grant when the API server refuses the exec that streams an archive out of or into a helper. */
+export function execGrantNextStep(namespace: string): string {
+  return `Grant create (and get) on pods/exec in "${namespace}" through the RoleBinding nkvm-runtime (deploy/k8s/rbac/rolebinding-runtime-template.yaml).`;
+}
+
 async function waitFailure(core: CoreV1Api, namespace: string, name: string, cause: string, next?: string): Promise<StageError> {
   const events = await podEvents(core, namespace, name);
   const warnings = events.filter((e) => e.startsWith('Warning'));
