@@ -1,0 +1,96 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createReadStream } from 'node:fs';
+import { Readable, Transform, Writable } from 'node:stream';
+import { HELPER_CONTAINER } from '../backup/helperPodSpec';
+import { describeKubeError } from '../kube/describeKubeError';
+import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } from '../kube/podExec';
+import { ArchiveTally, ArchiveTallyStream } from './archiveTally';
+import { extractCommand, parseRestoredCount } from './extractCommand';
+import { RestoreStageError, restoreNextStepFor } from './restoreStage';
+import type { RestoreRequest } from './restoreVolume';
+import { execGrantNextStep } from '../backup/helperPod';
+
+export interface Uploaded {
+  tally: ArchiveTally;
+  count: { files: number; bytes: number };
+  warnings: string[];
+}
+
+/** Streams the archive into `tar x` in the pod over exec stdin, tallying the same bytes locally. */
+export async function upload(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  pod: string,
+  archivePath: string,
+  request: RestoreRequest,
+  members: string[],
+  gzipped: boolean,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): Promise<Uploaded> {
+  const tally = new ArchiveTallyStream(request.paths ?? [], gzipped);
+  const file = createReadStream(archivePath, { highWaterMark: 256 * 1024 });
+  let bytes = 0;
+  const stop = new AbortController();
+  let readError: Error | undefined;
+  const fail = (e: Error): void => {
+    readError ??= e;
+    stop.abort(e);
+  };
+  // Every chunk goes to the local tally before it is sent; a slow tally slows the upload.
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      bytes += chunk.length;
+      if (tally.input.write(chunk)) callback(null, chunk);
+      else tally.input.once('drain', () => callback(null, chunk));
+    },
+    flush(callback) {
+      tally.input.end();
+      callback();
+    },
+  });
+  file.on('error', fail);
+  tally.input.on('error', fail);
+  const stdin: Readable = file.pipe(tee);
+  const onAbort = (): void => stop.abort(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setInterval(() => onBytes(bytes), 250);
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  const sink = new Writable({ write: (c: Buffer, _e, cb) => (stdout.push(c), cb()) });
+  try {
+    const exitCode = await execInPod(kubeConfig, {
+      namespace,
+      pod,
+      container: HELPER_CONTAINER,
+      command: extractCommand({ emptyFirst: !!request.emptyFirst, members, gzipped }),
+      stdin,
+      stdout: sink,
+      stderr: (c) => stderr.push(c),
+      signal: stop.signal,
+    });
+    onBytes(bytes);
+    const messages = Buffer.concat(stderr).toString('utf8').split('\n').map((l) => l.trimEnd()).filter(Boolean);
+    if (exitCode !== 0) {
+      throw new RestoreStageError('upload', `tar in the helper pod exited with code ${exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, restoreNextStepFor('upload', { namespace, helperPod: pod }), messages);
+    }
+    const count = parseRestoredCount(Buffer.concat(stdout).toString('utf8'));
+    if (!count) throw new RestoreStageError('verify', 'the helper pod did not report what it wrote', restoreNextStepFor('verify', { namespace }), messages);
+    return { tally: await tally.result, count, warnings: messages };
+  } catch (e) {
+    if (e instanceof RestoreStageError || signal?.aborted) throw e;
+    if (readError) throw new RestoreStageError('upload', `could not read the archive after ${bytes} bytes: ${readError.message}`, 'Check that the archive file is readable and not being changed, then restore again with emptyFirst.');
+    if (e instanceof ExecRefusedError) {
+      const forbidden = e.statusCode === 403;
+      throw new RestoreStageError('upload', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? execGrantNextStep(namespace) : restoreNextStepFor('upload', { namespace, helperPod: pod }));
+    }
+    if (e instanceof ExecFailedError) throw new RestoreStageError('upload', `the helper pod could not run tar: ${e.message}`, restoreNextStepFor('upload', { namespace, helperPod: pod }));
+    if (e instanceof ExecStreamBrokenError) throw new RestoreStageError('upload', `the stream broke after ${bytes} bytes: ${e.message}`, restoreNextStepFor('upload', { namespace, helperPod: pod }));
+    throw new RestoreStageError('upload', `${(e as Error).message ?? describeKubeError(e).message}`, restoreNextStepFor('upload', { namespace, helperPod: pod }));
+  } finally {
+    clearInterval(timer);
+    signal?.removeEventListener('abort', onAbort);
+    file.destroy();
+    tee.destroy();
+  }
+}
