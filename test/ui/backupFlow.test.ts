@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { HistoryStore } from '../../src/core/history/historyStore';
-import { seedDemo } from '../sandbox/demoData';
 import { SandboxCluster } from '../sandbox/sandboxCluster';
 import { openWorkbench, type Workbench } from './workbench';
+import { startDemoWorkspace } from './demoWorkspace';
 
 const xssName = '<img src=x onerror=alert(1)>';
 
@@ -19,20 +19,15 @@ describe('Backing up from the Volumes view (UI)', function () {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'nkvm-ui-'));
-    cluster = await SandboxCluster.start({ dataDir: path.join(dir, 'cluster') });
-    seedDemo(cluster);
+    let workspace: string;
+    ({ cluster, workspace } = await startDemoWorkspace(dir));
     // The helper for this one volume cannot pull its image: the report must show that failure and its next step.
     cluster.faults.inject({ kind: 'imagePull', target: { namespace: 'shop', pod: 'nkvm-backup-data-orders-db-0*' } });
-    const workspace = path.join(dir, 'workspace');
-    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    cluster.writeKubeconfig(kubeconfig);
     const db = path.join(workspace, 'data', 'backups.db');
     // A history row whose names came from a hostile cluster: it must render as text.
     const history = await HistoryStore.open(db);
     await history.append({ context: 'sandbox', namespace: 'media', pvcName: xssName, status: 'failed', stage: 'create', message: `create stage failed: ${xssName}` });
     await history.close();
-    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'nkvm.kubeconfigPath': kubeconfig }));
     workbench = await openWorkbench({ folder: workspace, settings: { 'workbench.colorTheme': 'Default Light Modern', 'workbench.tree.expandMode': 'doubleClick' } });
     page = workbench.page;
   });

@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { seedDemo } from '../sandbox/demoData';
 import { SandboxCluster } from '../sandbox/sandboxCluster';
 import { openWorkbench, type Workbench } from './workbench';
+import { startDemoWorkspace } from './demoWorkspace';
 
 // Stands in for ms-kubernetes-tools.vscode-kubernetes-tools, which cannot be fetched from the Marketplace here.
 const kubernetesExtensionDir = path.resolve(__dirname, '../fixtures/kubernetes-extension');
@@ -29,13 +29,7 @@ describe('Backing up from the Kubernetes extension\'s Cluster Explorer (UI)', fu
       stdio: 'pipe',
     });
 
-    cluster = await SandboxCluster.start({ dataDir: path.join(dir, 'cluster') });
-    seedDemo(cluster);
-    workspace = path.join(dir, 'workspace');
-    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    cluster.writeKubeconfig(kubeconfig);
-    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'nkvm.kubeconfigPath': kubeconfig }));
+    ({ cluster, workspace } = await startDemoWorkspace(dir));
     const claims = path.join(dir, 'explorer-claims.json');
     writeFileSync(claims, JSON.stringify(['shop/storefront-uploads', 'media/archive-2019']));
 

@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { seedDemo } from '../sandbox/demoData';
 import { SandboxCluster } from '../sandbox/sandboxCluster';
 import { openWorkbench, type Workbench } from './workbench';
+import { startDemoWorkspace } from './demoWorkspace';
 
 const repoRoot = path.resolve(__dirname, '../..');
 
@@ -20,12 +20,8 @@ describe('The packaged .vsix (UI)', function () {
     dir = mkdtempSync(path.join(tmpdir(), 'nkvm-vsix-'));
     execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--out', dir], { cwd: repoRoot, stdio: 'pipe' });
     vsix = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.vsix'))!);
-    cluster = await SandboxCluster.start({ dataDir: path.join(dir, 'cluster') });
-    seedDemo(cluster);
-    const workspace = path.join(dir, 'workspace');
-    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-    cluster.writeKubeconfig(path.join(dir, 'kubeconfig'));
-    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'nkvm.kubeconfigPath': path.join(dir, 'kubeconfig') }));
+    let workspace: string;
+    ({ cluster, workspace } = await startDemoWorkspace(dir));
     workbench = await openWorkbench({ extension: { vsix }, folder: workspace });
   });
 

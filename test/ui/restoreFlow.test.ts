@@ -1,15 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Page } from 'playwright-core';
 import { runBackups } from '../../src/core/backup/backupRun';
 import { HistoryStore } from '../../src/core/history/historyStore';
-import { seedDemo } from '../sandbox/demoData';
 import { findResourceType } from '../sandbox/resourceTypes';
 import { SandboxCluster } from '../sandbox/sandboxCluster';
 import { openWorkbench, type Workbench } from './workbench';
+import { startDemoWorkspace } from './demoWorkspace';
 
 const notes = 'Nothing mounts this claim; it can be backed up at any time.\n';
 
@@ -22,12 +22,9 @@ describe('Browsing a backup and restoring from it (UI)', function () {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'nkvm-ui-restore-'));
-    cluster = await SandboxCluster.start({ dataDir: path.join(dir, 'cluster') });
-    seedDemo(cluster);
-    const workspace = path.join(dir, 'workspace');
-    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    cluster.writeKubeconfig(kubeconfig);
+    let workspace: string;
+    let kubeconfig: string;
+    ({ cluster, workspace, kubeconfig } = await startDemoWorkspace(dir));
     // The backup to browse is made by the engine beforehand; backing up through the UI has its own test.
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfig);
@@ -40,7 +37,6 @@ describe('Browsing a backup and restoring from it (UI)', function () {
     });
     await history.close();
     assert.equal(run.results[0].status, 'success', run.results[0].message);
-    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'nkvm.kubeconfigPath': kubeconfig }));
     workbench = await openWorkbench({ folder: workspace, settings: { 'workbench.tree.expandMode': 'doubleClick' } });
     page = workbench.page;
   });
