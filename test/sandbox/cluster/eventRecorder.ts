@@ -3,7 +3,16 @@ import { types } from './types';
 
 /** Records core/v1 Events the way kubelet and the scheduler do, folding repeats into a count. */
 export class EventRecorder {
+  /** Like the kubelet's UnixNano suffix, but never the same twice: two events in one millisecond once collided. */
+  private lastStamp = 0n;
+
   constructor(private readonly store: ObjectStore) {}
+
+  private uniqueStamp(): string {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 1n;
+    return this.lastStamp.toString(16);
+  }
 
   record(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component: string): void {
     const namespace = involved.metadata.namespace ?? 'default';
@@ -20,7 +29,7 @@ export class EventRecorder {
     }
     if (!this.store.get(types.namespaces, undefined, namespace)) return;
     this.store.create(types.events, {
-      metadata: { name: `${involved.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace },
+      metadata: { name: `${involved.metadata.name}.${this.uniqueStamp()}`, namespace },
       involvedObject: {
         kind: involved.kind,
         namespace,
