@@ -1,60 +1,99 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, open, readdir, rename, stat } from 'node:fs/promises';
+import { lstat, open, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from './errnoCode';
+import { hasRollbackJournal } from './rollbackJournal';
+import { syncFolder } from './syncFolder';
+import { SQLITE_HEADER_BYTES, sqliteChangeCounter } from './sqlitePages';
 import { unlinkIfPresent } from './unlinkIfPresent';
 
 export type DatabaseFileSnapshot =
   | { readonly kind: 'missing' }
-  | { readonly kind: 'present'; readonly bytes: Uint8Array; readonly fingerprint: string };
+  | { readonly kind: 'present'; readonly bytes: Uint8Array; readonly fingerprint: string }
+  /** A writer kept changing the file while it was read; read it again under the lock. */
+  | { readonly kind: 'busy' };
 
 /** Mode of a database file this store creates: it names clusters, volumes and paths. */
 export const DATABASE_FILE_MODE = 0o600;
 
 /**
- * Identifies one version of the file. Every write replaces the inode, so a change shows in
- * the inode and ctime even when size and mtime happen to match.
+ * Identifies one version of the file. A rename shows in the inode and ctime; a write in place
+ * shows in SQLite's change counter even when size and timestamps (which some file systems keep
+ * to a few milliseconds) happen to match.
  */
-function fingerprintOf(info: {
-  dev: bigint;
-  ino: bigint;
-  size: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-}): string {
-  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+function fingerprintOf(
+  info: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint },
+  header: Uint8Array,
+): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${sqliteChangeCounter(header) ?? '-'}`;
+}
+
+/** The fingerprint of the version an open descriptor sees now. */
+export async function fingerprintOfHandle(handle: FileHandle): Promise<string> {
+  const info = await handle.stat({ bigint: true });
+  const header = new Uint8Array(SQLITE_HEADER_BYTES);
+  const { bytesRead } = await handle.read(header, 0, header.length, 0);
+  return fingerprintOf(info, header.subarray(0, bytesRead));
 }
 
 export async function fileFingerprint(filePath: string): Promise<string | undefined> {
+  let handle;
   try {
-    return fingerprintOf(await stat(filePath, { bigint: true }));
+    handle = await open(filePath, 'r');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') {
       return undefined;
     }
     throw error;
   }
-}
-
-/** Reads the bytes and the fingerprint through one descriptor, so they describe the same version. */
-export async function readDatabaseFile(filePath: string): Promise<DatabaseFileSnapshot> {
-  let handle;
   try {
-    handle = await open(filePath, 'r');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') {
-      return { kind: 'missing' };
-    }
-    throw error;
-  }
-  try {
-    const info = await handle.stat({ bigint: true });
-    const bytes = await handle.readFile();
-    return { kind: 'present', bytes, fingerprint: fingerprintOf(info) };
+    return await fingerprintOfHandle(handle);
   } finally {
     await handle.close();
   }
+}
+
+const READ_ATTEMPTS = 20;
+
+/**
+ * Reads the bytes and their fingerprint without taking the lock. A writer may change pages in
+ * place meanwhile (it writes the header page last and keeps a rollback journal until it is done),
+ * so a read counts only if no journal existed before or after it and the fingerprint did not
+ * change: a header read before a write shows a different change counter afterwards, and a header
+ * read after one means every other page of that write was already in place.
+ */
+export async function readDatabaseFile(filePath: string): Promise<DatabaseFileSnapshot> {
+  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+    if (attempt > 0) {
+      await sleep(5 + attempt * 5);
+    }
+    if (await hasRollbackJournal(filePath)) {
+      continue;
+    }
+    let handle;
+    try {
+      handle = await open(filePath, 'r');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') {
+        return { kind: 'missing' };
+      }
+      throw error;
+    }
+    let bytes: Uint8Array;
+    let info;
+    try {
+      info = await handle.stat({ bigint: true });
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+    const fingerprint = fingerprintOf(info, bytes.subarray(0, SQLITE_HEADER_BYTES));
+    if (!(await hasRollbackJournal(filePath)) && (await fileFingerprint(filePath)) === fingerprint) {
+      return { kind: 'present', bytes, fingerprint };
+    }
+  }
+  return { kind: 'busy' };
 }
 
 export interface AtomicWriteOptions {
@@ -175,22 +214,5 @@ async function exists(filePath: string): Promise<boolean> {
       return false;
     }
     throw error;
-  }
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(folder, 'r');
-    await handle.sync();
-  } catch (error) {
-    // Windows cannot open folders, and some file systems refuse to fsync one; the rename is
-    // still atomic there, only its durability across a power cut is up to the OS.
-    const code = errnoCode(error);
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') {
-      throw error;
-    }
-  } finally {
-    await handle?.close();
   }
 }

@@ -10,6 +10,8 @@ import {
   writeFileAtomically,
 } from './databaseFile';
 import { openDatabaseImage } from './databaseImage';
+import { writeChangedPagesInPlace } from './pagesInPlace';
+import { rollBackInterruptedWrite } from './rollbackJournal';
 import { errnoCode } from './errnoCode';
 import { acquireFileLock, type FileLockOptions } from './fileLock';
 import {
@@ -38,10 +40,11 @@ export interface HistoryStoreOptions {
 /**
  * The backup history in a SQLite file shared by every VS Code window and the command line.
  *
- * sql.js keeps the whole database in memory and can only save it whole, so each change is made
- * under a lock file on a fresh copy of what is on disk and saved with an atomic rename: no
- * process can overwrite rows another one added, and a crash never leaves half a file behind.
- * Reads use the in-memory copy, reloaded when the file on disk has changed.
+ * sql.js keeps the whole database in memory, so each change is made under a lock file on a fresh
+ * copy of what is on disk: no process can overwrite rows another one added. The pages that changed
+ * are written in place behind a rollback journal (a whole new file, renamed over the old one, when
+ * most of it changed), so a crash never leaves half a write behind. Reads use the in-memory copy,
+ * reloaded when the file on disk has changed.
  */
 export class HistoryStore {
   private db: Database;
@@ -49,6 +52,8 @@ export class HistoryStore {
   private loaded = false;
   /** Fingerprint of the file version `db` was loaded from or saved as; undefined if none. */
   private fingerprint: string | undefined;
+  /** The bytes of that version, to find the pages the next save must write. */
+  private image: Uint8Array | undefined;
   /** Set while `db` may hold a change that never reached the disk, so it must not be trusted. */
   private diverged = false;
   /** Set when an older file was upgraded in memory only; the next write saves the upgrade. */
@@ -171,7 +176,7 @@ export class HistoryStore {
 
   /**
    * Saves a listing, replacing an older one for the same row. Only the most recently built
-   * listings are kept, because the whole file is rewritten on every change.
+   * listings are kept, because every change exports the whole database from memory.
    */
   async saveArchiveIndex(index: StoredArchiveIndex): Promise<void> {
     await this.mutate((db) => {
@@ -225,7 +230,8 @@ export class HistoryStore {
   private read<T>(query: () => T): Promise<T> {
     return this.serialize(async () => {
       if (!(await this.syncFromDisk()).ok) {
-        // The file became unreadable since we last looked: repairing it is a write.
+        // The file became unreadable since we last looked, or a writer kept it busy: reading it
+        // under the lock finishes or undoes an interrupted write, and repairing it is a write.
         await this.saveUnderLock(() => ({ changed: false, value: undefined }));
       }
       return query();
@@ -240,12 +246,15 @@ export class HistoryStore {
    * Loads the file if it differs from the copy in memory. A damaged file is reported and the
    * memory copy left as it was; a missing file reads as an empty history.
    */
-  private async syncFromDisk(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  private async syncFromDisk(): Promise<{ ok: true } | { ok: false; reason: string; busy?: true }> {
     const current = await fileFingerprint(this.filePath);
     if (this.loaded && !this.diverged && current === this.fingerprint) {
       return { ok: true };
     }
     const snapshot = await readDatabaseFile(this.filePath);
+    if (snapshot.kind === 'busy') {
+      return { ok: false, busy: true, reason: 'it kept changing while it was read' };
+    }
     if (snapshot.kind === 'missing') {
       this.replaceDatabase(new this.sql.Database(), undefined);
     } else {
@@ -253,7 +262,7 @@ export class HistoryStore {
       if (!opened.ok) {
         return opened;
       }
-      this.replaceDatabase(opened.db, snapshot.fingerprint);
+      this.replaceDatabase(opened.db, snapshot.fingerprint, snapshot.bytes);
     }
     // Reading an older file only needs its columns in memory; the file is upgraded on the next write.
     if (schemaVersionOf(this.db) < HISTORY_SCHEMA_VERSION) {
@@ -272,7 +281,11 @@ export class HistoryStore {
     let warning: HistoryWarning | undefined;
     try {
       await removeAbandonedTempFiles(this.filePath);
+      await rollBackInterruptedWrite(this.filePath);
       const state = await this.syncFromDisk();
+      if (!state.ok && state.busy) {
+        throw new Error(`The history file ${this.filePath} changed while this window held its lock ${this.lockPath}`);
+      }
       if (!state.ok) {
         warning = await this.moveAsideAndRecover(state.reason);
       }
@@ -282,12 +295,10 @@ export class HistoryStore {
       this.diverged = true;
       const result = change(this.db);
       if (mustSave || result.changed) {
-        this.fingerprint = await writeFileAtomically(this.filePath, this.db.export(), {
-          beforeCommit: async () => {
-            if (!(await lock.isStillHeld())) {
-              throw new HistoryLockLostError(this.lockPath);
-            }
-          },
+        await this.save(this.db.export(), async () => {
+          if (!(await lock.isStillHeld())) {
+            throw new HistoryLockLostError(this.lockPath);
+          }
         });
         this.migratedInMemory = false;
       }
@@ -300,6 +311,16 @@ export class HistoryStore {
         this.options.onWarning?.(warning);
       }
     }
+  }
+
+  /** Writes the changed pages when the file on disk is the version we hold, else the whole file. */
+  private async save(bytes: Uint8Array, beforeCommit: () => Promise<void>): Promise<void> {
+    const inPlace =
+      this.image !== undefined && this.fingerprint !== undefined
+        ? await writeChangedPagesInPlace(this.filePath, this.image, this.fingerprint, bytes, { beforeCommit })
+        : undefined;
+    this.fingerprint = inPlace ?? (await writeFileAtomically(this.filePath, bytes, { beforeCommit }));
+    this.image = bytes;
   }
 
   /** Keeps the damaged bytes under a new name and continues from the last good copy we read. */
@@ -323,13 +344,14 @@ export class HistoryStore {
     };
   }
 
-  private replaceDatabase(db: Database, fingerprint: string | undefined): void {
+  private replaceDatabase(db: Database, fingerprint: string | undefined, image?: Uint8Array): void {
     if (db !== this.db) {
       this.db.close();
       this.db = db;
     }
     this.loaded = true;
     this.fingerprint = fingerprint;
+    this.image = image;
     this.diverged = false;
     this.migratedInMemory = false;
   }
