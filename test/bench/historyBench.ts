@@ -1,9 +1,10 @@
 // Times the history store on a large file: `npx tsx test/bench/historyBench.ts [rows]`.
 // Prints figures only; it asserts nothing, so it is not part of the test run.
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
+import { writeFileAtomically } from '../../src/core/history/databaseFile';
 import { migrateHistory } from '../../src/core/history/historyMigrations';
 import { HistoryStore } from '../../src/core/history/historyStore';
 
@@ -49,6 +50,26 @@ async function writeLargeHistory(dbPath: string): Promise<void> {
   db.close();
 }
 
+/**
+ * The same append saved the way a store that cannot write pages would: export, write a temp file,
+ * fsync, rename, fsync the folder. Run on a copy in the same process, as the reference.
+ */
+async function wholeFileSaveMs(source: string, copy: string): Promise<number> {
+  const SQL = await initSqlJs();
+  const db = new SQL.Database(new Uint8Array(await readFile(source)));
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const started = performance.now();
+    db.run(`INSERT INTO backup_history (operation, namespace, pvc_name, status, created_at) VALUES ('backup', 'team-1', 'data-1', 'success', ?)`, [
+      new Date().toISOString(),
+    ]);
+    await writeFileAtomically(copy, db.export());
+    times.push(performance.now() - started);
+  }
+  db.close();
+  return median(times);
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const result = await work();
@@ -79,6 +100,7 @@ async function main(): Promise<void> {
       appendMs.push(ms);
     }
     figures.push(['append one record (median of 10)', median(appendMs)]);
+    figures.push(['reference: insert, then save the whole file (median of 10)', await wholeFileSaveMs(dbPath, path.join(root, 'whole.db'))]);
 
     const latestMs: number[] = [];
     for (let i = 0; i < 20; i++) {
