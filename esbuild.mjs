@@ -3,6 +3,7 @@
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { extensionHostOptions } from './build/extensionHostBuild.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -18,16 +19,7 @@ const common = {
 };
 
 /** @type {esbuild.BuildOptions} */
-const extensionHost = {
-  ...common,
-  entryPoints: ['src/extension.ts'],
-  outfile: 'dist/extension.js',
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  external: ['vscode'],
-  plugins: [separateEngine()],
-};
+const extensionHost = { ...common, ...extensionHostOptions };
 
 // client-node, ws and sql.js live in their own bundle, required by the extension on first use.
 /** @type {esbuild.BuildOptions} */
@@ -108,16 +100,6 @@ function extensionHostTestEntries() {
     .map((file) => path.join(root, file));
   // The activation benchmark runs inside the extension host too.
   return [...files, 'test/bench/activationProbe.ts'];
-}
-
-/** Turns the extension's require of the engine sources into a require of dist/engine.js. */
-function separateEngine() {
-  return {
-    name: 'separate-engine',
-    setup(build) {
-      build.onResolve({ filter: /\/core\/engineBundle$/ }, () => ({ path: './engine.js', external: true }));
-    },
-  };
 }
 
 /** sql.js loads its WebAssembly from disk at run time, so the file must sit next to the bundle. */

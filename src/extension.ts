@@ -25,7 +25,7 @@ export interface NkvmApi {
 }
 
 export function activate(context: vscode.ExtensionContext): NkvmApi {
-  const started = Date.now();
+  const started = performance.now();
   const log = vscode.window.createOutputChannel('Nerdy K8s Volume Manager', { log: true });
   const settings = new ExtensionSettings(context.globalStorageUri.fsPath);
   const pasted = new PastedKubeconfigs(context.secrets, log);
@@ -61,8 +61,8 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
     ...registerCommands({ extensionUri: context.extensionUri, log, settings, connections, pasted, history, backups, restores, backupFiles, tree, treeView, showReport }),
     registerReportSerializer(context, source, log, actions),
   );
-  const activateMs = Date.now() - started;
-  log.info(`[extension] activated in ${activateMs} ms`);
+  const activateMs = performance.now() - started;
+  log.info(`[extension] activated in ${activateMs.toFixed(1)} ms`);
   return { tree, backups, history, activateMs };
 }
 

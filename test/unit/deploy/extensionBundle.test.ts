@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { extensionHostOptions } from '../../../build/extensionHostBuild.mjs';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -8,19 +9,7 @@ describe('the extension bundle loaded at activation', () => {
   it('holds only the VS Code layer: client-node, ws, sql.js and tar-stream come with the engine on first use', async function () {
     this.timeout(30_000);
     // As esbuild.mjs builds dist/extension.js: the engine bundle is a separate file required lazily.
-    const result = await build({
-      absWorkingDir: repoRoot,
-      entryPoints: ['src/extension.ts'],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      external: ['vscode'],
-      write: false,
-      metafile: true,
-      outfile: 'dist/extension.js',
-      logLevel: 'silent',
-      plugins: [{ name: 'separate-engine', setup: (b) => b.onResolve({ filter: /\/core\/engineBundle$/ }, () => ({ path: './engine.js', external: true })) }],
-    });
+    const result = await build({ ...extensionHostOptions, absWorkingDir: repoRoot, write: false, metafile: true, logLevel: 'silent' });
     const packages = Object.keys(result.metafile.inputs).filter((file) => file.includes('node_modules/'));
     const importers = Object.entries(result.metafile.inputs)
       .filter(([file]) => !file.includes('node_modules/'))
