@@ -16,6 +16,7 @@ import { errors } from './api/status';
 import { ClusterHooks } from './cluster/clusterHooks';
 import { EventRecorder } from './cluster/eventRecorder';
 import { handleExecUpgrade } from './cluster/execEndpoint';
+import { CpuLimits } from './exec/cpuLimit';
 import { negotiateExecProtocol } from './exec/execSession';
 import { LifecycleTiming, PodLifecycle } from './cluster/podLifecycle';
 import { Provisioner } from './cluster/provisioner';
@@ -57,6 +58,8 @@ export class SandboxCluster {
   readonly data: VolumeData;
   readonly pods: PodLifecycle;
   readonly caPem: string;
+  /** Enforces containers' `resources.limits.cpu` for exec'd commands; `enforcement` says whether it can. */
+  readonly cpuLimits = new CpuLimits();
   private readonly hooks: ClusterHooks;
   private readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => negotiateExecProtocol([...offered]) ?? false });
@@ -158,6 +161,7 @@ export class SandboxCluster {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;
+    await this.cpuLimits.close();
     if (this.ownsData) rmSync(this.data.root, { recursive: true, force: true });
   }
 
@@ -252,7 +256,7 @@ export class SandboxCluster {
     }
     Object.assign(record, { user: user.username, verb: 'create', resource: 'pods', subresource: 'exec', namespace: decodeURIComponent(m[1]) });
     handleExecUpgrade(
-      { store: this.store, access: this.access, faults: this.faults, pods: this.pods, data: this.data, wss: this.wss, refused: (code) => (record.status = code) },
+      { store: this.store, access: this.access, faults: this.faults, pods: this.pods, data: this.data, wss: this.wss, cpuLimits: this.cpuLimits, refused: (code) => (record.status = code) },
       req,
       socket,
       head,

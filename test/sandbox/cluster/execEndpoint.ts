@@ -6,6 +6,7 @@ import { AccessControl, UserInfo } from '../api/access';
 import { ObjectStore } from '../api/objectStore';
 import { ApiError, errors } from '../api/status';
 import { ContainerMount, spawnInContainer } from '../exec/containerRunner';
+import { CpuCgroupLease, CpuLimits } from '../exec/cpuLimit';
 import { EXEC_SUBPROTOCOLS, negotiateExecProtocol, runExecSession } from '../exec/execSession';
 import { execInternalErrorStatus } from '../exec/execStatus';
 import { FaultRegistry } from '../faults';
@@ -20,6 +21,8 @@ export interface ExecDeps {
   pods: PodLifecycle;
   data: VolumeData;
   wss: WebSocketServer;
+  /** Puts each command into its container's CPU cgroup, as the kubelet enforces `resources.limits.cpu`. */
+  cpuLimits: CpuLimits;
   /** Told the status of a refused upgrade, so the request log shows 403 rather than the 101 it hoped for. */
   refused?: (code: number) => void;
 }
@@ -54,7 +57,9 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
     const session = deps.pods.openSession(obj);
     deps.wss.handleUpgrade(req, socket, head, (ws) => {
       let child;
+      let cpuCgroup: CpuCgroupLease | undefined;
       try {
+        cpuCgroup = deps.cpuLimits.enter(pod.metadata!.uid!, container.name, container.resources?.limits?.cpu);
         child = spawnInContainer({
           command,
           image: container.image ?? '',
@@ -65,8 +70,12 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
           env: Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])),
           workingDir: container.workingDir,
           stateDir: deps.data.stateDir,
+          cpuCgroupProcs: cpuCgroup?.procsFile,
         });
+        child.once('exit', () => cpuCgroup?.release());
+        child.once('error', () => cpuCgroup?.release());
       } catch (e) {
+        cpuCgroup?.release();
         ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(execInternalErrorStatus((e as Error).message)))]));
         ws.close(1000);
         session.abort();

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { ensureBusyboxApplets, findHostBusybox, imageUsesBusybox } from './busyboxUserland';
-import { BUSYBOX_APPLET_DIR, buildPrivateRootScript, SHARED_SYSTEM_DIRS, type RootVolume } from './privateRootScript';
+import { BUSYBOX_APPLET_DIR, buildPrivateRootScript, SETUP_FAILURE_EXIT_CODE, SHARED_SYSTEM_DIRS, type RootVolume } from './privateRootScript';
 
 export interface ContainerMount {
   /** The folder (or file) on this machine that holds the volume's data. */
@@ -21,10 +21,18 @@ export interface ContainerProcessSpec {
   workingDir?: string;
   /** A folder the sandbox owns; private roots are created (and removed) under it. */
   stateDir: string;
+  /** The cgroup.procs file of the container's CPU cgroup (see cpuLimit.ts); the process joins it before anything runs. */
+  cpuCgroupProcs?: string;
 }
 
 /** The PATH a stock Linux image sets; also where the setup script finds mount and chroot on the host. */
 const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Run as `sh -c SCRIPT sh <cgroup.procs> <argv...>`; fails as a command that cannot be started would. */
+const JOIN_CGROUP_SCRIPT = `{ echo $$ > "$1"; } 2>/dev/null || { echo "sandbox exec: cannot join the CPU cgroup $1" >&2; exit ${SETUP_FAILURE_EXIT_CODE}; }
+shift
+exec "$@"
+`;
 
 /** Mount paths that would land on the host's own folders through the shared system binds. */
 const RESERVED_MOUNT_PATHS = [...SHARED_SYSTEM_DIRS.map((d) => `/${d}`), '/proc', BUSYBOX_APPLET_DIR];
@@ -83,7 +91,11 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
   };
   let child: ChildProcessWithoutNullStreams;
   try {
-    child = spawn(unshare, [...flags, '--', '/bin/sh', '-c', script, 'sh', ...spec.command], { env: { PATH: STANDARD_PATH }, stdio: 'pipe' });
+    const argv = [unshare, ...flags, '--', '/bin/sh', '-c', script, 'sh', ...spec.command];
+    // The shell moves itself into the cgroup, then becomes unshare: every process after it starts inside.
+    // Writing the child's pid from here instead would race with the processes it forks meanwhile.
+    const joined = spec.cpuCgroupProcs ? ['/bin/sh', '-c', JOIN_CGROUP_SCRIPT, 'sh', spec.cpuCgroupProcs, ...argv] : argv;
+    child = spawn(joined[0]!, joined.slice(1), { env: { PATH: STANDARD_PATH }, stdio: 'pipe' });
   } catch (error) {
     removeRoot();
     throw error;
