@@ -3,7 +3,7 @@
 //   (a) helper pods limited to NKVM_BENCH_POD_CPU (default 250m) through nkvm.helper.resources, which the
 //       sandbox enforces with a CFS quota as the kubelet does: the pods' compression is the bottleneck,
 //       as on a cluster where each helper gets its own CPU share;
-//   (b) the helper's default resources (limits.cpu 1 per pod): four pods share this machine's cores,
+//   (b) the helper's default resources (limits.cpu 2 per pod): four pods share this machine's cores,
 //       so the machine is the bottleneck.
 //   npm run bench:concurrency                                  (8 x 100 MB)
 //   NKVM_BENCH_MB=10 npm run bench:concurrency                 (a quick run, 8 x 10 MB)

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_HELPER_RESOURCES } from '../../src/core/backup/helperPodSpec';
 
 export interface KubectlRun {
   createMs: number;
@@ -47,7 +48,10 @@ export class Kubectl {
   }
 }
 
-/** The pod a user would write by hand to read a claim: the helper's image, the claim read-only at /data. */
+/**
+ * The pod a user would write by hand to read a claim: the helper's image and resources (so both
+ * sides stream under the same CPU limit), the claim read-only at /data.
+ */
 function readerPod(namespace: string, name: string, pvc: string): object {
   return {
     apiVersion: 'v1',
@@ -56,7 +60,7 @@ function readerPod(namespace: string, name: string, pvc: string): object {
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 5,
-      containers: [{ name: 'reader', image: 'alpine:3.20', command: ['sleep', '3600'], volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: true }] }],
+      containers: [{ name: 'reader', image: 'alpine:3.20', command: ['sleep', '3600'], resources: DEFAULT_HELPER_RESOURCES, volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: true }] }],
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: pvc, readOnly: true } }],
     },
   };

@@ -158,7 +158,7 @@ describe('helper pods under Pod Security admission', function () {
     const helper = helperPods[before];
     const consumer = await core.readNamespacedPod({ name: 'orders-db-0', namespace: 'shop' });
     assert.deepEqual(helper.spec?.imagePullSecrets, [{ name: 'regcred' }]);
-    assert.deepEqual(helper.spec?.containers[0].resources, { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    assert.deepEqual(helper.spec?.containers[0].resources, { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '2', memory: '512Mi' } });
     assert.deepEqual(helper.spec?.nodeSelector, { 'kubernetes.io/os': 'linux' });
     assert.deepEqual(helper.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0].matchExpressions?.[0].values, [consumer.spec!.nodeName]);
     assert.deepEqual(helper.spec?.tolerations, [...JSON.parse(JSON.stringify(consumer.spec!.tolerations)), { key: 'backup', operator: 'Exists', effect: 'NoSchedule' }]);
