@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 /** The CFS period the kubelet uses for every container (cpuCFSQuotaPeriod), in microseconds. */
@@ -184,6 +185,17 @@ function createContainerGroup(enforcement: Extract<CpuEnforcement, { parent: str
   }
 }
 
+/**
+ * A cgroup weighs as much as one busy process of the root group (1024 shares in v1, weight 100 in v2),
+ * however many processes run in it. On a real cluster the helper pods run on nodes of their own; here
+ * they share this machine with the API server and the client, and one process's weight for all of
+ * them would starve their pipelines (tar, gzip, sha256sum) against those two. Weighted like one busy
+ * process per core, the sandbox's pods together compete as a node's worth of processes: the quota
+ * then limits each container, as on a node, and the weight does not.
+ */
+const NODE_WEIGHT_PER_CORE_V1 = 1024;
+const NODE_WEIGHT_PER_CORE_V2 = 100;
+
 function probe(name: string): CpuEnforcement {
   const problems: string[] = [];
   sweepLeftovers();
@@ -192,6 +204,7 @@ function probe(name: string): CpuEnforcement {
     const parent = join(v1, name);
     try {
       mkdirSync(parent);
+      writeFileSync(join(parent, 'cpu.shares'), String(NODE_WEIGHT_PER_CORE_V1 * availableParallelism()));
       return { kind: 'cgroup-v1', parent };
     } catch (error) {
       problems.push(`cannot create a cgroup under ${v1} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
@@ -204,6 +217,7 @@ function probe(name: string): CpuEnforcement {
       mkdirSync(parent);
       try {
         enableCpuController(parent);
+        writeFileSync(join(parent, 'cpu.weight'), String(Math.min(10_000, NODE_WEIGHT_PER_CORE_V2 * availableParallelism())));
       } catch (error) {
         tryRmdir(parent);
         throw error;
