@@ -98,7 +98,10 @@ export class CpuLimits {
   enter(podUid: string, container: string, limit: string | undefined): CpuCgroupLease | undefined {
     if (limit === undefined || this.closed) return undefined;
     const milliCpu = parseCpuQuantity(limit);
-    if (milliCpu === 0) return undefined;
+    // A quota of every core this machine has limits nothing; joining a cgroup would then only change
+    // how the pod's processes weigh against the API server and the client, which share this machine
+    // here but never a node on a real cluster.
+    if (milliCpu === 0 || milliCpu >= availableParallelism() * 1000) return undefined;
     const enforcement = this.enforcement;
     if (enforcement.kind === 'none') {
       if (!warnedUnenforced) {
