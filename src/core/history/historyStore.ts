@@ -284,7 +284,7 @@ export class HistoryStore {
       await rollBackInterruptedWrite(this.filePath);
       const state = await this.syncFromDisk();
       if (!state.ok && state.busy) {
-        throw new Error(`The history file ${this.filePath} changed while this window held its lock ${this.lockPath}`);
+        throw new Error(`The history file ${this.filePath} changed while this process held its lock ${this.lockPath}`);
       }
       if (!state.ok) {
         warning = await this.moveAsideAndRecover(state.reason);
