@@ -32,6 +32,10 @@ describe('Backing up from the Volumes view (UI)', function () {
     page = workbench.page;
   });
 
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+
   after(async () => {
     await workbench?.close();
     await cluster?.stop();
@@ -56,7 +60,7 @@ describe('Backing up from the Volumes view (UI)', function () {
     await row('data-orders-db-0').click();
     await row('storefront-uploads').click({ modifiers: ['Control'] });
     await row('storefront-uploads').click({ button: 'right' });
-    await page.getByRole('menuitem', { name: 'Back Up Volumes...' }).click();
+    await workbench.chooseMenuItem('Back Up Volumes...');
     const progress = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Backing up 2 volumes' });
     await progress.waitFor({ timeout: 30_000 });
     await page.waitForTimeout(400); // the toast fades in

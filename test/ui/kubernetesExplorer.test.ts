@@ -56,10 +56,9 @@ describe('Backing up from the Kubernetes extension\'s Cluster Explorer (UI)', fu
     await row('archive-2019').waitFor();
 
     await row('storefront-uploads').click({ button: 'right' });
-    const menuItem = page.getByRole('menuitem', { name: 'Back Up Volumes...' });
-    await menuItem.waitFor({ timeout: 15_000 });
+    await page.getByRole('menuitem', { name: 'Back Up Volumes...' }).waitFor({ timeout: 15_000 });
     await workbench.screenshot('kubernetes-explorer-menu');
-    await menuItem.click();
+    await workbench.chooseMenuItem('Back Up Volumes...');
 
     const summary = page.locator('.notifications-toasts .notification-list-item', { hasText: '1 backed up' });
     await summary.waitFor({ timeout: 90_000 });

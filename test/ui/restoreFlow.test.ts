@@ -54,14 +54,6 @@ describe('Browsing a backup and restoring from it (UI)', function () {
   const view = () => page.locator('[id="workbench.view.extension.nkvm"]');
   const row = (text: string) => view().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${text}$`) }) });
   const explorerRow = (name: string | RegExp) => page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: name }) });
-  /** Context menus fade in; a click during the animation can be lost, so Enter confirms the highlighted item. */
-  const chooseMenuItem = async (name: string): Promise<void> => {
-    const item = page.getByRole('menuitem', { name });
-    await item.waitFor();
-    await page.waitForTimeout(300);
-    await item.click();
-    if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
-  };
   const notification = (text: string | RegExp) => page.locator('.notifications-toasts .notification-list-item', { hasText: text });
 
   it('opens a backup from the tree as a read-only folder in the Explorer and shows a file from it', async () => {
@@ -72,7 +64,7 @@ describe('Browsing a backup and restoring from it (UI)', function () {
     const backup = view().locator('.monaco-list-row', { has: page.locator('.label-description', { hasText: /^success · / }) }).first();
     await backup.waitFor({ timeout: 30_000 });
     await backup.click({ button: 'right' });
-    await chooseMenuItem('Open Backup as Folder');
+    await workbench.chooseMenuItem('Open Backup as Folder');
     // Adding a second folder turns the window into a multi-root workspace, which reloads it in a browser.
     const folder = explorerRow(/^archive-2019 @ .* \(backup\)$/);
     await folder.waitFor({ timeout: 60_000 });
@@ -93,7 +85,7 @@ describe('Browsing a backup and restoring from it (UI)', function () {
 
   it('restores a file of the opened backup into a new PVC, whose volume then holds exactly that file', async () => {
     await explorerRow(/^notes\.txt$/).click({ button: 'right' });
-    await chooseMenuItem('Restore into a PVC...');
+    await workbench.chooseMenuItem('Restore into a PVC...');
     const quickInput = page.locator('.quick-input-widget');
     await quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'Into a new PVC in media' }).click();
     // Name, size and storage class come prefilled from the source claim: accept each.

@@ -26,6 +26,8 @@ export interface Workbench {
   runCommand(title: string): Promise<void>;
   /** Opens a view container by the title its activity bar icon carries. */
   clickActivityBarIcon(title: string): Promise<void>;
+  /** Picks an item of the open context menu by its label. */
+  chooseMenuItem(name: string): Promise<void>;
   /** Saves test-output/screenshots/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -61,6 +63,14 @@ function workbench(page: Page, server: RunningCodeServer, browser: Browser): Wor
     server,
     runCommand: (title) => runCommand(page, title),
     clickActivityBarIcon: (title) => page.locator(`.part.activitybar [aria-label^="${title}"]`).first().click(),
+    // Context menus fade in; a click during the animation can be lost, so Enter confirms the highlighted item.
+    async chooseMenuItem(name) {
+      const item = page.getByRole('menuitem', { name });
+      await item.waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(300);
+      await item.click();
+      if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+    },
     async screenshot(name) {
       mkdirSync(screenshotDir, { recursive: true });
       const file = path.join(screenshotDir, `${name}.png`);
