@@ -67,6 +67,24 @@ describe('the installed kubectl against the sandbox cluster', function () {
     assert.equal(sb.cluster.store.get(types.pods, 'media', 'reader'), undefined, 'the pod is gone when delete returns');
   });
 
+  it('refuses a pod whose CPU limit is not a quantity, with the API server\'s message, and stores nothing', async () => {
+    const manifest = join(sb.dir, 'bad-quantity.yaml');
+    writeFileSync(
+      manifest,
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: greedy, namespace: media}',
+        'spec:',
+        '  containers: [{name: main, image: alpine:3.20, command: [sleep, "60"], resources: {limits: {cpu: lots, memory: 64Mi}}}]',
+      ].join('\n'),
+    );
+    const r = await sb.kubectl(['create', '-f', manifest]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /BadRequest.*quantities must match the regular expression/);
+    assert.equal(sb.cluster.store.get(types.pods, 'media', 'greedy'), undefined);
+  });
+
   it('reports a failing command through `exec` with its exit code', async () => {
     const r = await sb.kubectl(['-n', 'shop', 'exec', 'orders-db-0', '--', 'sh', '-c', 'echo oops >&2; exit 7']);
     assert.equal(r.code, 7);

@@ -2,6 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { KubeObject, ObjectStore } from '../api/objectStore';
 import { ResourceHooks } from '../api/restHandler';
 import { admitPodSecurity } from '../api/podSecurity';
+import { checkPodQuantities } from '../api/resourceQuantities';
 import { ResourceType, resourceTypes } from '../resourceTypes';
 import { PodLifecycle } from './podLifecycle';
 import { Provisioner } from './provisioner';
@@ -17,6 +18,7 @@ export class ClusterHooks implements ResourceHooks {
       obj.spec = { finalizers: ['kubernetes'] };
       obj.status = { phase: 'Active' };
     } else if (type === types.pods) {
+      checkPodQuantities(obj);
       this.pods.admit(obj);
       // The real server names the pod before validating admission runs, so a refusal names it too.
       if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + nameSuffix();
