@@ -1,7 +1,8 @@
-import { realpath } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Database, ParamsObject, SqlJsStatic, SqlValue } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { ensurePrivateDir } from '../config/ensurePrivateDir';
+import { replaceArchiveIndex, selectArchiveIndex, type StoredArchiveIndex } from './archiveIndexRows';
+import { canonicalFilePath } from './canonicalFilePath';
 import {
   fileFingerprint,
   moveCorruptFileAside,
@@ -12,7 +13,6 @@ import {
 import { openDatabaseImage } from './databaseImage';
 import { writeChangedPagesInPlace } from './pagesInPlace';
 import { rollBackInterruptedWrite } from './rollbackJournal';
-import { errnoCode } from './errnoCode';
 import { acquireFileLock, type FileLockOptions } from './fileLock';
 import {
   HISTORY_COLUMNS,
@@ -164,14 +164,7 @@ export class HistoryStore {
 
   /** The cached listing of a backup's archive, or undefined if none was saved. */
   async loadArchiveIndex(historyId: number): Promise<StoredArchiveIndex | undefined> {
-    return this.read(() => {
-      const statement = this.db.prepare(`SELECT ${ARCHIVE_INDEX_COLUMNS} FROM archive_index WHERE history_id = ?`, [historyId]);
-      try {
-        return statement.step() ? storedIndexFromRow(statement.getAsObject()) : undefined;
-      } finally {
-        statement.free();
-      }
-    });
+    return this.read(() => selectArchiveIndex(this.db, historyId));
   }
 
   /**
@@ -180,15 +173,7 @@ export class HistoryStore {
    */
   async saveArchiveIndex(index: StoredArchiveIndex): Promise<void> {
     await this.mutate((db) => {
-      db.run(
-        `INSERT OR REPLACE INTO archive_index (${ARCHIVE_INDEX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        [index.historyId, index.archiveSize, index.archiveMtimeMs, index.archiveSha256, index.builtAt, index.entryCount, index.entries],
-      );
-      db.run(
-        `DELETE FROM archive_index WHERE history_id NOT IN
-           (SELECT history_id FROM archive_index ORDER BY built_at DESC, history_id DESC LIMIT ?)`,
-        [MAX_CACHED_ARCHIVE_INDEXES],
-      );
+      replaceArchiveIndex(db, index);
       return { changed: true, value: undefined };
     });
   }
@@ -367,49 +352,5 @@ export class HistoryStore {
     } finally {
       statement.free();
     }
-  }
-}
-
-/** A saved archive listing; `entries` is opaque here (the archive module encodes it). */
-export interface StoredArchiveIndex {
-  readonly historyId: number;
-  /** Size and mtime of the archive the listing was read from, to notice a replaced file. */
-  readonly archiveSize: number;
-  readonly archiveMtimeMs: number;
-  readonly archiveSha256: string | null;
-  readonly builtAt: string;
-  readonly entryCount: number;
-  readonly entries: Uint8Array;
-}
-
-/** A 50,000-entry listing takes a few hundred kilobytes; a handful of them keeps the file small. */
-export const MAX_CACHED_ARCHIVE_INDEXES = 16;
-
-const ARCHIVE_INDEX_COLUMNS = 'history_id, archive_size, archive_mtime_ms, archive_sha256, built_at, entry_count, entries';
-
-function storedIndexFromRow(row: ParamsObject): StoredArchiveIndex {
-  return {
-    historyId: Number(row.history_id),
-    archiveSize: Number(row.archive_size),
-    archiveMtimeMs: Number(row.archive_mtime_ms),
-    archiveSha256: row.archive_sha256 === null || row.archive_sha256 === undefined ? null : String(row.archive_sha256),
-    builtAt: String(row.built_at),
-    entryCount: Number(row.entry_count),
-    entries: row.entries instanceof Uint8Array ? row.entries : new Uint8Array(),
-  };
-}
-
-/**
- * Resolves symlinks so the lock and the rename act on the real file: renaming over a symlink
- * would replace the link with a plain file and leave the real database behind.
- */
-async function canonicalFilePath(filePath: string): Promise<string> {
-  try {
-    return await realpath(filePath);
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') {
-      throw error;
-    }
-    return path.join(await realpath(path.dirname(filePath)), path.basename(filePath));
   }
 }

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openArchiveIndex, NoArchiveError } from '../../../src/core/archive/openArchiveIndex';
-import { HistoryStore, MAX_CACHED_ARCHIVE_INDEXES } from '../../../src/core/history/historyStore';
+import { MAX_CACHED_ARCHIVE_INDEXES } from '../../../src/core/history/archiveIndexRows';
+import { HistoryStore } from '../../../src/core/history/historyStore';
 import { systemTarGz } from '../archive/craftedArchive';
 
 describe('saved archive listings', function () {
