@@ -33,7 +33,7 @@ describe('Backing up from the Volumes view (UI)', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
+    await workbench?.screenshotIfFailed(this.currentTest);
   });
 
   after(async () => {
@@ -42,8 +42,7 @@ describe('Backing up from the Volumes view (UI)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const view = () => page.locator('[id="workbench.view.extension.nkvm"]');
-  const row = (text: string) => view().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${text}$`) }) });
+  const row = (text: string) => workbench.treeRow('nkvm', text);
   const report = (): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 
   it('shows clusters, namespaces and claims with their details', async () => {

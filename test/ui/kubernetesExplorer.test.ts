@@ -47,8 +47,7 @@ describe('Backing up from the Kubernetes extension\'s Cluster Explorer (UI)', fu
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const view = () => page.locator('[id="workbench.view.extension.kubernetesView"]');
-  const row = (text: string) => view().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${text}$`) }) });
+  const row = (text: string) => workbench.treeRow('kubernetesView', text);
 
   it('offers "Back Up Volumes..." on a claim in the Clusters view and backs it up in the current context', async () => {
     await workbench.clickActivityBarIcon('Kubernetes');

@@ -36,10 +36,8 @@ describe('The packaged .vsix (UI)', function () {
   it('is small, installs into VS Code and lists the sandbox volumes', async () => {
     const size = statSync(vsix).size;
     assert.ok(size < 10 * 1024 * 1024, `the .vsix is ${size} bytes`);
-    const page = workbench.page;
     await workbench.clickActivityBarIcon('Volume Backups');
-    const view = page.locator('[id="workbench.view.extension.nkvm"]');
-    const row = (text: string) => view.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${text}$`) }) });
+    const row = (text: string) => workbench.treeRow('nkvm', text);
     await row('sandbox').locator('.monaco-tl-twistie').click();
     await row('media').locator('.monaco-tl-twistie').click();
     await row('archive-2019').waitFor({ timeout: 30_000 });

@@ -42,7 +42,7 @@ describe('Browsing a backup and restoring from it (UI)', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await workbench?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
+    await workbench?.screenshotIfFailed(this.currentTest);
   });
 
   after(async () => {
@@ -51,8 +51,8 @@ describe('Browsing a backup and restoring from it (UI)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const view = () => page.locator('[id="workbench.view.extension.nkvm"]');
-  const row = (text: string) => view().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${text}$`) }) });
+  const view = () => workbench.view('nkvm');
+  const row = (text: string) => workbench.treeRow('nkvm', text);
   const explorerRow = (name: string | RegExp) => page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: name }) });
   const notification = (text: string | RegExp) => page.locator('.notifications-toasts .notification-list-item', { hasText: text });
 

@@ -1,7 +1,7 @@
 // Drives a real VS Code workbench (code-server in headless Chromium) the way a person would.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../harness/browser';
 import { startCodeServer, type RunningCodeServer } from '../harness/codeServer';
 import { ensureCodeServer } from '../harness/codeServerInstall';
@@ -28,6 +28,12 @@ export interface Workbench {
   clickActivityBarIcon(title: string): Promise<void>;
   /** Picks an item of the open context menu by its label. */
   chooseMenuItem(name: string): Promise<void>;
+  /** A contributed view, e.g. `nkvm` or `kubernetesView`. */
+  view(id: string): Locator;
+  /** The row of that view's tree whose label is exactly `label`. */
+  treeRow(viewId: string, label: string): Locator;
+  /** Keeps a screenshot named after a test that failed, to see what the workbench showed. */
+  screenshotIfFailed(test: Mocha.Test | undefined): Promise<void>;
   /** Saves test-output/screenshots/<name>.png and returns its path. */
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -58,6 +64,7 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
 }
 
 function workbench(page: Page, server: RunningCodeServer, browser: Browser): Workbench {
+  const view = (id: string) => page.locator(`[id="workbench.view.extension.${id}"]`);
   return {
     page,
     server,
@@ -70,6 +77,11 @@ function workbench(page: Page, server: RunningCodeServer, browser: Browser): Wor
       await page.waitForTimeout(300);
       await item.click();
       if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+    },
+    view,
+    treeRow: (viewId, label) => view(viewId).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }),
+    async screenshotIfFailed(test) {
+      if (test?.state === 'failed') await this.screenshot(`failed-${test.title.slice(0, 40).replace(/\W+/g, '-')}`);
     },
     async screenshot(name) {
       mkdirSync(screenshotDir, { recursive: true });
