@@ -26,7 +26,7 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Backs up several volumes under one run id; one failure never stops the others. Results keep the input order. */
+/** Backs up several volumes under one run id; one failure never stops the others. Results keep the input order; never rejects. */
 export async function runBackups(targets: BackupTarget[], options: BackupRunOptions): Promise<BackupRun> {
   const runId = newRunId();
   const results: BackupResult[] = new Array(targets.length);
@@ -35,7 +35,7 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
     while (next < targets.length) {
       const index = next++;
       const target = targets[index];
-      const result = await backupVolume(options.kubeConfigFor(target.context), target, options.settings, runId, { signal: options.signal, onProgress: options.onProgress });
+      const result = await backupOne(target, runId, options);
       if (options.history) {
         try {
           await options.history.append(historyRecordOf(result));
@@ -50,6 +50,38 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
   const workers = Math.max(1, Math.min(options.concurrency, targets.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return { runId, results };
+}
+
+/**
+ * One target's backup. A context that cannot be used (unknown, no kubeconfig, a credential plugin
+ * that fails) is that target's failed row: the other workers go on and the batch stays cancellable.
+ */
+async function backupOne(target: BackupTarget, runId: string, options: BackupRunOptions): Promise<BackupResult> {
+  const startedAt = new Date();
+  try {
+    const kubeConfig = options.kubeConfigFor(target.context);
+    return await backupVolume(kubeConfig, target, options.settings, runId, { signal: options.signal, onProgress: options.onProgress });
+  } catch (e) {
+    const finishedAt = new Date();
+    const cancelled = options.signal?.aborted ?? false;
+    return {
+      ...target,
+      runId,
+      status: cancelled ? 'cancelled' : 'failed',
+      stage: 'create',
+      message: cancelled ? 'Cancelled during the create stage' : `create stage failed: cannot use context "${target.context}": ${e instanceof Error ? e.message : String(e)}`,
+      nextStep: cancelled ? undefined : contextNextStep(target.context),
+      evidence: [],
+      warnings: [],
+      startedAt,
+      finishedAt,
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+    };
+  }
+}
+
+function contextNextStep(context: string): string {
+  return `Check that the kubeconfig has the context "${context}" (kubectl config get-contexts) and that its credentials work (kubectl --context ${context} get namespaces); refresh the volume list, then back up that volume again.`;
 }
 
 export function historyRecordOf(result: BackupResult) {
