@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { execFileSync, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { archiveCommand, COMPRESSION_MODES, type CompressionMode } from '../../src/core/backup/archiveCommand';

@@ -16,8 +16,6 @@ import { RequestRecord, SandboxCluster } from '../sandbox/sandboxCluster';
 
 const NAMESPACES = Number(process.env['NKVM_BENCH_NAMESPACES'] ?? 1000);
 const ROUNDS = Number(process.env['NKVM_BENCH_ROUNDS'] ?? 3);
-const CLAIMS_PER_NAMESPACE = 10;
-const PODS_PER_NAMESPACE = 20;
 const SCOPED_USER = 'namespace-reader';
 
 const type = (group: string, plural: string): ResourceType => findResourceType(group, 'v1', plural)!;

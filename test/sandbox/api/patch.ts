@@ -26,6 +26,7 @@ export function jsonPatch(target: unknown, ops: JsonPatchOp[]): unknown {
     const parts = op.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = parts.pop();
     if (last === undefined) throw errors.badRequest(`invalid JSON patch path "${op.path}"`);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks an arbitrary JSON document
     let parent: any = doc;
     for (const p of parts) {
       if (parent?.[p] === undefined) throw errors.invalid('Patch', '', '', [{ field: op.path, message: 'path does not exist' }]);
