@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { open, readFile, stat, utimes } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  currentProcessOwner,
+  describeOwner,
+  ownerLiveness,
+  parseProcessOwner,
+  type ProcessOwner,
+} from '../liveness/processOwner';
 import { errnoCode } from './errnoCode';
 import { HistoryLockTimeoutError } from './historyErrors';
 import { unlinkIfPresent } from './unlinkIfPresent';
@@ -9,7 +15,11 @@ import { unlinkIfPresent } from './unlinkIfPresent';
 export interface FileLockOptions {
   /** Give up after this long; defaults to 10 s. */
   readonly timeoutMs?: number;
-  /** A lock older than this is taken over even if its holder looks alive; defaults to 30 s. */
+  /**
+   * A lock held from another host (a shared folder), or one whose owner cannot be read, is taken
+   * over once it has not been renewed for this long; defaults to 2 minutes. A lock held on this
+   * host is never taken over while its process lives, however old it is.
+   */
   readonly staleMs?: number;
 }
 
@@ -19,9 +29,7 @@ export interface HeldFileLock {
   release(): Promise<void>;
 }
 
-interface LockOwner {
-  readonly pid: number;
-  readonly hostname: string;
+interface LockContent extends ProcessOwner {
   readonly acquiredAt: string;
   readonly token: string;
 }
@@ -31,44 +39,32 @@ interface ObservedLock {
   readonly raw: string;
   readonly ino: bigint;
   readonly ageMs: number;
-  readonly owner: LockOwner | undefined;
+  readonly owner: ProcessOwner | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_STALE_MS = 30_000;
+const DEFAULT_STALE_MS = 120_000;
+/** The holder renews this often, so another host never sees a held lock as old. */
+const MAX_RENEW_MS = 15_000;
 
 /**
  * An exclusive lock file created with `O_EXCL`, which works across processes and on network
- * file systems where `flock` may not. The file holds the owner's pid and host so a lock left by a
- * crashed process is taken over at once instead of after the age limit.
+ * file systems where `flock` may not. It names its owner (pid, host, the process's start time and
+ * the boot id), so a lock left by a process that ended is taken over at once, and one held by a
+ * paused but living process (SIGSTOP, a slow disk) never is. The holder touches the file while it
+ * holds it; only another host, which cannot see our processes, goes by that age.
  */
 export async function acquireFileLock(lockPath: string, options: FileLockOptions = {}): Promise<HeldFileLock> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
-  const owner: LockOwner = {
-    pid: process.pid,
-    hostname: hostname(),
-    acquiredAt: new Date().toISOString(),
-    token: randomUUID(),
-  };
-  const content = JSON.stringify(owner);
+  const content: LockContent = { ...currentProcessOwner(), acquiredAt: new Date().toISOString(), token: randomUUID() };
+  const text = JSON.stringify(content);
   const started = Date.now();
 
   for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600);
-      try {
-        await handle.writeFile(content);
-      } finally {
-        await handle.close();
-      }
-      return heldLock(lockPath, content);
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST') {
-        throw error;
-      }
+    if (await createExclusively(lockPath, text)) {
+      return heldLock(lockPath, text, Math.max(10, Math.min(MAX_RENEW_MS, staleMs / 4)));
     }
-
     const observed = await observeLock(lockPath);
     if (observed === undefined) {
       continue; // Released between our open and our read: try again at once.
@@ -79,7 +75,7 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
     }
     const waited = Date.now() - started;
     if (waited >= timeoutMs) {
-      throw new HistoryLockTimeoutError(lockPath, waited, describeOwner(observed));
+      throw new HistoryLockTimeoutError(lockPath, waited, describeHolder(observed));
     }
     // Random backoff keeps several waiting processes from retrying in lock step.
     const ceiling = Math.min(100, 10 * 2 ** Math.min(attempt, 4));
@@ -87,7 +83,25 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
   }
 }
 
-function heldLock(lockPath: string, content: string): HeldFileLock {
+async function createExclusively(filePath: string, text: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(filePath, 'wx', 0o600);
+  } catch (error) {
+    if (errnoCode(error) === 'EEXIST') {
+      return false;
+    }
+    throw error;
+  }
+  try {
+    await handle.writeFile(text);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+function heldLock(lockPath: string, content: string, renewMs: number): HeldFileLock {
   const isStillHeld = async (): Promise<boolean> => {
     try {
       return (await readFile(lockPath, 'utf8')) === content;
@@ -98,9 +112,22 @@ function heldLock(lockPath: string, content: string): HeldFileLock {
       throw error;
     }
   };
+  const renew = async (): Promise<void> => {
+    try {
+      if (await isStillHeld()) {
+        const now = new Date();
+        await utimes(lockPath, now, now);
+      }
+    } catch {
+      // A missed renewal only matters to another host after many of them; the next one may work.
+    }
+  };
+  const timer = setInterval(() => void renew(), renewMs);
+  timer.unref();
   return {
     isStillHeld,
     async release() {
+      clearInterval(timer);
       // Never delete a lock that another process now holds after taking ours over.
       if (await isStillHeld()) {
         await unlinkIfPresent(lockPath);
@@ -112,7 +139,7 @@ function heldLock(lockPath: string, content: string): HeldFileLock {
 async function observeLock(lockPath: string): Promise<ObservedLock | undefined> {
   try {
     const [info, raw] = await Promise.all([stat(lockPath, { bigint: true }), readFile(lockPath, 'utf8')]);
-    return { raw, ino: info.ino, ageMs: Date.now() - Number(info.mtimeMs), owner: parseOwner(raw) };
+    return { raw, ino: info.ino, ageMs: Date.now() - Number(info.mtimeMs), owner: parseLockOwner(raw) };
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') {
       return undefined;
@@ -122,31 +149,22 @@ async function observeLock(lockPath: string): Promise<ObservedLock | undefined> 
 }
 
 function isStale(observed: ObservedLock, staleMs: number): boolean {
-  if (observed.ageMs > staleMs) {
-    return true;
-  }
-  // A pid means nothing on another host sharing the folder (NFS), so only the age counts there.
-  const owner = observed.owner;
-  return owner !== undefined && owner.hostname === hostname() && !isProcessAlive(owner.pid);
+  const liveness = observed.owner === undefined ? 'unknown' : ownerLiveness(observed.owner);
+  // A pid means nothing on another host sharing the folder (NFS), so only a lapsed renewal counts there.
+  return liveness === 'gone' || (liveness === 'unknown' && observed.ageMs > staleMs);
 }
 
 /**
  * Two waiters may both find the same stale lock; if both deleted "the lock", the second could
- * delete the fresh one the first just created. A short-lived `.break` file lets only one of them
- * delete, and only if the lock is still the very one it judged stale.
+ * delete the fresh one the first just created. A short-lived `.break` file, which names its
+ * creator like the lock does, lets only one of them delete, and only the very lock it judged stale.
  */
 async function breakStaleLock(lockPath: string, observed: ObservedLock, staleMs: number): Promise<void> {
   const breakPath = `${lockPath}.break`;
-  let marker;
-  try {
-    marker = await open(breakPath, 'wx', 0o600);
-  } catch (error) {
-    if (errnoCode(error) !== 'EEXIST') {
-      throw error;
-    }
+  if (!(await createExclusively(breakPath, JSON.stringify(currentProcessOwner())))) {
     const breaker = await observeLock(breakPath);
-    if (breaker !== undefined && breaker.ageMs > staleMs) {
-      await unlinkIfPresent(breakPath); // Its creator died mid-break; nothing else removes it.
+    if (breaker !== undefined && isStale(breaker, staleMs)) {
+      await unlinkIfPresent(breakPath); // Its creator ended mid-break; nothing else removes it.
     } else {
       await sleep(2 + Math.random() * 10);
     }
@@ -158,35 +176,27 @@ async function breakStaleLock(lockPath: string, observed: ObservedLock, staleMs:
       await unlinkIfPresent(lockPath);
     }
   } finally {
-    await marker.close();
     await unlinkIfPresent(breakPath);
   }
 }
 
-function isProcessAlive(pid: number): boolean {
+function parseLockOwner(raw: string): ProcessOwner | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return errnoCode(error) === 'EPERM';
-  }
-}
-
-function parseOwner(raw: string): LockOwner | undefined {
-  try {
-    const value = JSON.parse(raw) as Partial<LockOwner>;
-    return typeof value.pid === 'number' && Number.isInteger(value.pid) && value.pid > 0 && typeof value.hostname === 'string'
-      ? (value as LockOwner)
-      : undefined;
+    const value = JSON.parse(raw) as Record<string, unknown>;
+    // Earlier versions wrote `hostname`; their locks must still be recognised.
+    return parseProcessOwner({ ...value, host: value.host ?? value.hostname });
   } catch {
     return undefined; // Still being written by its creator, or not ours: judged by age alone.
   }
 }
 
-function describeOwner(observed: ObservedLock): string {
-  const owner = observed.owner;
-  return owner === undefined
-    ? `an unknown process for ${Math.round(observed.ageMs / 1000)} s`
-    : `pid ${owner.pid} on ${owner.hostname} since ${owner.acquiredAt}`;
+function describeHolder(observed: ObservedLock): string {
+  if (observed.owner === undefined) {
+    return `an unknown process for ${Math.round(observed.ageMs / 1000)} s`;
+  }
+  const since = (JSON.parse(observed.raw) as { acquiredAt?: unknown }).acquiredAt;
+  const holder = `${describeOwner(observed.owner)}${typeof since === 'string' ? ` since ${since}` : ''}`;
+  return ownerLiveness(observed.owner) === 'alive'
+    ? `${holder}, which is still running`
+    : `${holder}, renewed ${Math.round(observed.ageMs / 1000)} s ago`;
 }

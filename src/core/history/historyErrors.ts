@@ -9,7 +9,7 @@ export class HistoryLockTimeoutError extends Error {
   ) {
     super(
       `Timed out after ${Math.round(waitedMs / 100) / 10} s waiting for the history lock ${lockPath} ` +
-        `(held by ${holder}). If no other NKVM window or command is writing history, delete that file and retry.`,
+        `(held by ${holder}). Retry once that process is done; if it hangs, end it and its lock is released at once.`,
     );
   }
 }

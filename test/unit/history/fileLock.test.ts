@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { acquireFileLock } from '../../../src/core/history/fileLock';
+import { currentProcessOwner } from '../../../src/core/liveness/processOwner';
 import { deadProcessId } from './deadProcessId';
 
 describe('acquireFileLock', () => {
@@ -17,15 +18,23 @@ describe('acquireFileLock', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  function ownerFile(pid: number): string {
-    return JSON.stringify({ pid, hostname: hostname(), acquiredAt: new Date().toISOString(), token: 'other' });
+  function ownerFile(pid: number, fields: Record<string, unknown> = {}): string {
+    return JSON.stringify({ pid, host: hostname(), acquiredAt: new Date().toISOString(), token: 'other', ...fields });
   }
 
-  it('records its pid and host in the lock file and removes it on release', async () => {
+  async function makeOld(filePath: string, ageMs: number): Promise<void> {
+    const then = new Date(Date.now() - ageMs);
+    await utimes(filePath, then, then);
+  }
+
+  it('records its pid, host and process start time in the lock file and removes it on release', async () => {
     const lock = await acquireFileLock(lockPath);
-    const owner = JSON.parse(await readFile(lockPath, 'utf8')) as { pid: number; hostname: string };
+    const owner = JSON.parse(await readFile(lockPath, 'utf8')) as { pid: number; host: string; startTime?: string };
     assert.equal(owner.pid, process.pid);
-    assert.equal(owner.hostname, hostname());
+    assert.equal(owner.host, hostname());
+    if (process.platform === 'linux') {
+      assert.match(owner.startTime ?? '', /^\d+$/);
+    }
     await lock.release();
     await assert.rejects(readFile(lockPath), { code: 'ENOENT' });
   });
@@ -50,11 +59,34 @@ describe('acquireFileLock', () => {
     await lock.release();
   });
 
-  it('takes over a lock older than the stale limit even if its process is alive', async () => {
-    await writeFile(lockPath, ownerFile(process.pid));
-    const longAgo = new Date(Date.now() - 60_000);
-    await utimes(lockPath, longAgo, longAgo);
+  it('never takes over a lock of a living process on this host, however old', async () => {
+    await writeFile(lockPath, ownerFile(process.pid, currentProcessOwner()));
+    await makeOld(lockPath, 60 * 60_000);
+    await assert.rejects(acquireFileLock(lockPath, { timeoutMs: 500, staleMs: 1_000 }), { name: 'HistoryLockTimeoutError' });
+  });
+
+  it('takes over at once a lock whose pid now belongs to a process started later', async function () {
+    if (process.platform !== 'linux') {
+      this.skip(); // Start times come from /proc.
+    }
+    await writeFile(lockPath, ownerFile(process.pid, { ...currentProcessOwner(), startTime: '1' }));
+    const lock = await acquireFileLock(lockPath, { timeoutMs: 500, staleMs: 60_000 });
+    await lock.release();
+  });
+
+  it('judges a lock from another host only by how long ago it was renewed', async () => {
+    await writeFile(lockPath, ownerFile(process.pid, { host: 'other-host.example' }));
+    await assert.rejects(acquireFileLock(lockPath, { timeoutMs: 300, staleMs: 30_000 }), { name: 'HistoryLockTimeoutError' });
+    await makeOld(lockPath, 60_000);
     const lock = await acquireFileLock(lockPath, { timeoutMs: 500, staleMs: 30_000 });
+    await lock.release();
+  });
+
+  it('renews its lock while held, so another host never sees it as old', async () => {
+    const lock = await acquireFileLock(lockPath, { staleMs: 400 });
+    await makeOld(lockPath, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(Date.now() - (await stat(lockPath)).mtimeMs < 400);
     await lock.release();
   });
 
