@@ -18,7 +18,7 @@ describe('acquireFileLock', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  function ownerFile(pid: number, fields: Record<string, unknown> = {}): string {
+  function ownerFile(pid: number, fields: object = {}): string {
     return JSON.stringify({ pid, host: hostname(), acquiredAt: new Date().toISOString(), token: 'other', ...fields });
   }
 
