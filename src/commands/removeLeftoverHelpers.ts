@@ -12,17 +12,22 @@ export const removeLeftoverHelpersCommand: NkvmCommand = {
     if (!context) return;
     const kubeConfig = deps.connections.configFor(context);
     const found = await engine.helpers().findHelperPods(kubeConfig);
-    // A pod of the batch running in this window is not a leftover.
-    const running = deps.backups.isRunning ? new Set(deps.backups.latestRun()?.rows.map((r) => r.helperPod).filter(Boolean)) : new Set<string | undefined>();
-    const leftovers = found.filter((p) => !running.has(p.name));
+    // A helper whose lease is renewed is someone's backup or restore in progress (here or elsewhere).
+    const leftovers = found.filter((p) => p.leftover);
+    const inUse = found.filter((p) => !p.leftover);
+    for (const p of inUse) deps.log.info(`[helpers] kept ${p.namespace}/${p.name}: ${p.reason}`);
+    const kept = inUse.length ? ` ${inUse.length} helper pod(s) in use were left alone.` : '';
     if (!leftovers.length) {
-      void vscode.window.showInformationMessage(`No leftover helper pods in ${context}.`);
+      void vscode.window.showInformationMessage(`No leftover helper pods in ${context}.${kept}`);
       return;
     }
-    const detail = leftovers.map((p) => `${p.namespace}/${p.name} (${p.phase ?? 'unknown'}, ${Math.round(p.ageSeconds / 60)} min old${p.pvc ? `, volume ${p.pvc}` : ''})`).join('\n');
-    const go = await vscode.window.showWarningMessage(`Delete ${leftovers.length} helper pod(s) labelled app.kubernetes.io/component=backup-helper in ${context}?`, { modal: true, detail }, 'Delete');
+    const detail = leftovers.map((p) => `${p.namespace}/${p.name}${p.pvc ? ` (volume ${p.pvc})` : ''}: ${p.reason}`).join('\n');
+    const go = await vscode.window.showWarningMessage(`Delete ${leftovers.length} leftover helper pod(s) in ${context}?${kept}`, { modal: true, detail }, 'Delete');
     if (go !== 'Delete') return;
-    const failures = await engine.helpers().deleteHelperPods(kubeConfig, leftovers);
+    const failures = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Deleting ${leftovers.length} helper pod(s) and waiting until they are gone...` },
+      () => engine.helpers().deleteHelperPods(kubeConfig, leftovers),
+    );
     deps.log.info(`[helpers] deleted ${leftovers.length - failures.length} leftover helper pod(s) in ${context}`);
     if (failures.length) throw new Error(`Could not delete ${failures.map((f) => `${f.pod.namespace}/${f.pod.name}: ${f.error}`).join('; ')}`);
     void vscode.window.showInformationMessage(`Deleted ${leftovers.length} leftover helper pod(s).`);

@@ -4,9 +4,10 @@ import type { ClusterConnections } from './clusterConnections';
 import { engine } from './engine';
 
 /**
- * Looks once per cluster and window for helper pods of this tool that outlived their deadline (a
- * window closed mid-backup, a crashed process) and offers to remove them. Runs when a cluster first
- * answers in the tree, so opening VS Code never waits for it.
+ * Looks once per cluster and window for helper pods of this tool that have ended, outlived their
+ * deadline or whose lease nobody renews (a window closed mid-backup, a killed process) and offers to
+ * remove them; helpers with a fresh lease are another window's work and are never offered. Runs when
+ * a cluster first answers in the tree, so opening VS Code never waits for it.
  */
 export class OrphanHelperCheck {
   private readonly checked = new Set<string>();

@@ -48,6 +48,7 @@ export function requiredPermissions(namespace: string): RequiredPermission[] {
     core('list', 'events', 'wait', 'quote the helper pod’s events when it cannot start'),
     core('create', 'pods', 'exec', 'stream the archive out of the helper pod over WebSocket exec', { subresource: 'exec' }),
     core('get', 'pods', 'exec', 'the same on API servers before 1.35, which authorize WebSocket exec as get', { subresource: 'exec', onlyBefore: '1.35' }),
+    core('patch', 'pods', 'exec', 'record on the helper pod that its lease was renewed, so other windows leave it alone'),
     core('delete', 'pods', 'cleanup', 'remove the helper pod when the backup ends or is cancelled'),
     core('create', 'persistentvolumeclaims', 'create', 'create the claim a restore writes into, when restoring into a new PVC', { restoreOnly: true }),
     core('delete', 'persistentvolumeclaims', 'cleanup', 'remove the claim a restore created when that restore fails or is cancelled', { restoreOnly: true }),

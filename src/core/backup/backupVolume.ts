@@ -3,15 +3,18 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DEFAULT_ARCHIVE_SETTINGS } from '../config/archiveSettings';
 import { ensurePrivateDir } from '../config/ensurePrivateDir';
-import { ArchiveOptions, CompressionMode, parseArchiveStderr } from './archiveCommand';
+import { ArchiveOptions, CompressionMode } from './archiveCommand';
 import { streamArchive } from './archiveStream';
 import { archivePath } from './archiveNaming';
 import { BackupStage, nextStepFor, StageError } from './backupStage';
 import type { HelperPodSettings } from '../config/helperSettings';
 import { describeIdentity } from './helperIdentity';
+import { HelperLease } from './helperLease';
+import type { HelperOwner } from './helperOwner';
 import { createHelperPod, deleteHelperPod, waitForHelperPod } from './helperPod';
 import { prepareHelperPod } from './helperPreparation';
 import { partialOutcome } from './unreadablePaths';
+import { keptLines, tarOutcome } from './tarStderr';
 import { PartialArchive } from './partialArchive';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
@@ -32,8 +35,12 @@ export interface BackupSettings {
   backupDir: string;
   helperImage: string;
   helperPodTimeoutSeconds: number;
-  /** activeDeadlineSeconds of the helper: the cluster stops it by then even if this process dies. */
+  /** Overrides helperPod.deadlineSeconds (activeDeadlineSeconds of the helper). */
   helperDeadlineSeconds?: number;
+  /** Who renews the helpers' leases (a window, a command); default: this process as a command. */
+  helperOwner?: HelperOwner;
+  /** Told when a helper's lease could not be renewed; the work goes on. */
+  onHelperProblem?: (message: string) => void;
   imagePullSecrets?: string[];
   /** Pull secrets, resources, tolerations, node selector and root namespaces of the helper (nkvm.helper.*). */
   helperPod?: Partial<HelperPodSettings>;
@@ -55,7 +62,7 @@ export interface BackupResult extends BackupTarget {
   message: string;
   nextStep?: string;
   evidence: string[];
-  /** Lines tar printed on stderr (files that changed or could not be read). */
+  /** Lines tar printed on stderr (files that changed or could not be read): the first and last ones, bounded. */
   warnings: string[];
   archivePath?: string;
   sizeBytes?: number;
@@ -65,8 +72,6 @@ export interface BackupResult extends BackupTarget {
   finishedAt: Date;
   durationMs: number;
 }
-
-const defaultDeadlineSeconds = 6 * 3600;
 
 /**
  * Backs up one claim through a helper pod: create, wait, exec, copy, checksum, cleanup. Never throws:
@@ -78,6 +83,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   const { namespace, pvc } = target;
   let stage: BackupStage = 'create';
   let podName: string | undefined;
+  let lease: HelperLease | undefined;
   let archive: PartialArchive | undefined;
   let bytesSeen = 0;
   let runAs: string | undefined;
@@ -102,7 +108,8 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       pvc,
       runId,
       image: settings.helperImage,
-      deadlineSeconds: settings.helperDeadlineSeconds ?? defaultDeadlineSeconds,
+      deadlineSeconds: settings.helperDeadlineSeconds,
+      owner: settings.helperOwner,
       helper: { ...settings.helperPod, imagePullSecrets: [...(settings.imagePullSecrets ?? []), ...(settings.helperPod?.imagePullSecrets ?? [])] },
       runAsRoot: options.runAsRoot,
     });
@@ -110,8 +117,10 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     runAs = describeIdentity(prepared.identity, prepared.placement.consumers[0]);
     options.signal?.throwIfAborted();
     podName = (await createHelperPod(core, spec)).metadata!.name!;
+    lease = HelperLease.start(kubeConfig, { namespace, pod: podName, spec, onProblem: settings.onHelperProblem });
     report('wait');
     await waitForHelperPod(core, namespace, podName, settings.helperPodTimeoutSeconds, options.signal);
+    await lease.containerRunning();
     report('exec');
     const streamed = await streamArchive(kubeConfig, {
       namespace,
@@ -127,8 +136,10 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     });
     report('checksum');
     const local = await archive.finish();
-    const { trailer, messages } = parseArchiveStderr(streamed.stderr);
-    if (streamed.exitCode !== 0 && streamed.exitCode !== 1) {
+    const trailer = streamed.stderr.trailer;
+    const messages = keptLines(streamed.stderr);
+    const outcome = tarOutcome(streamed.exitCode, streamed.stderr);
+    if (outcome === 'failed') {
       throw new StageError('exec', `tar in the helper pod exited with code ${streamed.exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, nextStepFor('exec', { namespace, helperPod: podName }), messages);
     }
     if (!trailer) throw new StageError('checksum', 'the helper pod did not report the checksum of what it sent', nextStepFor('checksum', { namespace }));
@@ -139,7 +150,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       throw new StageError('checksum', `the archive received (${received.bytes} bytes, sha256 ${received.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
     }
     await archive.commit();
-    const partial = streamed.exitCode === 1 ? partialOutcome(messages, runAs) : undefined;
+    const partial = outcome === 'partial' ? partialOutcome(streamed.stderr, runAs) : undefined;
     result = finish({
       status: partial ? 'partial' : 'success',
       stage: 'cleanup',
@@ -161,6 +172,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     }
   }
 
+  await lease?.stop();
   if (podName) {
     try {
       await deleteHelperPod(core, namespace, podName);

@@ -1,7 +1,7 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/describeKubeError';
 import { nextStepFor, StageError } from './backupStage';
-import { HELPER_CONTAINER } from './helperPodSpec';
+import { HELPER_CONTAINER, HELPER_GRACE_SECONDS } from './helperPodSpec';
 import { parsePodSecurityRefusal, podSecurityFix } from './podSecurityRefusal';
 import { withKubeRetry } from '../kube/retryTransient';
 
@@ -74,14 +74,50 @@ export async function waitForHelperPod(core: CoreV1Api, namespace: string, name:
   }
 }
 
-/** Deletes the helper now; a pod that is already gone is fine. */
+/** Beyond the grace period, the time a kubelet may need to stop the container and report it gone. */
+const GONE_MARGIN_SECONDS = 30;
+
+/**
+ * Deletes the helper with its grace period (its main loop exits on TERM at once), then waits until
+ * the API server no longer has it: only then has the container stopped writing and the volume been
+ * released, so a next helper for the same ReadWriteOnce claim does not meet Multi-Attach. A pod that
+ * is already gone is fine. Takes no abort signal: a cancelled run still waits for its helper to go.
+ */
 export async function deleteHelperPod(core: CoreV1Api, namespace: string, name: string): Promise<void> {
+  let deleted: V1Pod;
   try {
-    await withKubeRetry(() => core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }));
+    deleted = await withKubeRetry(() => core.deleteNamespacedPod({ name, namespace }));
   } catch (e) {
     const described = describeKubeError(e);
     if (described.kind === 'notFound') return;
     throw new StageError('cleanup', `could not delete the helper pod ${name}: ${described.message}`, nextStepFor('cleanup', { namespace, helperPod: name }));
+  }
+  const grace = deleted.metadata?.deletionGracePeriodSeconds ?? deleted.spec?.terminationGracePeriodSeconds ?? HELPER_GRACE_SECONDS;
+  await waitUntilGone(core, namespace, name, deleted.metadata?.uid, grace + GONE_MARGIN_SECONDS);
+}
+
+/** Polls with backoff until `name` (with this uid, when known) is gone from the API server. */
+async function waitUntilGone(core: CoreV1Api, namespace: string, name: string, uid: string | undefined, timeoutSeconds: number): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (let delay = 100; ; delay = Math.min(delay * 1.5, 2000)) {
+    let pod: V1Pod;
+    try {
+      pod = await withKubeRetry(() => core.readNamespacedPod({ name, namespace }));
+    } catch (e) {
+      const described = describeKubeError(e);
+      if (described.kind === 'notFound') return;
+      throw new StageError('cleanup', `could not check that the helper pod ${name} is gone: ${described.message}`, nextStepFor('cleanup', { namespace, helperPod: name }));
+    }
+    if (uid && pod.metadata?.uid !== uid) return;
+    if (Date.now() > deadline) {
+      throw new StageError(
+        'cleanup',
+        `the helper pod ${name} was still stopping ${timeoutSeconds} s after it was deleted${pod.status?.phase ? ` (${pod.status.phase})` : ''}`,
+        `Its node may be unreachable: check it (kubectl -n ${namespace} describe pod ${name}). Once the node is known to be down, ` +
+          `remove the pod by force (kubectl -n ${namespace} delete pod ${name} --grace-period=0 --force); until then its volume stays attached there.`,
+      );
+    }
+    await sleep(Math.min(delay, Math.max(0, deadline - Date.now()) + 10));
   }
 }
 

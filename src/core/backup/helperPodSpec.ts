@@ -1,6 +1,8 @@
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { HelperIdentity } from './helperIdentity';
+import { leaseCommand } from './helperLeaseScript';
+import { defaultHelperOwner, type HelperOwner, leaseAnnotations } from './helperOwner';
 
 export const HELPER_COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const HELPER_COMPONENT = 'backup-helper';
@@ -8,6 +10,10 @@ export const RUN_ID_LABEL = 'nkvm.dev/run-id';
 export const PVC_LABEL = 'nkvm.dev/pvc';
 export const HELPER_CONTAINER = 'helper';
 export const DATA_MOUNT = '/data';
+/** Time the helper gets to stop after a TERM; its main loop exits at once, so this is only a bound. */
+export const HELPER_GRACE_SECONDS = 10;
+/** The lease when a caller names none, as the nkvm.helper.leaseSeconds default. */
+export const DEFAULT_LEASE_SECONDS = 120;
 
 /** Requests and limits of the helper container; quotas in the namespace may demand both. */
 export interface HelperResources {
@@ -29,6 +35,9 @@ export interface HelperPodInput {
   image: string;
   /** Seconds after which the cluster stops the pod even if nobody deletes it. */
   deadlineSeconds: number;
+  /** Who renews the helper's lease and how long it lasts; default: this process, DEFAULT_LEASE_SECONDS. */
+  owner?: HelperOwner;
+  leaseSeconds?: number;
   /** The node where a running pod mounts this ReadWriteOnce volume. */
   pinToNode?: string;
   /** The consuming pod's tolerations, so the helper may run on its (maybe tainted) node. */
@@ -53,8 +62,8 @@ export function labelValue(value: string): string {
 }
 
 /**
- * The helper pod: mounts the claim read-only, holds no credentials, drops every capability and
- * stops itself at its deadline. Never sets fsGroup, which would make the kubelet chown the user's files.
+ * The helper pod: mounts the claim read-only, holds no credentials, drops every capability, and
+ * stops itself when its owner stops renewing its lease (see helperLeaseScript) or at its deadline. Never sets fsGroup, which would make the kubelet chown the user's files.
  * As a non-root user it meets Pod Security "restricted"; as root (an explicit choice) "baseline",
  * keeping only DAC_OVERRIDE so root can read files of every owner.
  */
@@ -63,6 +72,7 @@ export function helperPodSpec(input: HelperPodInput): V1Pod {
   const root = identity?.source === 'root';
   const tolerations = mergeTolerations(input.tolerations ?? [], input.extraTolerations ?? []);
   const prefix = `nkvm-backup-${input.pvc}`.slice(0, 40).replace(/[-.]+$/, '');
+  const leaseSeconds = input.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -76,14 +86,18 @@ export function helperPodSpec(input: HelperPodInput): V1Pod {
         [RUN_ID_LABEL]: labelValue(input.runId),
         [PVC_LABEL]: labelValue(input.pvc),
       },
-      annotations: { 'nkvm.dev/pvc': input.pvc, 'nkvm.dev/purpose': 'Reads the volume for a backup; deleted when the backup ends.' },
+      annotations: {
+        'nkvm.dev/pvc': input.pvc,
+        'nkvm.dev/purpose': 'Reads the volume for a backup; deleted when the backup ends.',
+        ...leaseAnnotations(input.owner ?? defaultHelperOwner(), leaseSeconds),
+      },
     },
     spec: {
       restartPolicy: 'Never',
       activeDeadlineSeconds: input.deadlineSeconds,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      terminationGracePeriodSeconds: 5,
+      terminationGracePeriodSeconds: HELPER_GRACE_SECONDS,
       securityContext: {
         ...(identity
           ? { runAsUser: identity.runAsUser, ...(root ? {} : { runAsNonRoot: true }), ...(identity.runAsGroup !== undefined ? { runAsGroup: identity.runAsGroup } : {}) }
@@ -112,7 +126,7 @@ export function helperPodSpec(input: HelperPodInput): V1Pod {
           name: HELPER_CONTAINER,
           image: input.image,
           imagePullPolicy: 'IfNotPresent',
-          command: ['sleep', String(input.deadlineSeconds)],
+          command: leaseCommand(leaseSeconds),
           resources: {
             requests: { ...DEFAULT_HELPER_RESOURCES.requests, ...input.resources?.requests },
             limits: { ...DEFAULT_HELPER_RESOURCES.limits, ...input.resources?.limits },

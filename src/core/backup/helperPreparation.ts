@@ -3,6 +3,7 @@ import { DEFAULT_HELPER_POD_SETTINGS, helperRunsAsRoot, type HelperPodSettings }
 import { StageError } from './backupStage';
 import { HelperIdentity, helperIdentity } from './helperIdentity';
 import { HelperPlacement, readPlacement, refuseOncePodInUse } from './helperPlacement';
+import type { HelperOwner } from './helperOwner';
 import { helperPodSpec } from './helperPodSpec';
 import { NamespacePodSecurity, namespacePodSecurity } from './namespacePodSecurity';
 
@@ -11,8 +12,11 @@ export interface HelperPreparationInput {
   pvc: string;
   runId: string;
   image: string;
-  deadlineSeconds: number;
+  /** Overrides helper.deadlineSeconds. */
+  deadlineSeconds?: number;
   helper?: Partial<HelperPodSettings>;
+  /** Who renews the helper's lease; default: this process. */
+  owner?: HelperOwner;
   /** The per-backup choice; absent: `helper.runAsRoot` decides by namespace. */
   runAsRoot?: boolean;
   /** Already read by the caller (preflight shows it even when the helper is refused). */
@@ -60,7 +64,9 @@ export async function prepareHelperPod(core: CoreV1Api, input: HelperPreparation
     pvc,
     runId: input.runId,
     image: input.image,
-    deadlineSeconds: input.deadlineSeconds,
+    deadlineSeconds: input.deadlineSeconds ?? helper.deadlineSeconds,
+    owner: input.owner,
+    leaseSeconds: helper.leaseSeconds,
     pinToNode: placement.node,
     tolerations: placement.tolerations,
     identity,

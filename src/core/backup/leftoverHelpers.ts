@@ -1,6 +1,10 @@
 import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { HELPER_COMPONENT, HELPER_COMPONENT_LABEL } from './helperPodSpec';
+import { describeKubeError } from '../kube/describeKubeError';
 import { withKubeRetry } from '../kube/retryTransient';
+import { StageError } from './backupStage';
+import { deleteHelperPod } from './helperPod';
+import { HELPER_COMPONENT, HELPER_COMPONENT_LABEL } from './helperPodSpec';
+import { ageSeconds, classifyHelper } from './leftoverClassification';
 
 export interface LeftoverHelper {
   namespace: string;
@@ -10,62 +14,66 @@ export interface LeftoverHelper {
   pvc?: string;
   /** activeDeadlineSeconds: the cluster stops the helper by then. */
   deadlineSeconds?: number;
+  /** False while someone renews its lease: then it is work in progress and never offered. */
+  leftover: boolean;
+  /** Why it is (or is not) left over, e.g. "its lease ran out: ...". */
+  reason: string;
 }
 
 /** A helper nobody is using any more, and why that is certain. */
 export interface OrphanHelper extends LeftoverHelper {
-  reason: string;
+  leftover: true;
 }
 
-/** Helper pods of this tool still in the cluster (a crash, or a cleanup that failed). */
-export async function findHelperPods(kubeConfig: KubeConfig, now = Date.now()): Promise<LeftoverHelper[]> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const list = await withKubeRetry(() => core.listPodForAllNamespaces({ labelSelector: `${HELPER_COMPONENT_LABEL}=${HELPER_COMPONENT}` }));
-  return list.items.map((p) => leftoverOf(p, now));
+export interface HelperSearch {
+  /** Only these namespaces (the runtime permission suffices); else the whole cluster. */
+  namespaces?: readonly string[];
+  now?: number;
 }
 
-/**
- * Helpers past their deadline (activeDeadlineSeconds since creation) or already finished: no backup
- * can still be using them, so they can be removed without asking which window started them. With
- * `namespaces`, only those are listed (the runtime permission suffices); else the whole cluster.
- */
-export async function findOrphanHelpers(kubeConfig: KubeConfig, options: { namespaces?: readonly string[]; now?: number } = {}): Promise<OrphanHelper[]> {
+/** Helper pods of this tool in the cluster, each with whether it is left over and why. */
+export async function findHelperPods(kubeConfig: KubeConfig, search: HelperSearch = {}): Promise<LeftoverHelper[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const now = options.now ?? Date.now();
+  const now = search.now ?? Date.now();
   const labelSelector = `${HELPER_COMPONENT_LABEL}=${HELPER_COMPONENT}`;
-  const pods = options.namespaces
-    ? (await Promise.all(options.namespaces.map(async (namespace) => (await withKubeRetry(() => core.listNamespacedPod({ namespace, labelSelector }))).items))).flat()
+  const pods = search.namespaces
+    ? (await Promise.all(search.namespaces.map(async (namespace) => (await withKubeRetry(() => core.listNamespacedPod({ namespace, labelSelector }))).items))).flat()
     : (await withKubeRetry(() => core.listPodForAllNamespaces({ labelSelector }))).items;
-  const orphans: OrphanHelper[] = [];
-  for (const pod of pods) {
-    const helper = leftoverOf(pod, now);
-    if (helper.phase === 'Succeeded' || helper.phase === 'Failed') orphans.push({ ...helper, reason: `it has ended (${helper.phase}${pod.status?.reason ? `, ${pod.status.reason}` : ''})` });
-    else if (helper.deadlineSeconds !== undefined && helper.ageSeconds > helper.deadlineSeconds) orphans.push({ ...helper, reason: `it is ${helper.ageSeconds} s old, past its ${helper.deadlineSeconds} s deadline` });
-  }
-  return orphans;
+  return pods.map((p) => helperOf(p, now));
 }
 
-function leftoverOf(p: V1Pod, now: number): LeftoverHelper {
+/** The helpers that have ended, are past their deadline or whose lease ran out: nobody can still be using them. */
+export async function findOrphanHelpers(kubeConfig: KubeConfig, search: HelperSearch = {}): Promise<OrphanHelper[]> {
+  return (await findHelperPods(kubeConfig, search)).filter((h): h is OrphanHelper => h.leftover);
+}
+
+function helperOf(p: V1Pod, now: number): LeftoverHelper {
   return {
     namespace: p.metadata!.namespace!,
     name: p.metadata!.name!,
     phase: p.status?.phase,
-    ageSeconds: Math.round((now - new Date(p.metadata?.creationTimestamp ?? now).getTime()) / 1000),
+    ageSeconds: ageSeconds(p, now),
     pvc: p.metadata?.annotations?.['nkvm.dev/pvc'],
     deadlineSeconds: p.spec?.activeDeadlineSeconds,
+    ...classifyHelper(p, now),
   };
 }
 
-/** Deletes the given helpers now; returns the ones that could not be deleted with the reason. */
-export async function deleteHelperPods(kubeConfig: KubeConfig, pods: LeftoverHelper[]): Promise<{ pod: LeftoverHelper; error: string }[]> {
+/**
+ * Deletes the given helpers with their grace period and waits until each is gone, so their volumes
+ * are free when this returns; the ones that could not be deleted come back with the reason.
+ */
+export async function deleteHelperPods(kubeConfig: KubeConfig, pods: readonly LeftoverHelper[]): Promise<{ pod: LeftoverHelper; error: string }[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const failures: { pod: LeftoverHelper; error: string }[] = [];
-  for (const pod of pods) {
-    try {
-      await withKubeRetry(() => core.deleteNamespacedPod({ name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0 }));
-    } catch (e) {
-      if ((e as { code?: number }).code !== 404) failures.push({ pod, error: (e as Error).message });
-    }
-  }
-  return failures;
+  const outcomes = await Promise.all(
+    pods.map(async (pod) => {
+      try {
+        await deleteHelperPod(core, pod.namespace, pod.name);
+        return undefined;
+      } catch (e) {
+        return { pod, error: e instanceof StageError ? `${e.causeText}. ${e.nextStep}` : describeKubeError(e).message };
+      }
+    }),
+  );
+  return outcomes.filter((o): o is { pod: LeftoverHelper; error: string } => o !== undefined);
 }

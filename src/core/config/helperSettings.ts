@@ -13,9 +13,13 @@ export interface HelperPodSettings {
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** Namespaces where the helper runs as root; `*` means every namespace. */
   readonly runAsRoot: readonly string[];
+  /** A helper whose owner stops renewing its lease for this long ends itself and frees its volume. */
+  readonly leaseSeconds: number;
+  /** activeDeadlineSeconds: the cluster stops a helper this old even while its lease is renewed. */
+  readonly deadlineSeconds: number;
 }
 
-export type HelperSettingKey = 'helper.imagePullSecrets' | 'helper.resources' | 'helper.tolerations' | 'helper.nodeSelector' | 'helper.runAsRoot';
+export type HelperSettingKey = `helper.${keyof HelperPodSettings}`;
 
 /** Values as VS Code or the command line hand them over; anything may be wrong, so nothing is trusted. */
 export type RawHelperSettings = { readonly [K in keyof HelperPodSettings]?: unknown };
@@ -27,9 +31,23 @@ export const HELPER_SETTING_ENV = {
   tolerations: 'NKVM_HELPER_TOLERATIONS',
   nodeSelector: 'NKVM_HELPER_NODE_SELECTOR',
   runAsRoot: 'NKVM_HELPER_RUN_AS_ROOT',
+  leaseSeconds: 'NKVM_HELPER_LEASE_SECONDS',
+  deadlineSeconds: 'NKVM_HELPER_DEADLINE_SECONDS',
 } as const satisfies Record<keyof HelperPodSettings, string>;
 
-export const DEFAULT_HELPER_POD_SETTINGS: HelperPodSettings = { imagePullSecrets: [], resources: {}, tolerations: [], nodeSelector: {}, runAsRoot: [] };
+/** Bounds of the lease and deadline: a lease shorter than a few renewals would end helpers that are working. */
+export const HELPER_LEASE_RANGE = { min: 5, max: 3600 } as const;
+export const HELPER_DEADLINE_RANGE = { min: 600, max: 30 * 86400 } as const;
+
+export const DEFAULT_HELPER_POD_SETTINGS: HelperPodSettings = {
+  imagePullSecrets: [],
+  resources: {},
+  tolerations: [],
+  nodeSelector: {},
+  runAsRoot: [],
+  leaseSeconds: 120,
+  deadlineSeconds: 86400,
+};
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
 
@@ -71,6 +89,8 @@ export function resolveHelperSettings(raw: RawHelperSettings, env: NodeJS.Proces
     }),
     nodeSelector: take('nodeSelector', nodeSelector, (t) => nodeSelector(keyValues(t))),
     runAsRoot: take('runAsRoot', (v) => nameList(v, dns1123Label, 'a list of namespace names, or ["*"] for every namespace', true), (t) => nameList(splitList(t), dns1123Label, 'comma-separated namespace names, or * for every namespace', true)),
+    leaseSeconds: take('leaseSeconds', (v) => wholeSeconds(v, HELPER_LEASE_RANGE), (t) => wholeSeconds(t, HELPER_LEASE_RANGE)),
+    deadlineSeconds: take('deadlineSeconds', (v) => wholeSeconds(v, HELPER_DEADLINE_RANGE), (t) => wholeSeconds(t, HELPER_DEADLINE_RANGE)),
   };
   if (problems.length) throw new SettingsError(problems);
   return settings;
@@ -80,6 +100,11 @@ export function resolveHelperSettings(raw: RawHelperSettings, env: NodeJS.Proces
 export function helperRunsAsRoot(settings: Pick<HelperPodSettings, 'runAsRoot'>, namespace: string, perBackup?: boolean): boolean {
   if (perBackup !== undefined) return perBackup;
   return settings.runAsRoot.includes('*') || settings.runAsRoot.includes(namespace);
+}
+
+function wholeSeconds(value: unknown, range: { min: number; max: number }): Parsed<number> {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isInteger(n) && n >= range.min && n <= range.max ? { ok: true, value: n } : { ok: false, expected: `a whole number of seconds from ${range.min} to ${range.max}` };
 }
 
 function splitList(text: string): string[] {

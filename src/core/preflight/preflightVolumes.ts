@@ -41,8 +41,6 @@ export interface VolumePreflight extends PreflightTarget {
   dryRun?: { ok: true } | { ok: false; message: string; nextStep: string };
 }
 
-const defaultDeadlineSeconds = 6 * 3600;
-
 /**
  * Checks, for each claim, everything a backup needs — permissions (SelfSubjectAccessReview), the
  * claim's state and consumers, the namespace's Pod Security level, who the helper runs as, and the
@@ -122,7 +120,7 @@ async function preflightOne(core: CoreV1Api, target: PreflightTarget, settings: 
         pvc,
         runId: 'preflight',
         image: settings.helperImage,
-        deadlineSeconds: settings.helperDeadlineSeconds ?? defaultDeadlineSeconds,
+        deadlineSeconds: settings.helperDeadlineSeconds,
         helper: helperSettings,
         runAsRoot: settings.runAsRoot,
         placement,

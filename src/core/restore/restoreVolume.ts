@@ -5,6 +5,7 @@ import type { BackupSettings } from '../backup/backupVolume';
 import { StageError } from '../backup/backupStage';
 import { createHelperPod, deleteHelperPod, runtimeGrantNextStep, waitForHelperPod } from '../backup/helperPod';
 import { helperIdentity } from '../backup/helperIdentity';
+import { HelperLease } from '../backup/helperLease';
 import { prepareHelperPod } from '../backup/helperPreparation';
 import { helperPodSpec } from '../backup/helperPodSpec';
 import { DEFAULT_HELPER_POD_SETTINGS, helperRunsAsRoot } from '../config/helperSettings';
@@ -45,7 +46,10 @@ export interface RestoreRequest {
   runAsRoot?: boolean;
 }
 
-export type RestoreSettings = Pick<BackupSettings, 'helperImage' | 'helperPodTimeoutSeconds' | 'helperDeadlineSeconds' | 'imagePullSecrets' | 'helperPod'>;
+export type RestoreSettings = Pick<
+  BackupSettings,
+  'helperImage' | 'helperPodTimeoutSeconds' | 'helperDeadlineSeconds' | 'imagePullSecrets' | 'helperPod' | 'helperOwner' | 'onHelperProblem'
+>;
 
 export interface RestoreProgress extends RestoreTargetRef {
   stage: RestoreStage;
@@ -79,8 +83,6 @@ export interface RestoreResult extends RestoreTargetRef {
   durationMs: number;
 }
 
-const defaultDeadlineSeconds = 6 * 3600;
-
 /**
  * Restores an archive into a claim through a helper pod: create, wait, upload, verify, cleanup.
  * Never throws: every outcome is a result; the helper pod is always deleted, and a claim this
@@ -99,6 +101,7 @@ export async function restoreVolume(
   const startedAt = new Date();
   let stage: RestoreStage = 'create';
   let podName: string | undefined;
+  let lease: HelperLease | undefined;
   let claimCreated = false;
   let sent = 0;
   let totalBytes = 0;
@@ -128,8 +131,10 @@ export async function restoreVolume(
     const spec = restoreHelperPod(await backupHelperSpec(core, request, settings, runId, claimCreated), pvc);
     options.signal?.throwIfAborted();
     podName = (await createHelperPod(core, spec)).metadata!.name!;
+    lease = HelperLease.start(kubeConfig, { namespace, pod: podName, spec, onProblem: settings.onHelperProblem });
     report('wait');
     await waitForHelperPod(core, namespace, podName, settings.helperPodTimeoutSeconds, options.signal);
+    await lease.containerRunning();
     report('upload');
     const members = (request.paths ?? []).map((p) => preflight!.members.get(normaliseEntryPath(p))!);
     const uploaded = await upload(kubeConfig, namespace, podName, archivePath, request, members, preflight.gzipped, options.signal, (n) => {
@@ -175,7 +180,9 @@ export async function restoreVolume(
     }
   }
 
+  await lease?.stop();
   if (podName) {
+    // Waits until the pod is gone: a cancelled restore's tar may still be writing until then.
     try {
       await deleteHelperPod(core, namespace, podName);
     } catch (e) {
@@ -203,9 +210,10 @@ export async function restoreVolume(
 async function backupHelperSpec(core: CoreV1Api, request: RestoreRequest, settings: RestoreSettings, runId: string, newClaim: boolean): Promise<V1Pod> {
   const { namespace, pvc } = request.target;
   const helper = { ...DEFAULT_HELPER_POD_SETTINGS, ...settings.helperPod, imagePullSecrets: [...(settings.imagePullSecrets ?? []), ...(settings.helperPod?.imagePullSecrets ?? [])] };
-  const deadlineSeconds = settings.helperDeadlineSeconds ?? defaultDeadlineSeconds;
+  const deadlineSeconds = settings.helperDeadlineSeconds ?? helper.deadlineSeconds;
+  const owner = settings.helperOwner;
   if (!newClaim) {
-    return (await prepareHelperPod(core, { namespace, pvc, runId, image: settings.helperImage, deadlineSeconds, helper, runAsRoot: request.runAsRoot })).spec;
+    return (await prepareHelperPod(core, { namespace, pvc, runId, image: settings.helperImage, deadlineSeconds, helper, owner, runAsRoot: request.runAsRoot })).spec;
   }
   return helperPodSpec({
     namespace,
@@ -213,6 +221,8 @@ async function backupHelperSpec(core: CoreV1Api, request: RestoreRequest, settin
     runId,
     image: settings.helperImage,
     deadlineSeconds,
+    owner,
+    leaseSeconds: helper.leaseSeconds,
     identity: helperIdentity({}, helperRunsAsRoot(helper, namespace, request.runAsRoot)),
     imagePullSecrets: [...helper.imagePullSecrets],
     resources: helper.resources,
