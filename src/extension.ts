@@ -27,7 +27,7 @@ export interface NkvmApi {
 export function activate(context: vscode.ExtensionContext): NkvmApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Nerdy K8s Volume Manager', { log: true });
-  const settings = new ExtensionSettings(context.globalStorageUri.fsPath);
+  const settings = new ExtensionSettings(context.globalStorageUri.fsPath, log);
   const pasted = new PastedKubeconfigs(context.secrets, log);
   void pasted.load();
   const connections = new ClusterConnections(settings, pasted, log);
