@@ -3,7 +3,6 @@ import { lstat, open, readdir, rename, stat, type FileHandle } from 'node:fs/pro
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from './errnoCode';
-import { hasRollbackJournal } from './rollbackJournal';
 import { syncFolder } from './syncFolder';
 import { SQLITE_HEADER_BYTES, sqliteChangeCounter } from './sqlitePages';
 import { unlinkIfPresent } from './unlinkIfPresent';
@@ -19,7 +18,7 @@ export const DATABASE_FILE_MODE = 0o600;
 
 /**
  * Identifies one version of the file. A rename shows in the inode and ctime; a write in place
- * shows in SQLite's change counter even when size and timestamps (which some file systems keep
+ * (by the `sqlite3` command) shows in SQLite's change counter even when size and timestamps (which some file systems keep
  * to a few milliseconds) happen to match.
  */
 function fingerprintOf(
@@ -30,7 +29,7 @@ function fingerprintOf(
 }
 
 /** The fingerprint of the version an open descriptor sees now. */
-export async function fingerprintOfHandle(handle: FileHandle): Promise<string> {
+async function fingerprintOfHandle(handle: FileHandle): Promise<string> {
   const info = await handle.stat({ bigint: true });
   const header = new Uint8Array(SQLITE_HEADER_BYTES);
   const { bytesRead } = await handle.read(header, 0, header.length, 0);
@@ -57,19 +56,14 @@ export async function fileFingerprint(filePath: string): Promise<string | undefi
 const READ_ATTEMPTS = 20;
 
 /**
- * Reads the bytes and their fingerprint without taking the lock. A writer may change pages in
- * place meanwhile (it writes the header page last and keeps a rollback journal until it is done),
- * so a read counts only if no journal existed before or after it and the fingerprint did not
- * change: a header read before a write shows a different change counter afterwards, and a header
- * read after one means every other page of that write was already in place.
+ * Reads the bytes and their fingerprint without taking the lock. This store only ever renames a
+ * complete file into place, but someone may change the file in place with the `sqlite3` command
+ * meanwhile, so a read counts only if the fingerprint did not change while it was read.
  */
 export async function readDatabaseFile(filePath: string): Promise<DatabaseFileSnapshot> {
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
     if (attempt > 0) {
       await sleep(5 + attempt * 5);
-    }
-    if (await hasRollbackJournal(filePath)) {
-      continue;
     }
     let handle;
     try {
@@ -89,7 +83,7 @@ export async function readDatabaseFile(filePath: string): Promise<DatabaseFileSn
       await handle.close();
     }
     const fingerprint = fingerprintOf(info, bytes.subarray(0, SQLITE_HEADER_BYTES));
-    if (!(await hasRollbackJournal(filePath)) && (await fileFingerprint(filePath)) === fingerprint) {
+    if ((await fileFingerprint(filePath)) === fingerprint) {
       return { kind: 'present', bytes, fingerprint };
     }
   }

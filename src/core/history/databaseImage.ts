@@ -23,7 +23,7 @@ export function openDatabaseImage(SQL: SqlJsStatic, bytes: Uint8Array): OpenedIm
   let db: Database | undefined;
   try {
     // sql.js copies the bytes with `slice()`, which on a Node Buffer shares memory instead: the
-    // database would then write into `bytes`, which the caller keeps as the image of the file.
+    // database would then write into the caller's `bytes`.
     db = new SQL.Database(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const lines = (db.exec('PRAGMA quick_check')[0]?.values ?? []).map((row) => String(row[0]));
     if (lines.length === 1 && lines[0] === 'ok') {

@@ -11,8 +11,6 @@ import {
   writeFileAtomically,
 } from './databaseFile';
 import { openDatabaseImage } from './databaseImage';
-import { writeChangedPagesInPlace } from './pagesInPlace';
-import { rollBackInterruptedWrite } from './rollbackJournal';
 import { acquireFileLock, type FileLockOptions } from './fileLock';
 import {
   HISTORY_COLUMNS,
@@ -41,10 +39,10 @@ export interface HistoryStoreOptions {
  * The backup history in a SQLite file shared by every VS Code window and the command line.
  *
  * sql.js keeps the whole database in memory, so each change is made under a lock file on a fresh
- * copy of what is on disk: no process can overwrite rows another one added. The pages that changed
- * are written in place behind a rollback journal (a whole new file, renamed over the old one, when
- * most of it changed), so a crash never leaves half a write behind. Reads use the in-memory copy,
- * reloaded when the file on disk has changed.
+ * copy of what is on disk: no process can overwrite rows another one added. Each save writes a whole
+ * new file and renames it over the old one, so a crash, or a writer paused and resumed, never
+ * leaves half a write behind, and readers need no lock. Reads use the in-memory copy, reloaded
+ * when the file on disk has changed.
  */
 export class HistoryStore {
   private db: Database;
@@ -52,8 +50,6 @@ export class HistoryStore {
   private loaded = false;
   /** Fingerprint of the file version `db` was loaded from or saved as; undefined if none. */
   private fingerprint: string | undefined;
-  /** The bytes of that version, to find the pages the next save must write. */
-  private image: Uint8Array | undefined;
   /** Set while `db` may hold a change that never reached the disk, so it must not be trusted. */
   private diverged = false;
   /** Set when an older file was upgraded in memory only; the next write saves the upgrade. */
@@ -247,7 +243,7 @@ export class HistoryStore {
       if (!opened.ok) {
         return opened;
       }
-      this.replaceDatabase(opened.db, snapshot.fingerprint, snapshot.bytes);
+      this.replaceDatabase(opened.db, snapshot.fingerprint);
     }
     // Reading an older file only needs its columns in memory; the file is upgraded on the next write.
     if (schemaVersionOf(this.db) < HISTORY_SCHEMA_VERSION) {
@@ -266,7 +262,6 @@ export class HistoryStore {
     let warning: HistoryWarning | undefined;
     try {
       await removeAbandonedTempFiles(this.filePath);
-      await rollBackInterruptedWrite(this.filePath);
       const state = await this.syncFromDisk();
       if (!state.ok && state.busy) {
         throw new Error(`The history file ${this.filePath} changed while this process held its lock ${this.lockPath}`);
@@ -280,10 +275,12 @@ export class HistoryStore {
       this.diverged = true;
       const result = change(this.db);
       if (mustSave || result.changed) {
-        await this.save(this.db.export(), async () => {
-          if (!(await lock.isStillHeld())) {
-            throw new HistoryLockLostError(this.lockPath);
-          }
+        this.fingerprint = await writeFileAtomically(this.filePath, this.db.export(), {
+          beforeCommit: async () => {
+            if (!(await lock.isStillHeld())) {
+              throw new HistoryLockLostError(this.lockPath);
+            }
+          },
         });
         this.migratedInMemory = false;
       }
@@ -296,16 +293,6 @@ export class HistoryStore {
         this.options.onWarning?.(warning);
       }
     }
-  }
-
-  /** Writes the changed pages when the file on disk is the version we hold, else the whole file. */
-  private async save(bytes: Uint8Array, beforeCommit: () => Promise<void>): Promise<void> {
-    const inPlace =
-      this.image !== undefined && this.fingerprint !== undefined
-        ? await writeChangedPagesInPlace(this.filePath, this.image, this.fingerprint, bytes, { beforeCommit })
-        : undefined;
-    this.fingerprint = inPlace ?? (await writeFileAtomically(this.filePath, bytes, { beforeCommit }));
-    this.image = bytes;
   }
 
   /** Keeps the damaged bytes under a new name and continues from the last good copy we read. */
@@ -329,14 +316,13 @@ export class HistoryStore {
     };
   }
 
-  private replaceDatabase(db: Database, fingerprint: string | undefined, image?: Uint8Array): void {
+  private replaceDatabase(db: Database, fingerprint: string | undefined): void {
     if (db !== this.db) {
       this.db.close();
       this.db = db;
     }
     this.loaded = true;
     this.fingerprint = fingerprint;
-    this.image = image;
     this.diverged = false;
     this.migratedInMemory = false;
   }
