@@ -4,7 +4,7 @@ import { resolveArchiveSettings } from '../core/config/archiveSettings';
 import { resolveHelperSettings } from '../core/config/helperSettings';
 import { HistoryStore } from '../core/history/historyStore';
 import { formatBytes } from '../core/report/quantityText';
-import { cliKubeConfig, cliSettings } from './cliSettings';
+import { cliKubeConfig, cliSettings, helperWarning } from './cliSettings';
 
 export interface BackupCommandOptions {
   volumes: string[];
@@ -22,7 +22,7 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
   });
   if (!targets.length) throw new UsageError('name at least one volume: nkvm backup <namespace>/<pvc>...');
   // NKVM_COMPRESSION, NKVM_COMPRESSION_LEVEL, NKVM_BACKUP_INCLUDE/EXCLUDE and NKVM_HELPER_* join the common settings.
-  const settings = { ...cliSettings(), ...resolveArchiveSettings({}, process.env), helperPod: resolveHelperSettings({}, process.env) };
+  const settings = { ...cliSettings(), ...resolveArchiveSettings({}, process.env), helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
   const { kubeConfig, context } = cliKubeConfig(options.context);
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
   const controller = new AbortController();

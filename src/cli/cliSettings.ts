@@ -18,3 +18,8 @@ export function cliKubeConfig(context?: string): { kubeConfig: KubeConfig; conte
   if (!name) throw new Error('no kubeconfig context found: set KUBECONFIG or pass --context');
   return { kubeConfig: kubeConfigForContext(kc, name), context: name };
 }
+
+/** Where a command reports a helper lease it could not renew: a warning on stderr, the work goes on. */
+export function helperWarning(err: NodeJS.WritableStream): (message: string) => void {
+  return (message) => err.write(`warning: ${message}\n`);
+}

@@ -6,7 +6,7 @@ import { formatBytes } from '../core/report/quantityText';
 import { runRestore } from '../core/restore/restoreRun';
 import type { RestoreResult } from '../core/restore/restoreVolume';
 import { UsageError } from './backupCommand';
-import { cliKubeConfig, cliSettings } from './cliSettings';
+import { cliKubeConfig, cliSettings, helperWarning } from './cliSettings';
 
 export interface RestoreCommandOptions {
   /** A history id (a successful backup) or an archive path. */
@@ -30,7 +30,7 @@ export async function restoreCommand(options: RestoreCommandOptions, out: NodeJS
   if (!m) throw new UsageError(`--to takes <namespace>/<pvc>, got "${options.to ?? ''}"`);
   if (!options.newClaim && (options.size || options.storageClass)) throw new UsageError('--size and --storage-class go with --new-claim');
   // NKVM_HELPER_* (pull secrets, resources, tolerations, node selector, root) shape the helper as for backups.
-  const settings = { ...cliSettings(), helperPod: resolveHelperSettings({}, process.env) };
+  const settings = { ...cliSettings(), helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
   const { kubeConfig, context } = cliKubeConfig(options.context);
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
   const controller = new AbortController();

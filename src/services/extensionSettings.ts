@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { resolveArchiveSettings, type ArchiveSettings } from '../core/config/archiveSettings';
 import { detectInCluster } from '../core/config/detectInCluster';
+import { createHelperOwner, type HelperOwner } from '../core/backup/helperOwner';
 import { resolveHelperSettings, type HelperPodSettings } from '../core/config/helperSettings';
 import type { RawNkvmSettings, ResolvedSettings } from '../core/config/nkvmSettings';
 import { resolveSettings } from '../core/config/resolveSettings';
@@ -11,8 +12,10 @@ export class ExtensionSettings implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly listener: vscode.Disposable;
+  /** This window, as the owner of the helper pods it starts (their leases name it). */
+  private readonly helperOwner: HelperOwner = createHelperOwner('vscode');
 
-  constructor(private readonly fallbackDir: string) {
+  constructor(private readonly fallbackDir: string, private readonly log?: vscode.LogOutputChannel) {
     this.listener = vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('nkvm')) this.changed.fire();
     });
@@ -52,10 +55,11 @@ export class ExtensionSettings implements vscode.Disposable {
   }
 
   /** `nkvm.helper.*` merged with their NKVM_HELPER_* variables; throws a SettingsError naming each bad value. */
-  helperPodSettings(): { helperPod: HelperPodSettings } {
+  helperPodSettings(): { helperPod: HelperPodSettings; helperOwner: HelperOwner; onHelperProblem: (message: string) => void } {
     const c = this.config('nkvm.helper');
-    const raw = { imagePullSecrets: c.get('imagePullSecrets'), resources: c.get('resources'), tolerations: c.get('tolerations'), nodeSelector: c.get('nodeSelector'), runAsRoot: c.get('runAsRoot') };
-    return { helperPod: resolveHelperSettings(raw, process.env) };
+    const keys = ['imagePullSecrets', 'resources', 'tolerations', 'nodeSelector', 'runAsRoot', 'leaseSeconds', 'deadlineSeconds'] as const;
+    const raw = Object.fromEntries(keys.map((k) => [k, c.get(k)]));
+    return { helperPod: resolveHelperSettings(raw, process.env), helperOwner: this.helperOwner, onHelperProblem: (m) => this.log?.warn(`[helpers] ${m}`) };
   }
 
   /** Compression and include/exclude paths merged with their NKVM_* variables; throws a SettingsError naming each bad value. */
