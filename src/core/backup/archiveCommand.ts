@@ -75,16 +75,3 @@ export interface ArchiveTrailer {
   sha256: string;
   tarExit: number;
 }
-
-/** Splits the helper's stderr into tar's messages and the trailer line. */
-export function parseArchiveStderr(stderr: string): { trailer?: ArchiveTrailer; messages: string[] } {
-  const lines = stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean);
-  const messages: string[] = [];
-  let trailer: ArchiveTrailer | undefined;
-  for (const line of lines) {
-    const m = new RegExp(`^${TRAILER_PREFIX} sha256=([0-9a-f]{64}) tar-exit=(\\d+)$`).exec(line);
-    if (m) trailer = { sha256: m[1], tarExit: Number(m[2]) };
-    else messages.push(line);
-  }
-  return { trailer, messages };
-}

@@ -9,11 +9,13 @@ import { HELPER_CONTAINER } from './helperPodSpec';
 import { ParallelGzip } from './localCompression';
 import type { PartialArchive } from './partialArchive';
 import { ReceivedDigest } from './receivedDigest';
+import { TarStderr, type TarStderrSummary } from './tarStderr';
 import { execGrantNextStep } from './helperPod';
 
 export interface StreamedArchive {
   exitCode: number;
-  stderr: string;
+  /** Bounded: the first and last lines, counts and the checksum trailer (see TarStderr). */
+  stderr: TarStderrSummary;
   /**
    * What arrived from the pod before local compression, which the pod's trailer describes; only for
    * `local-gzip`. In the other modes the archive holds exactly what arrived, so its own digest is it.
@@ -64,7 +66,7 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
     request.onBytes(archive.size);
     request.tick();
   }, 250);
-  const stderr: Buffer[] = [];
+  const stderr = new TarStderr();
   try {
     const exitCode = await execInPod(kubeConfig, {
       namespace,
@@ -72,13 +74,13 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
       container: HELPER_CONTAINER,
       command: archiveCommand(options),
       stdout: received,
-      stderr: (c) => stderr.push(c),
+      stderr: (c) => stderr.write(c),
       signal: stop.signal,
     });
     received.end();
     await written;
     request.onBytes(archive.size);
-    return { exitCode, stderr: Buffer.concat(stderr).toString('utf8'), ...(digest ? { received: { bytes: digest.bytes, sha256: digest.digest() } } : {}) };
+    return { exitCode, stderr: stderr.end(), ...(digest ? { received: { bytes: digest.bytes, sha256: digest.digest() } } : {}) };
   } catch (e) {
     tearingDown = true;
     received.destroy();

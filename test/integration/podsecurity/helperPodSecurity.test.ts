@@ -126,7 +126,7 @@ describe('helper pods under Pod Security admission', function () {
     try {
       const asUser = await backup('legacy', 'mail');
       assert.equal(asUser.status, 'partial', asUser.message);
-      assert.match(asUser.message, /1 path could not be read: inbox\/private\.eml by the helper running as uid 65534/);
+      assert.match(asUser.message, /1 unreadable file: inbox\/private\.eml \(not readable by the helper running as uid 65534/);
       assert.ok(asUser.warnings.some((w) => w.includes('private.eml')));
       assert.match(asUser.nextStep ?? '', /runAsRoot/);
       assert.ok(existsSync(asUser.archivePath!), 'a partial archive is kept');

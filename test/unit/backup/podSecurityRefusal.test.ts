@@ -29,6 +29,7 @@ describe('reading Pod Security refusals and tar permission errors', () => {
       'tar: error exit delayed from previous errors',
     ];
     assert.deepEqual(unreadablePaths(lines), ['pgdata/root-only.key', 'private', 'gnu/file']);
-    assert.equal(describeUnreadable(['a', 'b', 'c'], 2), '3 paths could not be read: a, b and 1 more');
+    assert.equal(describeUnreadable(3, ['a', 'b', 'c'], 2), '3 unreadable files, first ones: a, b');
+    assert.equal(describeUnreadable(1, ['a']), '1 unreadable file: a');
   });
 });

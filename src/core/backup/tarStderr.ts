@@ -1,0 +1,107 @@
+import { StringDecoder } from 'node:string_decoder';
+import { ArchiveTrailer, TRAILER_PREFIX } from './archiveCommand';
+import { readProblemOf } from './unreadablePaths';
+
+/** Lines kept from the start and from the end of tar's stderr; those between are only counted. */
+export const KEPT_HEAD_LINES = 20;
+export const KEPT_TAIL_LINES = 20;
+/** Unreadable paths named in the result; the rest are counted. */
+export const KEPT_UNREADABLE_PATHS = 20;
+/** A longer line is cut: one line without a newline must not grow without bound either. */
+export const MAX_LINE_CHARS = 1000;
+
+export interface TarStderrSummary {
+  trailer?: ArchiveTrailer;
+  /** Lines printed, the trailer excluded. */
+  lines: number;
+  head: string[];
+  tail: string[];
+  /** Lines neither in `head` nor in `tail`. */
+  omitted: number;
+  unreadable: { count: number; paths: string[] };
+  changed: number;
+  /** Lines that are neither read problems nor tar's closing line: real errors. */
+  otherErrors: number;
+}
+
+/**
+ * Reads the helper's stderr as it streams, keeping memory bounded however many lines tar prints
+ * (a volume of 100,000 unreadable files prints 100,000 lines): the first and last lines, a count
+ * of the others, the unreadable paths counted with the first few named, and the checksum trailer.
+ */
+export class TarStderr {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private readonly summary: TarStderrSummary = { lines: 0, head: [], tail: [], omitted: 0, unreadable: { count: 0, paths: [] }, changed: 0, otherErrors: 0 };
+  private readonly trailerPattern = new RegExp(`^${TRAILER_PREFIX} sha256=([0-9a-f]{64}) tar-exit=(\\d+)$`);
+
+  write(chunk: Buffer): void {
+    let text = this.pending + this.decoder.write(chunk);
+    let newline = text.indexOf('\n');
+    while (newline >= 0) {
+      this.line(text.slice(0, newline));
+      text = text.slice(newline + 1);
+      newline = text.indexOf('\n');
+    }
+    // A line still open is kept only up to the cut; the rest of it is dropped as it arrives.
+    this.pending = text.length > MAX_LINE_CHARS ? text.slice(0, MAX_LINE_CHARS) : text;
+  }
+
+  end(): TarStderrSummary {
+    const rest = this.pending + this.decoder.end();
+    this.pending = '';
+    if (rest) this.line(rest);
+    return this.summary;
+  }
+
+  private line(raw: string): void {
+    const line = raw.trimEnd().slice(0, MAX_LINE_CHARS);
+    if (!line) return;
+    const s = this.summary;
+    const trailer = this.trailerPattern.exec(line);
+    if (trailer) {
+      s.trailer = { sha256: trailer[1], tarExit: Number(trailer[2]) };
+      return;
+    }
+    s.lines++;
+    const problem = readProblemOf(line);
+    if (problem?.kind === 'unreadable') {
+      s.unreadable.count++;
+      if (s.unreadable.paths.length < KEPT_UNREADABLE_PATHS) s.unreadable.paths.push(problem.path);
+    } else if (problem?.kind === 'changed') s.changed++;
+    else if (!problem) s.otherErrors++;
+    if (s.head.length < KEPT_HEAD_LINES) {
+      s.head.push(line);
+      return;
+    }
+    s.tail.push(line);
+    if (s.tail.length > KEPT_TAIL_LINES) {
+      s.tail.shift();
+      s.omitted++;
+    }
+  }
+}
+
+/** The lines a result keeps: the first ones, how many were left out, the last ones. */
+export function keptLines(summary: TarStderrSummary): string[] {
+  return [...summary.head, ...(summary.omitted ? [`... ${summary.omitted} more lines not kept ...`] : []), ...summary.tail];
+}
+
+/** One string of the kept lines, e.g. for a test or a log; the same bound applies. */
+export function summarizeStderr(text: string): TarStderrSummary {
+  const collector = new TarStderr();
+  collector.write(Buffer.from(text));
+  return collector.end();
+}
+
+/**
+ * What tar's exit status and messages mean for the backup. BusyBox tar exits 1 on unreadable files,
+ * GNU tar 2 ("Cannot open: Permission denied"); exit 2 is partial only when every message is such a
+ * read problem, so any other error (and a status without messages) stays a failure.
+ */
+export function tarOutcome(exitCode: number, stderr: TarStderrSummary): 'complete' | 'partial' | 'failed' {
+  if (exitCode === 0) return 'complete';
+  if (exitCode === 1) return 'partial';
+  const onlyReadProblems = stderr.otherErrors === 0 && stderr.unreadable.count + stderr.changed > 0;
+  return exitCode === 2 && onlyReadProblems ? 'partial' : 'failed';
+}
