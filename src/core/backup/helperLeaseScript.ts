@@ -4,7 +4,8 @@ export const LEASE_FILE = '/tmp/nkvm-lease';
 /**
  * The helper's main process: POSIX sh for BusyBox and GNU userlands alike. It touches the lease file
  * once, then every `$3` seconds compares the file's age with the lease (`$2` seconds) and exits 0 when
- * nobody renewed it, so a helper whose owner died ends Succeeded and releases its volume.
+ * nobody renewed it, so a helper whose owner died ends Succeeded and releases its volume
+ * (modification times have whole seconds, hence `-gt`: never sooner than the lease).
  * `sleep` runs in the background and the shell waits for it, so a TERM (pod deletion) ends it at once
  * instead of after the current sleep. `stat -c %Y` is in both userlands; `date -r` is the fallback.
  */
@@ -14,7 +15,7 @@ touch "$f" || { echo "nkvm helper: cannot write the lease file $f" >&2; exit 1; 
 while :; do
   now=$(date +%s)
   renewed=$(stat -c %Y "$f" 2>/dev/null || date -r "$f" +%s 2>/dev/null || echo 0)
-  if [ $((now - renewed)) -ge "$lease" ]; then
+  if [ $((now - renewed)) -gt "$lease" ]; then
     echo "nkvm helper: the lease was not renewed for $((now - renewed)) s (lease $lease s); stopping"
     exit 0
   fi
