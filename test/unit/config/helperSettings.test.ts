@@ -14,7 +14,17 @@ describe('helper pod settings (nkvm.helper.*, NKVM_HELPER_*)', () => {
   };
 
   it('defaults to nothing extra and no root namespace', () => {
-    assert.deepEqual(resolveHelperSettings({}, {}), { imagePullSecrets: [], resources: {}, tolerations: [], nodeSelector: {}, runAsRoot: [] });
+    assert.deepEqual(resolveHelperSettings({}, {}), { imagePullSecrets: [], resources: {}, tolerations: [], nodeSelector: {}, runAsRoot: [], leaseSeconds: 120, deadlineSeconds: 86400 });
+  });
+
+  it('takes the lease and the deadline from the settings, the variables winning, and refuses a lease too short to renew', () => {
+    const settings = resolveHelperSettings({ leaseSeconds: 300, deadlineSeconds: 7200 }, { NKVM_HELPER_LEASE_SECONDS: '8' });
+    assert.deepEqual([settings.leaseSeconds, settings.deadlineSeconds], [8, 7200]);
+    const messages = problems(() => resolveHelperSettings({ leaseSeconds: 2 }, { NKVM_HELPER_DEADLINE_SECONDS: '6h' }));
+    assert.deepEqual(messages, [
+      'nkvm.helper.leaseSeconds must be a whole number of seconds from 5 to 3600, got 2',
+      'NKVM_HELPER_DEADLINE_SECONDS must be a whole number of seconds from 600 to 2592000, got "6h"',
+    ]);
   });
 
   it('reads the settings and lets the variables override them, in their text forms', () => {
