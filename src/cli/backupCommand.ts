@@ -11,6 +11,8 @@ export interface BackupCommandOptions {
   context?: string;
   concurrency: number;
   json: boolean;
+  /** Aborted on SIGINT/SIGTERM (see main): helpers are deleted, partial files removed. */
+  signal?: AbortSignal;
 }
 
 /** `nkvm backup ns/pvc...`: exit code 0 only when every volume was backed up completely. */
@@ -25,12 +27,6 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
   const settings = { ...cliSettings(), ...resolveArchiveSettings({}, process.env), helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
   const { kubeConfig, context } = cliKubeConfig(options.context);
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    err.write('\nCancelling: deleting helper pods...\n');
-    controller.abort(new Error('cancelled by the user'));
-  };
-  process.once('SIGINT', onSignal);
   const live = err.isTTY && !options.json;
   const lastLine = new Map<string, number>();
   try {
@@ -41,7 +37,7 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
         settings,
         concurrency: options.concurrency,
         history,
-        signal: controller.signal,
+        signal: options.signal,
         onProgress: (p: BackupProgress) => {
           const key = `${p.namespace}/${p.pvc}`;
           if (!live || Date.now() - (lastLine.get(key) ?? 0) < 500) return;
@@ -58,7 +54,6 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
     else out.write(summary(run.results) + '\n');
     return run.results.every((r) => r.status === 'success') ? 0 : 1;
   } finally {
-    process.removeListener('SIGINT', onSignal);
     await history.close();
   }
 }

@@ -24,7 +24,8 @@ Exit codes: 0 success, 1 a volume was not backed up or restored completely, an a
 command failed, 2 usage error.
 `;
 
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** Aborted on the first SIGINT or SIGTERM when run as a program; commands cancel their work with it. */
+export async function main(argv: string[], out = process.stdout, err = process.stderr, signal?: AbortSignal): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -55,7 +56,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'volumes':
         return await volumesCommand({ context: values.context, namespace: values.namespace, json: values.json }, out, err);
       case 'backup':
-        return await backupCommand({ volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), json: values.json }, out, err);
+        return await backupCommand({ volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), json: values.json, signal }, out, err);
       case 'history':
         return await historyCommand({ limit: wholeNumber('--limit', values.limit, 1, 10000), json: values.json }, out, err);
       case 'restore':
@@ -71,12 +72,13 @@ export async function main(argv: string[], out = process.stdout, err = process.s
             paths: values.path,
             allowInUseOnNode: values['allow-in-use-on-node'],
             json: values.json,
+            signal,
           },
           out,
           err,
         );
       case 'verify':
-        return await verifyCommand({ target: rest[0], json: values.json }, out, err);
+        return await verifyCommand({ target: rest[0], json: values.json, signal }, out, err);
       case 'prune':
         return await pruneCommand({ dryRun: values['dry-run'], json: values.json }, out, err);
       default:
@@ -98,6 +100,34 @@ function wholeNumber(flag: string, text: string, min: number, max: number): numb
   return n;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+/** How long a cancelled command may take to delete its helpers before the process exits anyway. */
+const CLEANUP_WAIT_MS = 10_000;
+
+/** The shell's convention: 128 + the signal's number. */
+const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * The first SIGINT or SIGTERM cancels the running work, which deletes its helper pods and partial
+ * files, then exits with 130 or 143; a second signal, or cleanup taking longer than CLEANUP_WAIT_MS,
+ * exits at once.
+ */
+function runAsProgram(): void {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals): void => {
+    const code = SIGNAL_EXIT_CODES[name]!;
+    if (received) process.exit(code);
+    received = name;
+    process.stderr.write(`\nnkvm: ${name}: cancelling and deleting helper pods (a second signal exits at once)...\n`);
+    controller.abort(new Error(`cancelled by ${name}`));
+    setTimeout(() => {
+      process.stderr.write(`nkvm: cleanup did not finish within ${CLEANUP_WAIT_MS / 1000} s; leftover helper pods end at their lease or deadline\n`);
+      process.exit(code);
+    }, CLEANUP_WAIT_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  main(process.argv.slice(2), process.stdout, process.stderr, controller.signal).then((code) => process.exit(received ? SIGNAL_EXIT_CODES[received]! : code));
 }
+
+if (require.main === module) runAsProgram();

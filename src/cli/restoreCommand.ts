@@ -21,6 +21,8 @@ export interface RestoreCommandOptions {
   paths: string[];
   allowInUseOnNode: boolean;
   json: boolean;
+  /** Aborted on SIGINT/SIGTERM (see main): the helper is deleted. */
+  signal?: AbortSignal;
 }
 
 /** `nkvm restore <history-id|archive> --to ns/pvc`: exit code 0 only when the restore was verified. */
@@ -33,12 +35,6 @@ export async function restoreCommand(options: RestoreCommandOptions, out: NodeJS
   const settings = { ...cliSettings(), helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
   const { kubeConfig, context } = cliKubeConfig(options.context);
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    err.write('\nCancelling: deleting the helper pod...\n');
-    controller.abort(new Error('cancelled by the user'));
-  };
-  process.once('SIGINT', onSignal);
   const live = err.isTTY && !options.json;
   let lastLine = 0;
   try {
@@ -58,7 +54,7 @@ export async function restoreCommand(options: RestoreCommandOptions, out: NodeJS
       likeClaim: options.newClaim && backup && (backup.context === null || backup.context === context) ? { namespace: backup.namespace, pvc: backup.pvcName } : undefined,
       settings,
       history,
-      signal: controller.signal,
+      signal: options.signal,
       onProgress: (p) => {
         if (!live || Date.now() - lastLine < 500) return;
         lastLine = Date.now();
@@ -69,7 +65,6 @@ export async function restoreCommand(options: RestoreCommandOptions, out: NodeJS
     out.write(options.json ? JSON.stringify(result, null, 2) + '\n' : describeResult(result));
     return result.status === 'success' ? 0 : 1;
   } finally {
-    process.removeListener('SIGINT', onSignal);
     await history.close();
   }
 }

@@ -9,6 +9,7 @@ import { extractCommand, parseRestoredCount } from './extractCommand';
 import { RestoreStageError, restoreNextStepFor } from './restoreStage';
 import type { RestoreRequest } from './restoreVolume';
 import { execGrantNextStep } from '../backup/helperPod';
+import { keptLines, TarStderr } from '../backup/tarStderr';
 
 export interface Uploaded {
   tally: ArchiveTally;
@@ -56,7 +57,8 @@ export async function upload(
   signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setInterval(() => onBytes(bytes), 250);
   const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
+  // Bounded: a restore of many files must not keep every line tar prints.
+  const stderr = new TarStderr();
   const sink = new Writable({ write: (c: Buffer, _e, cb) => (stdout.push(c), cb()) });
   try {
     const exitCode = await execInPod(kubeConfig, {
@@ -66,11 +68,11 @@ export async function upload(
       command: extractCommand({ emptyFirst: !!request.emptyFirst, members, gzipped }),
       stdin,
       stdout: sink,
-      stderr: (c) => stderr.push(c),
+      stderr: (c) => stderr.write(c),
       signal: stop.signal,
     });
     onBytes(bytes);
-    const messages = Buffer.concat(stderr).toString('utf8').split('\n').map((l) => l.trimEnd()).filter(Boolean);
+    const messages = keptLines(stderr.end());
     if (exitCode !== 0) {
       throw new RestoreStageError('upload', `tar in the helper pod exited with code ${exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, restoreNextStepFor('upload', { namespace, helperPod: pod }), messages);
     }
