@@ -1,5 +1,6 @@
 import { HistoryStore } from '../core/history/historyStore';
 import { cliSettings } from './cliSettings';
+import { statusInWords } from '../core/report/outcomeText';
 import { formatBytes } from '../core/report/quantityText';
 import { table } from './cliOutput';
 
@@ -7,9 +8,11 @@ export async function historyCommand(options: { limit: number; json: boolean }, 
   const settings = cliSettings();
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
   try {
+    // Rows left `running` by a process that was killed are shown as what they are.
+    await history.markInterruptedRows().catch((e: unknown) => err.write(`warning: could not mark interrupted rows: ${(e as Error).message}\n`));
     const rows = await history.latest({ limit: options.limit });
     if (options.json) out.write(JSON.stringify(rows, null, 2) + '\n');
-    else out.write(table(['CREATED', 'NAMESPACE', 'PVC', 'STATUS', 'SIZE', 'ARCHIVE'], rows.map((r) => [r.createdAt, r.namespace, r.pvcName, r.status, formatBytes(r.sizeBytes), r.backupPath ?? r.message ?? '-'])));
+    else out.write(table(['CREATED', 'NAMESPACE', 'PVC', 'STATUS', 'SIZE', 'ARCHIVE'], rows.map((r) => [r.createdAt, r.namespace, r.pvcName, statusInWords(r.status, r.stage), formatBytes(r.sizeBytes), r.backupPath ?? r.message ?? '-'])));
     return 0;
   } finally {
     await history.close();

@@ -17,7 +17,13 @@ export class HistoryService implements vscode.Disposable {
     if (!this.store || path !== this.storePath) {
       const previous = this.store;
       this.storePath = path;
-      this.store = engine.history().HistoryStore.open(path, { onWarning: (w) => this.warn(w.message) });
+      this.store = engine
+        .history()
+        .HistoryStore.open(path, { onWarning: (w) => this.warn(w.message) })
+        .then(async (store) => {
+          await this.markInterrupted(store);
+          return store;
+        });
       this.store.catch(() => (this.store = undefined));
       void previous?.then((s) => s.close()).catch(() => undefined);
       this.log.info(`[history] ${path}`);
@@ -28,6 +34,17 @@ export class HistoryService implements vscode.Disposable {
   /** Tells listeners (tree, report) that rows were added. */
   notifyChanged(): void {
     this.changed.fire();
+  }
+
+  /** Rows a killed or crashed window or `nkvm` left `running` show as interrupted from the start. */
+  private async markInterrupted(store: HistoryStore): Promise<void> {
+    try {
+      for (const row of await store.markInterruptedRows()) {
+        this.log.info(`[history] row ${row.id} (${row.namespace}/${row.pvcName}): ${row.message}`);
+      }
+    } catch (e) {
+      this.log.warn(`[history] could not mark interrupted rows: ${(e as Error).message}`);
+    }
   }
 
   private warn(message: string): void {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { archiveStateText } from '../core/archive/backupArchive';
 import type { VolumeInfo } from '../core/discovery/volumeInventory';
 import type { HistoryStatus } from '../core/history/historyRecord';
+import { statusInWords } from '../core/report/outcomeText';
 import { formatBytes } from '../core/report/quantityText';
 import { contextValueOf, nodeId, VolumeTreeNode } from './volumeTreeNodes';
 
@@ -11,6 +12,7 @@ const statusIcon: Record<HistoryStatus, vscode.ThemeIcon> = {
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')),
   cancelled: new vscode.ThemeIcon('circle-slash'),
   running: new vscode.ThemeIcon('sync~spin'),
+  interrupted: new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('list.warningForeground')),
 };
 
 export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
@@ -35,7 +37,7 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       const v = node.volume;
       item = new vscode.TreeItem(v.name, C.Collapsed);
       item.description = describeVolume(v);
-      item.tooltip = volumeTooltip(v, node.lastBackup?.status, node.lastBackup?.createdAt);
+      item.tooltip = volumeTooltip(v, node.lastBackup && statusInWords(node.lastBackup.status, node.lastBackup.stage), node.lastBackup?.createdAt);
       item.iconPath = node.lastBackup ? statusIcon[node.lastBackup.status] : new vscode.ThemeIcon('database');
       break;
     }
@@ -43,7 +45,7 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       const r = node.record;
       item = new vscode.TreeItem(new Date(r.createdAt).toLocaleString(), C.None);
       const archiveState = archiveStateText(r);
-      item.description = [r.operation === 'restore' ? `restore ${r.status}` : r.status, r.sizeBytes !== null ? formatBytes(r.sizeBytes) : undefined, archiveState].filter(Boolean).join(' · ');
+      item.description = [r.operation === 'restore' ? `restore ${statusInWords(r.status, r.stage)}` : statusInWords(r.status, r.stage), r.sizeBytes !== null ? formatBytes(r.sizeBytes) : undefined, archiveState].filter(Boolean).join(' · ');
       item.iconPath = r.verifyOutcome && r.verifyOutcome !== 'ok' && r.prunedAt === null ? new vscode.ThemeIcon('alert', new vscode.ThemeColor('list.errorForeground')) : statusIcon[r.status];
       const md = new vscode.MarkdownString();
       md.appendMarkdown(`**${r.status}** (${r.stage ?? '-'})\n\n`);
@@ -78,7 +80,7 @@ function describeVolume(v: VolumeInfo): string {
   return [v.capacity ?? v.requested, v.storageClass, modes, v.phase].filter(Boolean).join(' · ');
 }
 
-function volumeTooltip(v: VolumeInfo, lastStatus?: HistoryStatus, lastAt?: string): vscode.MarkdownString {
+function volumeTooltip(v: VolumeInfo, lastStatus?: string, lastAt?: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**`);
   md.appendText(`${v.namespace}/${v.name}`);

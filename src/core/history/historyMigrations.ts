@@ -120,11 +120,25 @@ function addArchiveMaintenance(db: Database): void {
 )`);
 }
 
+/**
+ * The process that writes a `running` row (pid, host, start time, as JSON), so that a later run can
+ * tell a row whose process ended from one still being worked on.
+ */
+function addRunningRowOwner(db: Database): void {
+  const existing = new Set(
+    (db.exec('PRAGMA table_info(backup_history)')[0]?.values ?? []).map((row) => String(row[1])),
+  );
+  if (!existing.has('owner')) {
+    db.run('ALTER TABLE backup_history ADD COLUMN owner TEXT');
+  }
+}
+
 /** Ordered steps; append new ones, never edit or reorder shipped ones. */
 const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 1, apply: createOrAdoptTable },
   { version: 2, apply: normalizeLegacyTimestamps },
   { version: 3, apply: addArchiveMaintenance },
+  { version: 4, apply: addRunningRowOwner },
 ];
 
 export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS[HISTORY_MIGRATIONS.length - 1]!.version;

@@ -1,8 +1,11 @@
 export const HISTORY_OPERATIONS = ['backup', 'restore'] as const;
 export type HistoryOperation = (typeof HISTORY_OPERATIONS)[number];
 
-/** `running` marks a row written at the start of a run and finished later with `update`. */
-export const HISTORY_STATUSES = ['success', 'partial', 'failed', 'cancelled', 'running'] as const;
+/**
+ * `running` marks a row written at the start of a run and finished later with `update`;
+ * `interrupted` one whose process ended (killed, crashed, machine restarted) before it finished.
+ */
+export const HISTORY_STATUSES = ['success', 'partial', 'failed', 'cancelled', 'running', 'interrupted'] as const;
 export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
 
 /** One row of `backup_history`, as read back. Timestamps are ISO-8601 UTC with milliseconds. */

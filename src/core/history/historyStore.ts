@@ -3,6 +3,7 @@ import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { ensurePrivateDir } from '../config/ensurePrivateDir';
 import { replaceArchiveIndex, selectArchiveIndex, type StoredArchiveIndex } from './archiveIndexRows';
 import { canonicalFilePath } from './canonicalFilePath';
+import { currentProcessOwner } from '../liveness/processOwner';
 import {
   fileFingerprint,
   moveCorruptFileAside,
@@ -23,6 +24,7 @@ import {
 import { HistoryLockLostError } from './historyErrors';
 import { DEFAULT_PAGE_SIZE, NEWEST_FIRST, pageClause, whereClause } from './historyFilter';
 import { HISTORY_SCHEMA_VERSION, migrateHistory, schemaVersionOf } from './historyMigrations';
+import { findAbandonedRows, markRowsInterrupted } from './interruptedRows';
 import type { HistoryFilter, HistoryPageQuery, HistoryPatch, HistoryRecord, NewHistoryRecord } from './historyRecord';
 import type { HistoryWarning, HistoryWarningListener } from './historyWarning';
 import { loadSqlJs } from './sqlJsRuntime';
@@ -90,15 +92,19 @@ export class HistoryStore {
     return store;
   }
 
-  /** Adds a record and returns its id. */
+  /**
+   * Adds a record and returns its id. A `running` record is stamped with this process, so that it
+   * becomes `interrupted` (markInterruptedRows) if the process ends before finishing it.
+   */
   async append(record: NewHistoryRecord): Promise<number> {
     const columns = columnsForNewRecord(record, new Date());
+    const owner = record.status === 'running' ? JSON.stringify(currentProcessOwner()) : null;
     return this.mutate((db) => {
       const names = Object.keys(columns) as (keyof HistoryColumnValues)[];
       db.run(
-        `INSERT INTO backup_history (${names.map((name) => HISTORY_COLUMNS[name]).join(', ')})
-         VALUES (${names.map(() => '?').join(', ')})`,
-        names.map((name) => columns[name] ?? null),
+        `INSERT INTO backup_history (${names.map((name) => HISTORY_COLUMNS[name]).join(', ')}, owner)
+         VALUES (${names.map(() => '?').join(', ')}, ?)`,
+        [...names.map((name) => columns[name] ?? null), owner],
       );
       return { changed: true, value: Number(db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0]) };
     });
@@ -113,11 +119,30 @@ export class HistoryStore {
     }
     return this.mutate((db) => {
       db.run(
-        `UPDATE backup_history SET ${names.map((name) => `${HISTORY_COLUMNS[name]} = ?`).join(', ')} WHERE id = ?`,
+        // A finished row has no owner any more: only `running` rows are judged by their process.
+        `UPDATE backup_history SET ${names.map((name) => `${HISTORY_COLUMNS[name]} = ?`).join(', ')}
+         ${patch.status !== undefined && patch.status !== 'running' ? ', owner = NULL' : ''} WHERE id = ?`,
         [...names.map((name) => columns[name] ?? null), id],
       );
       const changed = db.getRowsModified() > 0;
       return { changed, value: changed ? this.selectRecords(`${SELECT_HISTORY} WHERE id = ?`, [id])[0] : undefined };
+    });
+  }
+
+  /**
+   * Marks `interrupted` the `running` rows whose process provably ended (killed, crashed, the
+   * machine restarted), keeping the stage they reached; rows of living processes, or of another
+   * host, stay `running`. Takes the lock only when there is something to mark.
+   */
+  async markInterruptedRows(): Promise<HistoryRecord[]> {
+    const abandoned = await this.read(() => findAbandonedRows(this.db));
+    if (abandoned.length === 0) {
+      return [];
+    }
+    return this.mutate((db) => {
+      const ids = markRowsInterrupted(db, abandoned);
+      const records = ids.flatMap((id) => this.selectRecords(`${SELECT_HISTORY} WHERE id = ?`, [id]));
+      return { changed: ids.length > 0, value: records };
     });
   }
 
