@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { HistoryStore } from '../history/historyStore';
 import { BackupProgress, BackupResult, BackupSettings, BackupTarget, backupVolume } from './backupVolume';
 import { outcomeFields } from '../history/outcomeFields';
+import { BackupHistoryRow } from './backupHistoryRow';
+import { recoverInterruptedWork } from './interruptedWork';
 
 export interface BackupRunOptions {
   kubeConfigFor: (context: string) => KubeConfig;
@@ -29,16 +31,19 @@ export function newRunId(now = new Date()): string {
 /** Backs up several volumes under one run id; one failure never stops the others. Results keep the input order; never rejects. */
 export async function runBackups(targets: BackupTarget[], options: BackupRunOptions): Promise<BackupRun> {
   const runId = newRunId();
+  // Partial archives and `running` rows that killed or crashed runs left behind.
+  await recoverInterruptedWork(options.settings.backupDir, options.history);
   const results: BackupResult[] = new Array(targets.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const index = next++;
       const target = targets[index];
-      const result = await backupOne(target, runId, options);
-      if (options.history) {
+      const row = options.history && (await BackupHistoryRow.start(options.history, target, runId));
+      const result = await backupOne(target, runId, row ? { ...options, onProgress: row.tracking(options.onProgress) } : options);
+      if (row) {
         try {
-          await options.history.append(historyRecordOf(result));
+          await row.finish(historyRecordOf(result));
         } catch (e) {
           options.onHistoryError?.(e as Error, result);
         }

@@ -1,10 +1,18 @@
 import { createHash, Hash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { Writable } from 'node:stream';
+import { currentProcessOwner } from '../liveness/processOwner';
+
+/** The sidecar naming the process that writes `<final>.partial`, so a later run knows when it died. */
+export function partialOwnerPath(partialPath: string): string {
+  return `${partialPath}.owner`;
+}
 
 /**
  * An archive being written: bytes go to `<final>.partial` while their sha256 and count are computed.
  * Only `commit()` gives it the final name; `discard()` removes it, so a failed backup leaves nothing.
+ * A process killed meanwhile cannot clean up: `<final>.partial.owner`, written first, lets the next
+ * run (removeAbandonedPartials) tell its leftovers from the partial files of a backup still running.
  */
 export class PartialArchive {
   private readonly hash: Hash = createHash('sha256');
@@ -25,7 +33,15 @@ export class PartialArchive {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    archive.handle = await fs.open(archive.partialPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const ownerPath = partialOwnerPath(archive.partialPath);
+    const owner = { ...currentProcessOwner(), createdAt: new Date().toISOString() };
+    await fs.writeFile(ownerPath, JSON.stringify(owner), { flag: 'wx', mode: 0o600 });
+    try {
+      archive.handle = await fs.open(archive.partialPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    } catch (e) {
+      await fs.rm(ownerPath, { force: true });
+      throw e;
+    }
     return archive;
   }
 
@@ -64,6 +80,8 @@ export class PartialArchive {
 
   async commit(): Promise<void> {
     await fs.rename(this.partialPath, this.finalPath);
+    // A crash before this line leaves only the sidecar, which the next run removes as well.
+    await fs.rm(partialOwnerPath(this.partialPath), { force: true });
   }
 
   /** Removes the partial file; never throws, since it runs on failure paths. */
@@ -75,5 +93,6 @@ export class PartialArchive {
     }
     this.handle = undefined;
     await fs.rm(this.partialPath, { force: true }).catch(() => undefined);
+    await fs.rm(partialOwnerPath(this.partialPath), { force: true }).catch(() => undefined);
   }
 }
