@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { backupCommand, UsageError } from './backupCommand';
+import { cleanupCommand } from './cleanupCommand';
 import { historyCommand } from './historyCommand';
 import { pruneCommand } from './pruneCommand';
 import { restoreCommand } from './restoreCommand';
@@ -14,12 +15,15 @@ const usage = `usage:
                [--empty-first] [--path P]... [--allow-in-use-on-node] [--json]
   nkvm verify <history-id|archive> [--json]
   nkvm prune [--dry-run] [--json]
+  nkvm cleanup [--dry-run] [--context C] [--namespace N] [--json]
 
 Uses the kubeconfig as kubectl does (KUBECONFIG, else ~/.kube/config, else the in-cluster service account).
 NKVM_BACKUP_DIR, NKVM_METADATA_DB_PATH, NKVM_HELPER_IMAGE, NKVM_HELPER_POD_TIMEOUT_SECONDS,
 NKVM_DISCOVERY_TIMEOUT_SECONDS and NKVM_MAX_NAMESPACE_SCAN change the defaults.
 prune keeps per volume the NKVM_RETENTION_KEEP_LAST newest successful archives and deletes those older
 than NKVM_RETENTION_MAX_AGE_DAYS days (0: no limit), never the newest successful one.
+cleanup removes helper pods that have ended, are past their deadline or whose lease ran out, and waits until they
+are gone; helpers whose lease is renewed (a backup or restore running anywhere) are kept.
 Exit codes: 0 success, 1 a volume was not backed up or restored completely, an archive failed verification or the
 command failed, 2 usage error.
 `;
@@ -81,6 +85,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return await verifyCommand({ target: rest[0], json: values.json, signal }, out, err);
       case 'prune':
         return await pruneCommand({ dryRun: values['dry-run'], json: values.json }, out, err);
+      case 'cleanup':
+        return await cleanupCommand({ dryRun: values['dry-run'], context: values.context, namespace: values.namespace, json: values.json }, out, err);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
