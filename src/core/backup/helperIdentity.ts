@@ -9,6 +9,8 @@ export const DEFAULT_HELPER_GID = 65534;
 export interface HelperIdentity {
   runAsUser: number;
   runAsGroup?: number;
+  /** The consuming pod's fsGroup and supplementalGroups, so files its group may read are read. */
+  supplementalGroups?: number[];
   /** Where the user comes from, so messages can say why a file was unreadable. */
   source: 'consumer' | 'default' | 'root';
 }
@@ -18,17 +20,20 @@ export interface HelperIdentity {
  * but Pod Security "restricted" refuses it. Otherwise the consuming pod's own user, so files only
  * that user may read are still read, else {@link DEFAULT_HELPER_UID}.
  */
-export function helperIdentity(consumer: { runAsUser?: number; runAsGroup?: number }, runAsRoot: boolean): HelperIdentity {
+export function helperIdentity(consumer: { runAsUser?: number; runAsGroup?: number; fsGroup?: number; supplementalGroups?: number[] }, runAsRoot: boolean): HelperIdentity {
   if (runAsRoot) return { runAsUser: 0, runAsGroup: 0, source: 'root' };
+  const groups = [...new Set([consumer.fsGroup, ...(consumer.supplementalGroups ?? [])].filter((g): g is number => g !== undefined))];
+  const supplemental = groups.length ? { supplementalGroups: groups } : {};
   if (consumer.runAsUser !== undefined && consumer.runAsUser !== 0) {
-    return { runAsUser: consumer.runAsUser, ...(consumer.runAsGroup !== undefined ? { runAsGroup: consumer.runAsGroup } : {}), source: 'consumer' };
+    return { runAsUser: consumer.runAsUser, ...(consumer.runAsGroup !== undefined ? { runAsGroup: consumer.runAsGroup } : {}), ...supplemental, source: 'consumer' };
   }
-  return { runAsUser: DEFAULT_HELPER_UID, runAsGroup: DEFAULT_HELPER_GID, source: 'default' };
+  return { runAsUser: DEFAULT_HELPER_UID, runAsGroup: DEFAULT_HELPER_GID, ...supplemental, source: 'default' };
 }
 
 /** "uid 999 (the user of pod orders-db-0)" */
 export function describeIdentity(identity: HelperIdentity, consumer?: string): string {
   if (identity.source === 'root') return 'root (uid 0, chosen with nkvm.helper.runAsRoot)';
-  const ids = `uid ${identity.runAsUser}${identity.runAsGroup !== undefined ? `, gid ${identity.runAsGroup}` : ''}`;
+  const groups = identity.supplementalGroups?.length ? `, groups ${identity.supplementalGroups.join(',')}` : '';
+  const ids = `uid ${identity.runAsUser}${identity.runAsGroup !== undefined ? `, gid ${identity.runAsGroup}` : ''}${groups}`;
   return identity.source === 'consumer' ? `${ids} (the user of pod ${consumer ?? 'that mounts the volume'})` : `${ids} (nobody; no pod that mounts the volume names a non-root user)`;
 }

@@ -14,6 +14,9 @@ export interface HelperPlacement {
   tolerations?: V1Toleration[];
   runAsUser?: number;
   runAsGroup?: number;
+  /** The pod's fsGroup and supplementalGroups: the helper joins them as supplemental groups. */
+  fsGroup?: number;
+  supplementalGroups?: number[];
   /** Running pods that mount the claim, with their nodes. */
   consumers: string[];
   consumerNodes: { pod: string; node: string }[];
@@ -70,6 +73,8 @@ export async function readPlacement(core: CoreV1Api, namespace: string, pvc: str
     const sc = { ...first.spec?.securityContext, ...first.spec?.containers?.[0]?.securityContext };
     placement.runAsUser = sc.runAsUser;
     placement.runAsGroup = sc.runAsGroup;
+    placement.fsGroup = first.spec?.securityContext?.fsGroup;
+    placement.supplementalGroups = first.spec?.securityContext?.supplementalGroups;
     if (accessModes.includes('ReadWriteOnce') && !accessModes.includes('ReadWriteMany') && !accessModes.includes('ReadOnlyMany')) {
       placement.node = first.spec!.nodeName;
       placement.tolerations = first.spec?.tolerations;

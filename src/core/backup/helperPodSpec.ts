@@ -105,6 +105,9 @@ export function helperPodSpec(input: HelperPodInput): V1Pod {
               ...(input.runAsUser !== undefined ? { runAsUser: input.runAsUser, runAsNonRoot: input.runAsUser !== 0 } : {}),
               ...(input.runAsGroup !== undefined ? { runAsGroup: input.runAsGroup } : {}),
             }),
+        // The consumer's fsGroup as a supplemental group reads what the workload reads through it;
+        // fsGroup itself would make the kubelet chown the volume.
+        ...(identity?.supplementalGroups?.length ? { supplementalGroups: [...identity.supplementalGroups] } : {}),
         seccompProfile: { type: 'RuntimeDefault' },
       },
       ...(input.imagePullSecrets?.length ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
