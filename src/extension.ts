@@ -19,6 +19,7 @@ import { VolumeTreeProvider } from './tree/volumeTreeProvider';
 export interface NkvmApi {
   tree: VolumeTreeProvider;
   backups: BackupController;
+  restores: RestoreController;
   history: HistoryService;
   /** How long activate() itself took, for the activation benchmark. */
   activateMs: number;
@@ -63,9 +64,16 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
   );
   const activateMs = performance.now() - started;
   log.info(`[extension] activated in ${activateMs.toFixed(1)} ms`);
-  return { tree, backups, history, activateMs };
+  stopRunningWork = () => Promise.all([backups.stop('VS Code is closing', STOP_TIMEOUT_MS), restores.stop('VS Code is closing', STOP_TIMEOUT_MS)]).then(() => undefined);
+  return { tree, backups, restores, history, activateMs };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+/** How long deactivation waits for cancelled backups and restores to delete their helper pods. */
+const STOP_TIMEOUT_MS = 10_000;
+let stopRunningWork: (() => Promise<void>) | undefined;
+
+/** Cancels running backups and restores; resolves when their helpers are deleted (bounded wait). */
+export function deactivate(): Promise<void> | undefined {
+  // Everything else is disposed through context.subscriptions, after this promise.
+  return stopRunningWork?.();
 }

@@ -6,6 +6,7 @@ import type { ExtensionSettings } from './extensionSettings';
 import { engine } from './engine';
 import type { HistoryService } from './historyService';
 import { formatBytes, formatRate } from '../core/report/quantityText';
+import { settledWithin } from './settledWithin';
 
 /** Runs batches with one cancellable progress notification, a status bar item and a summary at the end. */
 export class BackupController implements vscode.Disposable {
@@ -14,6 +15,7 @@ export class BackupController implements vscode.Disposable {
   private readonly statusBar = vscode.window.createStatusBarItem('nkvm.backups', vscode.StatusBarAlignment.Left, 10);
   private report?: RunReport;
   private running?: AbortController;
+  private settled: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly settings: ExtensionSettings,
@@ -40,18 +42,45 @@ export class BackupController implements vscode.Disposable {
     return true;
   }
 
-  async run(targets: BackupTarget[]): Promise<RunReport | undefined> {
+  /**
+   * Starts a batch unless one is running. The running state is taken before the first `await`, so
+   * two quick invocations cannot both start (the second would leave the first uncancellable).
+   */
+  run(targets: BackupTarget[]): Promise<RunReport | undefined> {
     if (this.running) {
       void vscode.window.showWarningMessage('A backup batch is already running. Wait for it or cancel it first.', 'Cancel Running Backups').then((p) => p && this.cancel());
-      return undefined;
+      return Promise.resolve(undefined);
     }
+    const controller = new AbortController();
+    this.running = controller;
+    const finished = this.runBatch(targets, controller.signal).finally(() => {
+      if (this.running === controller) this.running = undefined;
+    });
+    this.settled = finished.then(
+      () => undefined,
+      () => undefined,
+    );
+    return finished;
+  }
+
+  /**
+   * Cancels the running batch and resolves once its helper pods are deleted, or after `timeoutMs`
+   * (VS Code gives deactivation only a few seconds).
+   */
+  async stop(reason: string, timeoutMs: number): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.log.info(`[backup] stopping the running batch: ${reason}`);
+    running.abort(new Error(reason));
+    await settledWithin(this.settled, timeoutMs);
+  }
+
+  private async runBatch(targets: BackupTarget[], signal: AbortSignal): Promise<RunReport> {
     const resolved = this.settings.resolve().settings;
     const history = await this.history.open();
     const concurrency = this.settings.concurrency();
     const report = newRunReport(targets, concurrency);
     this.report = report;
-    this.running = new AbortController();
-    const signal = this.running.signal;
     void vscode.commands.executeCommand('setContext', 'nkvm.backupRunning', true);
     this.runChanged.fire(report);
     const title = targets.length === 1 ? `Backing up ${targets[0].namespace}/${targets[0].pvc}` : `Backing up ${targets.length} volumes`;
@@ -93,7 +122,6 @@ export class BackupController implements vscode.Disposable {
         });
       });
     } finally {
-      this.running = undefined;
       this.statusBar.hide();
       void vscode.commands.executeCommand('setContext', 'nkvm.backupRunning', false);
       this.runChanged.fire(report);

@@ -5,10 +5,12 @@ import type { ClusterConnections } from './clusterConnections';
 import { engine } from './engine';
 import type { ExtensionSettings } from './extensionSettings';
 import type { HistoryService } from './historyService';
+import { settledWithin } from './settledWithin';
 
 /** Runs one restore at a time with a cancellable progress notification and records it in the history. */
 export class RestoreController implements vscode.Disposable {
   private running?: AbortController;
+  private settled: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly settings: ExtensionSettings,
@@ -21,16 +23,37 @@ export class RestoreController implements vscode.Disposable {
     return !!this.running;
   }
 
-  async run(request: RestoreRequest, label: string): Promise<RestoreResult | undefined> {
+  /** Starts a restore unless one is running; the running state is taken before the first `await`. */
+  run(request: RestoreRequest, label: string): Promise<RestoreResult | undefined> {
     if (this.running) {
       void vscode.window.showWarningMessage('A restore is already running. Wait for it to finish or cancel it from its notification.');
-      return undefined;
+      return Promise.resolve(undefined);
     }
+    const controller = new AbortController();
+    this.running = controller;
+    const finished = this.runRestore(request, label, controller.signal).finally(() => {
+      if (this.running === controller) this.running = undefined;
+    });
+    this.settled = finished.then(
+      () => undefined,
+      () => undefined,
+    );
+    return finished;
+  }
+
+  /** Cancels the running restore and resolves once its helper pod is deleted, or after `timeoutMs`. */
+  async stop(reason: string, timeoutMs: number): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.log.info(`[restore] stopping the running restore: ${reason}`);
+    running.abort(new Error(reason));
+    await settledWithin(this.settled, timeoutMs);
+  }
+
+  private async runRestore(request: RestoreRequest, label: string, signal: AbortSignal): Promise<RestoreResult> {
     const resolved = this.settings.resolve().settings;
     const history = await this.history.open();
     const { context, namespace, pvc } = request.target;
-    this.running = new AbortController();
-    const signal = this.running.signal;
     this.log.info(`[restore] ${label} -> ${context}/${namespace}/${pvc}${request.emptyFirst ? ' (emptying it first)' : ''}${request.paths?.length ? ` paths: ${request.paths.join(', ')}` : ''}`);
     let result: RestoreResult;
     try {
@@ -56,7 +79,6 @@ export class RestoreController implements vscode.Disposable {
         },
       );
     } finally {
-      this.running = undefined;
       this.history.notifyChanged();
     }
     this.announce(result, label);
