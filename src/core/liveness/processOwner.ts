@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /**
@@ -13,6 +13,8 @@ export interface ProcessOwner {
   readonly startTime?: string;
   /** `/proc/sys/kernel/random/boot_id`: a different one means the machine restarted since. */
   readonly bootId?: string;
+  /** `/proc/self/ns/pid`: containers that share a host name and a folder may still number pids apart. */
+  readonly pidNamespace?: string;
 }
 
 /**
@@ -29,14 +31,15 @@ export function currentProcessOwner(): ProcessOwner {
     host: hostname(),
     ...optional('startTime', processStartTime(process.pid)),
     ...optional('bootId', bootId()),
+    ...optional('pidNamespace', pidNamespace()),
   };
   return current;
 }
 
 export function ownerLiveness(owner: ProcessOwner): OwnerLiveness {
   const self = currentProcessOwner();
-  if (owner.host !== self.host) {
-    return 'unknown';
+  if (owner.host !== self.host || (owner.pidNamespace !== undefined && owner.pidNamespace !== self.pidNamespace)) {
+    return 'unknown'; // Its pids are not ours to look up.
   }
   if (owner.bootId !== undefined && self.bootId !== undefined && owner.bootId !== self.bootId) {
     return 'gone'; // Every process of an earlier boot has ended.
@@ -57,7 +60,7 @@ export function parseProcessOwner(value: unknown): ProcessOwner | undefined {
   if (typeof raw !== 'object' || raw === null) {
     return undefined;
   }
-  const { pid, host, startTime, bootId: boot } = raw as Record<string, unknown>;
+  const { pid, host, startTime, bootId: boot, pidNamespace: namespace } = raw as Record<string, unknown>;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || typeof host !== 'string' || host === '') {
     return undefined;
   }
@@ -66,6 +69,7 @@ export function parseProcessOwner(value: unknown): ProcessOwner | undefined {
     host,
     ...optional('startTime', typeof startTime === 'string' ? startTime : undefined),
     ...optional('bootId', typeof boot === 'string' ? boot : undefined),
+    ...optional('pidNamespace', typeof namespace === 'string' ? namespace : undefined),
   };
 }
 
@@ -94,6 +98,14 @@ function processStartTime(pid: number): string | undefined {
 function bootId(): string | undefined {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
   } catch {
     return undefined;
   }
