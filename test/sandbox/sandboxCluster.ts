@@ -58,7 +58,7 @@ export class SandboxCluster {
   readonly data: VolumeData;
   readonly pods: PodLifecycle;
   readonly caPem: string;
-  /** Enforces containers' `resources.limits.cpu` for exec'd commands; `enforcement` says whether it can. */
+  /** Enforces containers' CPU and memory limits; `enforcement` and `memoryEnforcement` say whether it can. */
   readonly cpuLimits = new CpuLimits();
   private readonly hooks: ClusterHooks;
   private readonly server: Server;
@@ -71,7 +71,7 @@ export class SandboxCluster {
     this.data = new VolumeData(options.dataDir ?? mkdtempSync(join(tmpdir(), 'nkvm-sandbox-')));
     const events = new EventRecorder(this.store);
     const provisioner = new Provisioner(this.store, this.data, events);
-    this.pods = new PodLifecycle(this.store, this.faults, events, provisioner, this.data, { stepMs: 40, stopMs: 200, ...options.timing });
+    this.pods = new PodLifecycle(this.store, this.faults, events, provisioner, this.data, this.cpuLimits, { stepMs: 40, backoffMs: 10_000, ...options.timing });
     this.hooks = new ClusterHooks(this.store, this.pods, provisioner);
     this.access.addToken(this.adminToken, { username: 'sandbox-admin', groups: ['system:masters', 'system:authenticated'] });
     const certs = createCertificates();
@@ -156,11 +156,12 @@ export class SandboxCluster {
   }
 
   async stop(): Promise<void> {
-    this.pods.stop();
+    const containersGone = this.pods.stop();
     for (const ws of this.wss.clients) ws.terminate();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;
+    await containersGone;
     await this.cpuLimits.close();
     if (this.ownsData) rmSync(this.data.root, { recursive: true, force: true });
   }

@@ -55,7 +55,10 @@ describe('@kubernetes/client-node against the sandbox cluster', function () {
       phases.push(`${type}:${obj.status?.phase}`);
       if (obj.status?.phase === 'Running') running();
     }, () => undefined);
-    await core.createNamespacedPod({ namespace: 'media', body: readerPod('cn-reader', 'media', 'archive-2019') });
+    const body = readerPod('cn-reader', 'media', 'archive-2019');
+    // Stops on SIGTERM, as a server does, so the graceful delete below ends as soon as the container does.
+    body.spec!.containers[0]!.command = ['sh', '-c', "trap 'exit 0' TERM; sleep infinity & wait"];
+    await core.createNamespacedPod({ namespace: 'media', body });
     await isRunning;
     req.abort();
     assert.equal(phases[0], 'ADDED:Pending');

@@ -1,6 +1,6 @@
 import { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execCollect } from '../podHelpers';
 import { eventually, SandboxFixture, startSandbox } from '../sandboxFixture';
@@ -75,18 +75,18 @@ describe('CPU limits in the sandbox cluster (resources.limits.cpu as a CFS quota
     assert.ok(unlimited > 1.5 * limited, `the unlimited command got ${unlimited.toFixed(2)} CPU seconds per second, the limited one ${limited.toFixed(2)}`);
   });
 
-  it('leaves no cgroup behind once the commands end, are killed with their pod, and the sandbox stops', async () => {
+  it('keeps the container cgroup while the container runs, and leaves none behind once the pod and the sandbox are gone', async () => {
     const enforcement = sb!.cluster.cpuLimits.enforcement;
     assert.ok(enforcement.kind !== 'none');
     const uid = (await core.readNamespacedPod({ namespace: NAMESPACE, name: 'limited' })).metadata!.uid!;
     const podCgroup = join(enforcement.parent, uid);
-    await eventually('the container cgroup to go with its last command', () => !existsSync(podCgroup));
+    assert.ok(existsSync(podCgroup), 'the main process of the running container is in its cgroup');
 
     const endless = execCollect(sb!, NAMESPACE, 'limited', ['sh', '-c', 'while :; do :; done']);
-    await eventually('the endless command to join its container cgroup', () => existsSync(podCgroup));
+    await eventually('the endless command to start', async () => readFileSync(join(podCgroup, 'main', 'cgroup.procs'), 'utf8').trim().split('\n').length > 1);
     await core.deleteNamespacedPod({ namespace: NAMESPACE, name: 'limited', gracePeriodSeconds: 0 });
     assert.equal((await endless).status.status, 'Failure');
-    await eventually('the cgroup of the killed command to go', () => !existsSync(podCgroup));
+    await eventually('the cgroup of the killed container to go', () => !existsSync(podCgroup), 10_000);
 
     await sb!.stop();
     sb = undefined;

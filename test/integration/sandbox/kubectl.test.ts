@@ -41,7 +41,8 @@ describe('the installed kubectl against the sandbox cluster', function () {
         '  containers:',
         '  - name: main',
         '    image: alpine:3.20',
-        '    command: [sleep, infinity]',
+        // Stops on SIGTERM, as a server does, so the delete below does not wait out the grace period.
+        '    command: [sh, -c, "trap \'exit 0\' TERM; sleep infinity & wait"]',
         '    volumeMounts: [{name: data, mountPath: /data, readOnly: true}]',
         '  volumes:',
         '  - name: data',

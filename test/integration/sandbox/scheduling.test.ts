@@ -91,22 +91,28 @@ describe('sandbox scheduling and pod lifecycle', function () {
   });
 
   it('deletes gracefully: Terminating for the grace period when the container ignores SIGTERM, with watch events', async () => {
-    const name = await create('archive-2019', {}, { annotations: { 'sandbox.nkvm.dev/ignores-sigterm': 'true' } });
+    // `sleep` as a container's PID 1 has no SIGTERM handler, so the kernel drops the signal and only SIGKILL ends it.
+    const name = await create('archive-2019');
     await phaseIs(name, 'Running');
     const seen: string[] = [];
+    let last: V1Pod | undefined;
     let gone!: () => void;
     const deleted = new Promise<void>((r) => (gone = r));
     const req = await new Watch(sb.kubeConfig).watch('/api/v1/namespaces/media/pods', { fieldSelector: `metadata.name=${name}`, resourceVersion: (await read(name)).metadata?.resourceVersion }, (type, obj: V1Pod) => {
       seen.push(`${type}:${obj.metadata?.deletionTimestamp ? 'terminating' : 'live'}`);
+      last = obj;
       if (type === 'DELETED') gone();
     }, () => undefined);
     const started = Date.now();
-    const returned = await core.deleteNamespacedPod({ name, namespace: 'media', gracePeriodSeconds: 1 });
+    const returned = await core.deleteNamespacedPod({ name, namespace: 'media', gracePeriodSeconds: 3 });
     assert.ok(returned.metadata?.deletionTimestamp, 'delete returns the pod marked for deletion');
     await deleted;
     req.abort();
-    assert.ok(Date.now() - started >= 900, `took ${Date.now() - started} ms`);
-    assert.deepEqual(seen, ['MODIFIED:terminating', 'DELETED:terminating']);
+    assert.ok(Date.now() - started >= 2900, `took ${Date.now() - started} ms`);
+    assert.deepEqual([seen[0], seen.at(-1)], ['MODIFIED:terminating', 'DELETED:terminating']);
+    assert.ok(seen.every((s) => s.endsWith(':terminating')), seen.join(', '));
+    // The kubelet reports the killed container before the object goes.
+    assert.deepEqual(last?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 137);
   });
 
   it('binds a WaitForFirstConsumer claim when its first pod is scheduled', async () => {

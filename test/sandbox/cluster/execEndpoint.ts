@@ -1,15 +1,16 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { AccessControl, UserInfo } from '../api/access';
 import { ObjectStore } from '../api/objectStore';
 import { ApiError, errors } from '../api/status';
-import { ContainerMount, spawnInContainer } from '../exec/containerRunner';
+import { spawnInContainer } from '../exec/containerRunner';
 import { CpuCgroupLease, CpuLimits } from '../exec/cpuLimit';
 import { EXEC_SUBPROTOCOLS, negotiateExecProtocol, runExecSession } from '../exec/execSession';
-import { execInternalErrorStatus } from '../exec/execStatus';
+import { execInternalErrorStatus, ExecStatus } from '../exec/execStatus';
 import { FaultRegistry } from '../faults';
+import { containerProcessBase } from './containerSpec';
 import { PodLifecycle } from './podLifecycle';
 import { types } from './types';
 import { VolumeData } from './volumeData';
@@ -21,7 +22,7 @@ export interface ExecDeps {
   pods: PodLifecycle;
   data: VolumeData;
   wss: WebSocketServer;
-  /** Puts each command into its container's CPU cgroup, as the kubelet enforces `resources.limits.cpu`. */
+  /** Puts each command into its container's cgroups, as the kubelet enforces `resources.limits`. */
   cpuLimits: CpuLimits;
   /** Told the status of a refused upgrade, so the request log shows 403 rather than the 101 it hoped for. */
   refused?: (code: number) => void;
@@ -39,10 +40,6 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
     const pod = obj as unknown as V1Pod;
     const container = pickContainer(pod, q.get('container'));
     if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${podName} does not have a host assigned`);
-    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
-      throw errors.badRequest(`cannot exec into a container in a completed pod; current phase is ${pod.status.phase}`);
-    }
-    if (pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp) throw errors.badRequest(`container not found ("${container.name}")`);
     const command = q.getAll('command');
     if (!command.length) throw errors.badRequest('you must specify at least 1 command');
     if (!/websocket/i.test(req.headers.upgrade ?? '')) throw errors.badRequest('the sandbox cluster serves exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io)');
@@ -52,32 +49,20 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
     // The shared WebSocket server answers with the client's first choice it knows; offer it only the one chosen here.
     if (spoken) req.headers['sec-websocket-protocol'] = protocol;
 
-    const mounts = mountsFor(deps, pod, container);
-    const sc = { ...pod.spec.securityContext, ...container.securityContext };
-    const session = deps.pods.openSession(obj);
     deps.wss.handleUpgrade(req, socket, head, (ws) => {
+      // The API server upgrades first, then asks the kubelet, which knows only running containers.
+      const session = deps.pods.openSession(obj, container.name);
+      if (!session) return void sendStatusAndClose(ws, containerNotFoundStatus(container.name));
       let child;
-      let cpuCgroup: CpuCgroupLease | undefined;
+      let cgroup: CpuCgroupLease | undefined;
       try {
-        cpuCgroup = deps.cpuLimits.enter(pod.metadata!.uid!, container.name, container.resources?.limits?.cpu);
-        child = spawnInContainer({
-          command,
-          image: container.image ?? '',
-          mounts,
-          runAsUser: sc.runAsUser,
-          // Without runAsGroup a container runs with its image's group, which is 0 for the images used here.
-          runAsGroup: sc.runAsGroup ?? (sc.runAsUser !== undefined ? 0 : undefined),
-          env: Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])),
-          workingDir: container.workingDir,
-          stateDir: deps.data.stateDir,
-          cpuCgroupProcs: cpuCgroup?.procsFile,
-        });
-        child.once('exit', () => cpuCgroup?.release());
-        child.once('error', () => cpuCgroup?.release());
+        cgroup = deps.cpuLimits.enter(pod.metadata!.uid!, container.name, container.resources?.limits);
+        child = spawnInContainer({ ...containerProcessBase(deps.store, deps.data, pod, container), command, cgroupProcs: cgroup?.procsFiles });
+        child.once('exit', () => cgroup?.release());
+        child.once('error', () => cgroup?.release());
       } catch (e) {
-        cpuCgroup?.release();
-        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(execInternalErrorStatus((e as Error).message)))]));
-        ws.close(1000);
+        cgroup?.release();
+        sendStatusAndClose(ws, execInternalErrorStatus((e as Error).message));
         session.abort();
         return;
       }
@@ -109,27 +94,18 @@ function pickContainer(pod: V1Pod, name: string | null): V1Container {
   return found;
 }
 
-function mountsFor(deps: ExecDeps, pod: V1Pod, container: V1Container): ContainerMount[] {
-  const mounts: ContainerMount[] = [];
-  for (const vm of container.volumeMounts ?? []) {
-    const volume = pod.spec?.volumes?.find((v) => v.name === vm.name);
-    if (!volume) continue;
-    let hostPath: string | undefined;
-    let readOnly = !!vm.readOnly;
-    if (volume.persistentVolumeClaim) {
-      const pvc = deps.store.get(types.pvcs, pod.metadata!.namespace, volume.persistentVolumeClaim.claimName);
-      const pvName = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName;
-      if (!pvName) continue;
-      hostPath = deps.data.volumePath(pvName);
-      readOnly ||= !!volume.persistentVolumeClaim.readOnly;
-    } else if (volume.emptyDir) {
-      hostPath = deps.data.emptyDirPath(pod.metadata!.uid!, volume.name);
-    }
-    if (!hostPath) continue;
-    if (vm.subPath) hostPath = `${hostPath}/${vm.subPath}`;
-    mounts.push({ hostPath, mountPath: vm.mountPath, readOnly });
-  }
-  return mounts;
+/**
+ * What a 1.30+ API server sends when the kubelet has no running container of that name (not started,
+ * crashed, completed or stopped): its SPDY upgrade to the kubelet failed, reported on the error channel.
+ */
+export function containerNotFoundStatus(container: string): ExecStatus {
+  const cause = `unable to upgrade connection: container not found ("${container}")`;
+  return { metadata: {}, status: 'Failure', message: `Internal error occurred: ${cause}`, reason: 'InternalError', details: { causes: [{ message: cause }] }, code: 500 };
+}
+
+function sendStatusAndClose(ws: WebSocket, status: ExecStatus): void {
+  ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]));
+  ws.close(1000);
 }
 
 /** Answers a refused upgrade with a Status body, which kubectl prints (it retries over SPDY first). */

@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { ensureBusyboxApplets, findHostBusybox, imageUsesBusybox } from './busyboxUserland';
 import { BUSYBOX_APPLET_DIR, buildPrivateRootScript, SETUP_FAILURE_EXIT_CODE, SHARED_SYSTEM_DIRS, type RootVolume } from './privateRootScript';
@@ -17,20 +17,34 @@ export interface ContainerProcessSpec {
   mounts: ContainerMount[];
   runAsUser?: number;
   runAsGroup?: number;
+  /** The pod's supplementalGroups and fsGroup, added to the process's groups as the kubelet does. */
+  supplementalGroups?: number[];
   env?: Record<string, string>;
   workingDir?: string;
   /** A folder the sandbox owns; private roots are created (and removed) under it. */
   stateDir: string;
-  /** The cgroup.procs file of the container's CPU cgroup (see cpuLimit.ts); the process joins it before anything runs. */
-  cpuCgroupProcs?: string;
+  /** The cgroup.procs files of the container's cgroups (see cpuLimit.ts); the process joins them before anything runs. */
+  cgroupProcs?: string[];
+  /** The container's capabilities as setpriv names them (see capabilities.ts); undefined keeps all of them. */
+  capabilities?: string[];
+  noNewPrivs?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  /**
+   * Run as the PID 1 of its namespace, as a container's main process: it then ignores signals it has no
+   * handler for. `started` arrives on the child's fd 3 (`child.stdio[3]`) once the command is about to run.
+   */
+  asInit?: boolean;
 }
 
 /** The PATH a stock Linux image sets; also where the setup script finds mount and chroot on the host. */
 const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Run as `sh -c SCRIPT sh <cgroup.procs> <argv...>`; fails as a command that cannot be started would. */
-const JOIN_CGROUP_SCRIPT = `{ echo $$ > "$1"; } 2>/dev/null || { echo "sandbox exec: cannot join the CPU cgroup $1" >&2; exit ${SETUP_FAILURE_EXIT_CODE}; }
-shift
+/** Run as `sh -c SCRIPT sh <count> <cgroup.procs...> <argv...>`; fails as a command that cannot be started would. */
+const JOIN_CGROUP_SCRIPT = `n=$1; shift
+while [ "$n" -gt 0 ]; do
+  { echo $$ > "$1"; } 2>/dev/null || { echo "sandbox exec: cannot join the cgroup $1" >&2; exit ${SETUP_FAILURE_EXIT_CODE}; }
+  shift; n=$((n - 1))
+done
 exec "$@"
 `;
 
@@ -74,7 +88,11 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
     root,
     volumes,
     busyboxApplets,
-    userspec: spec.runAsUser === undefined && spec.runAsGroup === undefined ? undefined : `${uid}:${spec.runAsGroup ?? 0}`,
+    user: spec.runAsUser === undefined && spec.runAsGroup === undefined ? undefined : { uid, gid: spec.runAsGroup ?? 0, groups: spec.supplementalGroups },
+    capabilities: spec.capabilities,
+    noNewPrivs: spec.noNewPrivs,
+    readOnlyRoot: spec.readOnlyRootFilesystem,
+    asInit: spec.asInit,
     workingDir,
     env: [...env],
   });
@@ -86,6 +104,8 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
     try {
       rmdirSync(root);
     } catch (error) {
+      // Gone with the whole state folder, when the sandbox's data is removed while the process ends.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       process.emitWarning(`sandbox exec could not remove its private root ${root}: ${(error as Error).message}`);
     }
   };
@@ -94,8 +114,10 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
     const argv = [unshare, ...flags, '--', '/bin/sh', '-c', script, 'sh', ...spec.command];
     // The shell moves itself into the cgroup, then becomes unshare: every process after it starts inside.
     // Writing the child's pid from here instead would race with the processes it forks meanwhile.
-    const joined = spec.cpuCgroupProcs ? ['/bin/sh', '-c', JOIN_CGROUP_SCRIPT, 'sh', spec.cpuCgroupProcs, ...argv] : argv;
-    child = spawn(joined[0]!, joined.slice(1), { env: { PATH: STANDARD_PATH }, stdio: 'pipe' });
+    const procs = spec.cgroupProcs ?? [];
+    const joined = procs.length ? ['/bin/sh', '-c', JOIN_CGROUP_SCRIPT, 'sh', String(procs.length), ...procs, ...argv] : argv;
+    // A main process reports on fd 3 when its command starts (see buildPrivateRootScript).
+    child = spawn(joined[0]!, joined.slice(1), { env: { PATH: STANDARD_PATH }, stdio: spec.asInit ? ['pipe', 'pipe', 'pipe', 'pipe'] : 'pipe' }) as ChildProcessWithoutNullStreams;
   } catch (error) {
     removeRoot();
     throw error;
@@ -177,4 +199,28 @@ function namespaceCommand(spec: ContainerProcessSpec): { unshare: string; flags:
     throw new Error(`runAsUser/runAsGroup ${spec.runAsUser ?? 0}:${spec.runAsGroup ?? 0} in the sandbox cluster needs the tests to run as root`);
   }
   return { unshare, flags };
+}
+
+/**
+ * Sends a signal to the PID 1 of a process started by {@link spawnInContainer}, as a container runtime
+ * stops a container: the kernel delivers it only if that process handles the signal. `unshare` itself
+ * ignores SIGTERM, so the signal goes to the child it forked. Returns false when that child is gone.
+ */
+export function signalContainerInit(child: ChildProcess, signal: NodeJS.Signals): boolean {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return false;
+  let pids: number[];
+  try {
+    pids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return false;
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return false;
 }

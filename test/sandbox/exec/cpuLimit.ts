@@ -11,12 +11,20 @@ const MIN_QUOTA_US = 1_000;
 /** Where containers' CPU limits are enforced, or why they are not. */
 export type CpuEnforcement = { kind: 'cgroup-v1' | 'cgroup-v2'; parent: string } | { kind: 'none'; reason: string };
 
-/** A container's cgroup, held while one exec'd command runs in it. */
+/** A container's cgroups, held by its main process and each command exec'd into it. */
 export interface CpuCgroupLease {
-  /** The cgroup.procs file the command's process writes its pid into before anything else runs. */
-  readonly procsFile: string;
-  /** Called once the command's process has exited; the cgroup goes when its last command does. */
+  /** The cgroup.procs files the process writes its pid into before anything else runs (one per hierarchy on cgroup v1). */
+  readonly procsFiles: string[];
+  /** Whether the OOM killer has killed a process of the container since its cgroup was made, as containerd reports OOMKilled. */
+  oomKilled(): boolean;
+  /** Called once the process has exited; the cgroups go when their last process does. */
   release(): void;
+}
+
+/** The limits of one container, as `resources.limits` gives them. */
+export interface ContainerLimits {
+  cpu?: string;
+  memory?: string;
 }
 
 const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;
@@ -31,19 +39,36 @@ export function parseCpuQuantity(text: string): number {
   return Math.ceil(Math.round(cores * 1000 * 1e6) / 1e6);
 }
 
+/** A memory quantity ("256Mi", "1G", "128974848") in bytes, rounded up as the kubelet's Value does. */
+export function parseMemoryQuantity(text: string): number {
+  const m = QUANTITY.exec(text.trim());
+  if (!m) throw new Error(`invalid memory quantity ${JSON.stringify(text)}: expected a Kubernetes quantity such as 64Mi or 1G`);
+  const bytes = Number(m[1]) * (m[2] ? MULTIPLIER[m[2]]! : 10 ** Number(m[3] ?? 0));
+  return Math.ceil(Math.round(bytes * 1e6) / 1e6);
+}
+
 /** The CFS quota for a limit, as the kubelet's MilliCPUToQuota computes it. */
 export function cfsQuotaMicros(milliCpu: number, periodUs = CFS_PERIOD_US): number {
   return Math.max(MIN_QUOTA_US, Math.floor((milliCpu * periodUs) / 1000));
 }
 
 interface ContainerGroup {
-  dir: string;
+  key: string;
+  /** One folder per hierarchy (cpu and memory are separate on cgroup v1, one folder on v2). */
+  dirs: string[];
+  memoryDir?: string;
+  kind?: 'cgroup-v1' | 'cgroup-v2';
   podUid: string;
   users: number;
 }
 
 /** Warned once per process: test runs start many sandboxes, and one line says it for all of them. */
-let warnedUnenforced = false;
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message);
+}
 
 /**
  * Parents of sandboxes not yet closed. A process that exits without stopping its sandbox (a test
@@ -65,6 +90,7 @@ const PARENT_PREFIX = 'nkvm-sandbox-';
 /** Pod uids and container names (DNS-1123 labels) as the API server admits them. */
 const SAFE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const V1_MOUNTS = ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuacct'];
+const V1_MEMORY_MOUNT = '/sys/fs/cgroup/memory';
 const V2_MOUNT = '/sys/fs/cgroup';
 
 /**
@@ -76,6 +102,7 @@ const V2_MOUNT = '/sys/fs/cgroup';
  */
 export class CpuLimits {
   private probed: CpuEnforcement | undefined;
+  private probedMemory: CpuEnforcement | undefined;
   private readonly groups = new Map<string, ContainerGroup>();
   private readonly removals = new Set<Promise<void>>();
   private closed = false;
@@ -91,39 +118,58 @@ export class CpuLimits {
     return this.probed;
   }
 
-  /**
-   * The cgroup a command exec'd into this container must join, created on first use with the
-   * container's quota; undefined when the container has no CPU limit or limits are not enforced.
-   */
-  enter(podUid: string, container: string, limit: string | undefined): CpuCgroupLease | undefined {
-    if (limit === undefined || this.closed) return undefined;
-    const milliCpu = parseCpuQuantity(limit);
-    // A quota of every core this machine has limits nothing; joining a cgroup would then only change
-    // how the pod's processes weigh against the API server and the client, which share this machine
-    // here but never a node on a real cluster.
-    if (milliCpu === 0 || milliCpu >= availableParallelism() * 1000) return undefined;
-    const enforcement = this.enforcement;
-    if (enforcement.kind === 'none') {
-      if (!warnedUnenforced) {
-        warnedUnenforced = true;
-        process.emitWarning(`the sandbox cluster does not enforce CPU limits: ${enforcement.reason}`);
-      }
-      return undefined;
+  /** Where `resources.limits.memory` is enforced: `memory.max` (v2) or `memory.limit_in_bytes` (v1). */
+  get memoryEnforcement(): CpuEnforcement {
+    if (!this.probedMemory) {
+      this.probedMemory = probeMemory(this.name, this.enforcement);
+      if (this.probedMemory.kind !== 'none') trackParent(this.probedMemory.parent);
     }
+    return this.probedMemory;
+  }
+
+  /**
+   * The cgroups a process of this container must join, created on first use with the container's CPU
+   * quota and memory limit; undefined when neither limit is set (or enforced).
+   */
+  enter(podUid: string, container: string, limits: ContainerLimits | undefined): CpuCgroupLease | undefined {
+    if (this.closed) return undefined;
+    const cpu = this.cpuPlan(limits?.cpu);
+    const memoryBytes = limits?.memory === undefined ? undefined : parseMemoryQuantity(limits.memory);
+    const memory = memoryBytes ? this.memoryPlan() : undefined;
+    if (!cpu && !memory) return undefined;
     // Both become folder names under /sys/fs/cgroup, so nothing like `..` may get through.
-    if (!SAFE_NAME.test(podUid) || !SAFE_NAME.test(container)) throw new Error(`cannot make a CPU cgroup for pod ${JSON.stringify(podUid)} container ${JSON.stringify(container)}`);
-    const dir = join(enforcement.parent, podUid, container);
-    let group = this.groups.get(dir);
+    if (!SAFE_NAME.test(podUid) || !SAFE_NAME.test(container)) throw new Error(`cannot make a cgroup for pod ${JSON.stringify(podUid)} container ${JSON.stringify(container)}`);
+    const key = `${podUid}/${container}`;
+    let group = this.groups.get(key);
     if (!group) {
-      createContainerGroup(enforcement, podUid, dir, cfsQuotaMicros(milliCpu));
-      group = { dir, podUid, users: 0 };
-      this.groups.set(dir, group);
+      const dirs: string[] = [];
+      let memoryDir: string | undefined;
+      if (cpu) {
+        const dir = join(cpu.enforcement.parent, podUid, container);
+        createContainerGroup(cpu.enforcement, podUid, dir, 'cpu');
+        if (cpu.enforcement.kind === 'cgroup-v1') {
+          writeFileSync(join(dir, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+          writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(cpu.quotaUs));
+        } else writeFileSync(join(dir, 'cpu.max'), `${cpu.quotaUs} ${CFS_PERIOD_US}`);
+        dirs.push(dir);
+      }
+      if (memory) {
+        memoryDir = join(memory.parent, podUid, container);
+        createContainerGroup(memory, podUid, memoryDir, 'memory');
+        writeFileSync(join(memoryDir, memory.kind === 'cgroup-v1' ? 'memory.limit_in_bytes' : 'memory.max'), String(memoryBytes));
+        // Without swap accounting off, a v2 container could page out instead of meeting its limit.
+        if (memory.kind === 'cgroup-v2') tryWrite(join(memoryDir, 'memory.swap.max'), '0');
+        if (!dirs.includes(memoryDir)) dirs.push(memoryDir);
+      }
+      group = { key, dirs, memoryDir, kind: memory?.kind, podUid, users: 0 };
+      this.groups.set(key, group);
     }
     group.users++;
     let released = false;
     const held = group;
     return {
-      procsFile: join(dir, 'cgroup.procs'),
+      procsFiles: held.dirs.map((dir) => join(dir, 'cgroup.procs')),
+      oomKilled: () => oomKills(held) > 0,
       release: () => {
         if (released) return;
         released = true;
@@ -133,6 +179,28 @@ export class CpuLimits {
     };
   }
 
+  private cpuPlan(limit: string | undefined): { enforcement: Extract<CpuEnforcement, { parent: string }>; quotaUs: number } | undefined {
+    if (limit === undefined) return undefined;
+    const milliCpu = parseCpuQuantity(limit);
+    // A quota of every core this machine has limits nothing; joining a cgroup would then only change
+    // how the pod's processes weigh against the API server and the client, which share this machine
+    // here but never a node on a real cluster.
+    if (milliCpu === 0 || milliCpu >= availableParallelism() * 1000) return undefined;
+    const enforcement = this.enforcement;
+    if (enforcement.kind === 'none') {
+      warnOnce(`the sandbox cluster does not enforce CPU limits: ${enforcement.reason}`);
+      return undefined;
+    }
+    return { enforcement, quotaUs: cfsQuotaMicros(milliCpu) };
+  }
+
+  private memoryPlan(): Extract<CpuEnforcement, { parent: string }> | undefined {
+    const enforcement = this.memoryEnforcement;
+    if (enforcement.kind !== 'none') return enforcement;
+    warnOnce(`the sandbox cluster does not enforce memory limits: ${enforcement.reason}`);
+    return undefined;
+  }
+
   /** Waits for the commands still running (the sandbox kills them when it stops), then removes every cgroup it made. */
   async close(): Promise<void> {
     this.closed = true;
@@ -140,8 +208,8 @@ export class CpuLimits {
     while ([...this.groups.values()].some((g) => g.users > 0) && Date.now() < deadline) await sleep(20);
     for (const group of this.groups.values()) this.scheduleRemoval(group);
     while (this.removals.size) await Promise.all([...this.removals]);
-    const enforcement = this.probed;
-    if (enforcement && enforcement.kind !== 'none') {
+    for (const enforcement of [this.probed, this.probedMemory]) {
+      if (!enforcement || enforcement.kind === 'none' || !openParents.has(enforcement.parent)) continue;
       await removeWhenEmpty(enforcement.parent);
       openParents.delete(enforcement.parent);
     }
@@ -155,36 +223,78 @@ export class CpuLimits {
   private async remove(group: ContainerGroup): Promise<void> {
     // A killed command's processes die a moment after the process the sandbox waits for, so rmdir may see them.
     for (let attempt = 0; attempt < 40; attempt++) {
-      if (group.users > 0 || this.groups.get(group.dir) !== group) return;
+      if (group.users > 0 || this.groups.get(group.key) !== group) return;
       try {
-        rmdirSync(group.dir);
-        this.groups.delete(group.dir);
-        const podDir = join(group.dir, '..');
-        if (![...this.groups.values()].some((g) => g.podUid === group.podUid)) tryRmdir(podDir);
+        for (const dir of group.dirs) {
+          try {
+            rmdirSync(dir);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          }
+        }
+        this.groups.delete(group.key);
+        if (![...this.groups.values()].some((g) => g.podUid === group.podUid)) for (const dir of group.dirs) tryRmdir(join(dir, '..'));
         return;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return void this.groups.delete(group.dir);
         if ((error as NodeJS.ErrnoException).code !== 'EBUSY') break;
       }
       await sleep(Math.min(200, 10 * 2 ** attempt));
     }
-    if (group.users === 0 && this.groups.get(group.dir) === group) {
-      this.groups.delete(group.dir);
-      process.emitWarning(`the sandbox cluster could not remove the CPU cgroup ${group.dir}: processes are still in it`);
+    if (group.users === 0 && this.groups.get(group.key) === group) {
+      this.groups.delete(group.key);
+      process.emitWarning(`the sandbox cluster could not remove the cgroups ${group.dirs.join(', ')}: processes are still in them`);
     }
   }
 }
 
-function createContainerGroup(enforcement: Extract<CpuEnforcement, { parent: string }>, podUid: string, dir: string, quotaUs: number): void {
+function createContainerGroup(enforcement: Extract<CpuEnforcement, { parent: string }>, podUid: string, dir: string, controller: 'cpu' | 'memory'): void {
   const podDir = join(enforcement.parent, podUid);
   mkdirSync(podDir, { recursive: true });
-  if (enforcement.kind === 'cgroup-v2') enableCpuController(podDir);
+  if (enforcement.kind === 'cgroup-v2') enableController(podDir, controller);
   mkdirSync(dir, { recursive: true });
-  if (enforcement.kind === 'cgroup-v1') {
-    writeFileSync(join(dir, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
-    writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
-  } else {
-    writeFileSync(join(dir, 'cpu.max'), `${quotaUs} ${CFS_PERIOD_US}`);
+}
+
+/** OOM kills in the container's memory cgroup: `oom_kill` in memory.events (v2) or memory.oom_control (v1, Linux 4.13+). */
+function oomKills(group: ContainerGroup): number {
+  if (!group.memoryDir) return 0;
+  try {
+    const text = readFileSync(join(group.memoryDir, group.kind === 'cgroup-v1' ? 'memory.oom_control' : 'memory.events'), 'utf8');
+    return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function probeMemory(name: string, cpu: CpuEnforcement): CpuEnforcement {
+  if (existsSync(join(V1_MEMORY_MOUNT, 'memory.limit_in_bytes'))) {
+    const parent = join(V1_MEMORY_MOUNT, name);
+    try {
+      mkdirSync(parent);
+      return { kind: 'cgroup-v1', parent };
+    } catch (error) {
+      return { kind: 'none', reason: `cannot create a cgroup under ${V1_MEMORY_MOUNT} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run the sandbox as root on Linux to enforce them` };
+    }
+  }
+  if (controllers(V2_MOUNT).includes('memory')) {
+    // On v2 one folder holds every controller: the CPU parent when there is one.
+    const parent = cpu.kind === 'cgroup-v2' ? cpu.parent : join(V2_MOUNT, name);
+    try {
+      enableController(V2_MOUNT, 'memory');
+      mkdirSync(parent, { recursive: true });
+      enableController(parent, 'memory');
+      return { kind: 'cgroup-v2', parent };
+    } catch (error) {
+      return { kind: 'none', reason: `cannot enable the memory controller under ${V2_MOUNT} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run the sandbox as root on Linux to enforce them` };
+    }
+  }
+  return { kind: 'none', reason: 'no cgroup memory controller is mounted (cgroup v1 memory.limit_in_bytes or cgroup v2 memory.max)' };
+}
+
+function tryWrite(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch {
+    // Absent without swap accounting: then there is no swap to limit.
   }
 }
 
@@ -216,10 +326,10 @@ function probe(name: string): CpuEnforcement {
   if (controllers(V2_MOUNT).includes('cpu')) {
     const parent = join(V2_MOUNT, name);
     try {
-      enableCpuController(V2_MOUNT);
+      enableController(V2_MOUNT, 'cpu');
       mkdirSync(parent);
       try {
-        enableCpuController(parent);
+        enableController(parent, 'cpu');
         writeFileSync(join(parent, 'cpu.weight'), String(Math.min(10_000, NODE_WEIGHT_PER_CORE_V2 * availableParallelism())));
       } catch (error) {
         tryRmdir(parent);
@@ -243,15 +353,15 @@ function controllers(dir: string): string[] {
 }
 
 /** cgroup v2 gives children a controller only when their parent lists it in cgroup.subtree_control. */
-function enableCpuController(dir: string): void {
+function enableController(dir: string, controller: 'cpu' | 'memory'): void {
   const file = join(dir, 'cgroup.subtree_control');
-  if (readFileSync(file, 'utf8').trim().split(/\s+/).includes('cpu')) return;
-  writeFileSync(file, '+cpu');
+  if (readFileSync(file, 'utf8').trim().split(/\s+/).includes(controller)) return;
+  writeFileSync(file, `+${controller}`);
 }
 
 /** Parents left by a sandbox process that died without stopping; removable once their processes are gone. */
 function sweepLeftovers(): void {
-  for (const mount of [...V1_MOUNTS, V2_MOUNT]) {
+  for (const mount of [...V1_MOUNTS, V1_MEMORY_MOUNT, V2_MOUNT]) {
     let names: string[];
     try {
       names = readdirSync(mount).filter((n) => n.startsWith(PARENT_PREFIX));

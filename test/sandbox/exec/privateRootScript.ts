@@ -15,8 +15,23 @@ export interface PrivateRootPlan {
   volumes: RootVolume[];
   /** A host folder of BusyBox applet links, mounted at {@link BUSYBOX_APPLET_DIR}. */
   busyboxApplets?: string;
-  /** `UID:GID` for `chroot --userspec`; undefined keeps the namespace's root. */
-  userspec?: string;
+  /** The user and group the command runs as; undefined keeps the namespace's root. */
+  user?: { uid: number; gid: number; groups?: number[] };
+  /**
+   * The container's capabilities as `setpriv` names them (`chown`, `dac_override`...): they become the
+   * bounding set, which is what a root process gets on exec; a non-root process gets none, as in Kubernetes.
+   * Undefined keeps every capability (a private root that is no container's).
+   */
+  capabilities?: string[];
+  /** `allowPrivilegeEscalation: false`: no setuid binary or file capability can raise privileges. */
+  noNewPrivs?: boolean;
+  /** `readOnlyRootFilesystem: true`: only the volumes (and /dev) stay writable. */
+  readOnlyRoot?: boolean;
+  /**
+   * The command replaces this script as PID 1, as a container's main process is, and `started` is written
+   * to fd 3 just before; otherwise it runs as PID 2, as exec'd commands do.
+   */
+  asInit?: boolean;
   workingDir: string;
   /** The command's whole environment, in order (PATH first). */
   env: [string, string][];
@@ -71,13 +86,29 @@ export function buildPrivateRootScript(plan: PrivateRootPlan): string {
     const target = at(BUSYBOX_APPLET_DIR);
     lines.push(`{ mkdir ${target} && mount --bind ${q(plan.busyboxApplets)} ${target} && mount -o remount,bind,ro ${target}; } || die 'cannot mount the BusyBox applets'`);
   }
-  const userspec = plan.userspec ? ` ${q(`--userspec=${plan.userspec}`)}` : '';
+  if (plan.readOnlyRoot) lines.push('mount -o remount,ro "$root" || die "cannot make the root filesystem read-only"');
   const env = plan.env.map(([name, value]) => q(`${name}=${value}`)).join(' ');
-  lines.push(
-    'chroot_bin=$(command -v chroot) || die "chroot is not installed"',
-    `env -i ${env} "$chroot_bin"${userspec} -- "$root" /bin/sh -c 'cd -- "$0" && unset OLDPWD PWD && exec "$@"' ${q(plan.workingDir)} "$@"`,
-    // Not the last command, so dash cannot exec it in place of this PID 1.
-    'exit $?',
-  );
+  const privileges = setprivArgs(plan);
+  lines.push('chroot_bin=$(command -v chroot) || die "chroot is not installed"');
+  if (privileges.length) lines.push('setpriv_bin=$(command -v setpriv) || die "setpriv (util-linux) is not installed"');
+  // setpriv runs inside the root (it is under the shared /usr), after chroot, which needs CAP_SYS_CHROOT.
+  const dropPrivileges = privileges.length ? ` "$setpriv_bin" ${privileges.map(q).join(' ')} --` : '';
+  const run = `env -i ${env} "$chroot_bin" -- "$root"${dropPrivileges} /bin/sh -c 'cd -- "$0" && unset OLDPWD PWD && exec "$@"' ${q(plan.workingDir)} "$@"`;
+  // A container's main process tells its runtime it has started (fd 3, then closed), as runc does before
+  // StartContainer returns; a SIGTERM before then stops the container as it starts, as if it had no handler.
+  if (plan.asInit) lines.push(`trap 'exit 143' TERM`, `{ printf started >&3; } 2>/dev/null; exec 3>&-`, `trap - TERM`, `exec ${run}`);
+  // Not the last command, so dash cannot exec it in place of this PID 1.
+  else lines.push(run, 'exit $?');
   return lines.join('\n') + '\n';
+}
+
+function setprivArgs(plan: PrivateRootPlan): string[] {
+  const args: string[] = [];
+  if (plan.user) args.push(`--regid=${plan.user.gid}`, `--groups=${[plan.user.gid, ...(plan.user.groups ?? [])].join(',')}`, `--reuid=${plan.user.uid}`);
+  if (plan.capabilities) {
+    const caps = plan.capabilities.map((c) => `,+${c}`).join('');
+    args.push(`--bounding-set=-all${caps}`, '--inh-caps=-all');
+  }
+  if (plan.noNewPrivs) args.push('--no-new-privs');
+  return args;
 }

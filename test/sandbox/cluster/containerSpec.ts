@@ -1,0 +1,77 @@
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { spawnSync } from 'node:child_process';
+import { ObjectStore } from '../api/objectStore';
+import { imageUsesBusybox } from '../exec/busyboxUserland';
+import { containerCapabilities } from '../exec/capabilities';
+import { ContainerMount, ContainerProcessSpec } from '../exec/containerRunner';
+import { types } from './types';
+import { VolumeData } from './volumeData';
+
+/**
+ * What an image without `command` runs: BusyBox images start `sh` (which ends at once without a
+ * terminal, as on a real node); other images stand for a server that waits and stops cleanly on SIGTERM.
+ */
+const SERVER_ENTRYPOINT = ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'];
+
+/** The main process's argv, as the runtime combines the image's entrypoint and cmd with `command` and `args`. */
+export function mainCommand(container: V1Container): string[] {
+  if (container.command?.length) return [...container.command, ...(container.args ?? [])];
+  if (imageUsesBusybox(container.image ?? '')) return container.args?.length ? [...container.args] : ['sh'];
+  return [...SERVER_ENTRYPOINT, ...(container.args ?? [])];
+}
+
+let knownCapabilities: string[] | undefined;
+function kernelCapabilities(): string[] {
+  if (!knownCapabilities) {
+    const listed = spawnSync('setpriv', ['--list-caps'], { encoding: 'utf8' });
+    if (listed.status !== 0) throw new Error(`containers in the sandbox cluster need setpriv (util-linux): ${listed.stderr || listed.error?.message}`);
+    knownCapabilities = listed.stdout.split('\n').filter(Boolean);
+  }
+  return knownCapabilities;
+}
+
+/**
+ * Everything about a container's processes but the command: its volumes, user, environment, working
+ * folder, capabilities and root filesystem. The main process and every exec'd command share it, as
+ * they share one container on a node.
+ */
+export function containerProcessBase(store: ObjectStore, data: VolumeData, pod: V1Pod, container: V1Container): Omit<ContainerProcessSpec, 'command'> {
+  const sc = { ...pod.spec?.securityContext, ...container.securityContext };
+  return {
+    image: container.image ?? '',
+    mounts: mountsFor(store, data, pod, container),
+    runAsUser: sc.runAsUser,
+    // Without runAsGroup a container runs with its image's group, which is 0 for the images used here.
+    runAsGroup: sc.runAsGroup ?? (sc.runAsUser !== undefined ? 0 : undefined),
+    supplementalGroups: [...(pod.spec?.securityContext?.supplementalGroups ?? []), ...(pod.spec?.securityContext?.fsGroup !== undefined ? [pod.spec.securityContext.fsGroup] : [])],
+    env: Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])),
+    workingDir: container.workingDir,
+    stateDir: data.stateDir,
+    capabilities: container.securityContext?.privileged ? undefined : containerCapabilities(container.securityContext?.capabilities, kernelCapabilities()),
+    noNewPrivs: container.securityContext?.allowPrivilegeEscalation === false,
+    readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem === true,
+  };
+}
+
+function mountsFor(store: ObjectStore, data: VolumeData, pod: V1Pod, container: V1Container): ContainerMount[] {
+  const mounts: ContainerMount[] = [];
+  for (const vm of container.volumeMounts ?? []) {
+    const volume = pod.spec?.volumes?.find((v) => v.name === vm.name);
+    if (!volume) continue;
+    let hostPath: string | undefined;
+    let readOnly = !!vm.readOnly;
+    if (volume.persistentVolumeClaim) {
+      const pvc = store.get(types.pvcs, pod.metadata!.namespace, volume.persistentVolumeClaim.claimName);
+      const pvName = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName;
+      if (!pvName) continue;
+      hostPath = data.volumePath(pvName);
+      readOnly ||= !!volume.persistentVolumeClaim.readOnly;
+    } else if (volume.emptyDir) {
+      hostPath = data.emptyDirPath(pod.metadata!.uid!, volume.name);
+    }
+    if (!hostPath) continue;
+    if (vm.subPath) hostPath = `${hostPath}/${vm.subPath}`;
+    mounts.push({ hostPath, mountPath: vm.mountPath, readOnly });
+  }
+  return mounts;
+}
