@@ -94,11 +94,12 @@ const V1_MEMORY_MOUNT = '/sys/fs/cgroup/memory';
 const V2_MOUNT = '/sys/fs/cgroup';
 
 /**
- * Enforces containers' `resources.limits.cpu` the way the kubelet does: a CFS quota of limit x period
- * on a cgroup per container (`<mount>/nkvm-sandbox-<pid>-<id>/<pod-uid>/<container>`), on cgroup v1
- * or v2, whichever is writable. Every command exec'd into the container joins that cgroup, so they
- * share one quota as processes in a real container do. Without a writable cgroup nothing is
- * enforced, and {@link enforcement} says why.
+ * Enforces containers' `resources.limits` the way the kubelet does: a CFS quota of limit x period for
+ * `cpu` and `memory.max` / `memory.limit_in_bytes` for `memory`, on a cgroup per container
+ * (`<mount>/nkvm-sandbox-<pid>-<id>/<pod-uid>/<container>`), on cgroup v1 or v2, whichever is writable.
+ * The container's main process and every command exec'd into it join that cgroup, so they share one
+ * quota and one memory limit as processes in a real container do. Without a writable cgroup nothing
+ * is enforced, and {@link enforcement} / {@link memoryEnforcement} say why.
  */
 export class CpuLimits {
   private probed: CpuEnforcement | undefined;

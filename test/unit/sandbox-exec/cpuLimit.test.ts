@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { cfsQuotaMicros, parseCpuQuantity } from '../../sandbox/exec/cpuLimit';
+import { cfsQuotaMicros, parseCpuQuantity, parseMemoryQuantity } from '../../sandbox/exec/cpuLimit';
 
 describe('CPU limits as the kubelet turns them into a CFS quota', () => {
   it('reads the quantity forms a pod spec uses, in millicores', () => {
@@ -26,5 +26,14 @@ describe('CPU limits as the kubelet turns them into a CFS quota', () => {
     assert.equal(cfsQuotaMicros(250), 25_000);
     assert.equal(cfsQuotaMicros(2000), 200_000);
     assert.equal(cfsQuotaMicros(5), 1_000);
+  });
+
+  it('reads memory limits in bytes, binary and decimal suffixes alike, rounding up', () => {
+    assert.equal(parseMemoryQuantity('256Mi'), 256 * 2 ** 20);
+    assert.equal(parseMemoryQuantity('1G'), 1e9);
+    assert.equal(parseMemoryQuantity('128974848'), 128974848);
+    assert.equal(parseMemoryQuantity('129e6'), 129e6);
+    assert.equal(parseMemoryQuantity('1500m'), 2);
+    assert.throws(() => parseMemoryQuantity('lots'), /invalid memory quantity/);
   });
 });
