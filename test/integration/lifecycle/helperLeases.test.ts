@@ -27,7 +27,7 @@ describe('helper pods end with their owner, and leftovers are only what nobody u
   });
   after(async () => sb?.stop());
 
-  const env = () => ({ ...sandboxEnv(sb), NKVM_HELPER_LEASE_SECONDS: String(LEASE) });
+  const env = (): Record<string, string> => ({ ...sandboxEnv(sb), NKVM_HELPER_LEASE_SECONDS: String(LEASE) });
   const nkvm = (args: string[]) => runNkvm(args, { cwd: sb.dir, env: env() });
   /** Helper pods as the installed kubectl sees them (own cache folder per call). */
   const kubectlHelpers = async (): Promise<V1Pod[]> => {
@@ -129,6 +129,10 @@ describe('helper pods end with their owner, and leftovers are only what nobody u
     const deletes = sb.cluster.requests.slice(from).filter((r) => r.method === 'DELETE' && r.path.endsWith(`/pods/${result.helperPod}`));
     assert.equal(deletes.length, 1);
     assert.doesNotMatch(deletes[0].query, /gracePeriodSeconds=0/, 'the helper is not force-deleted');
+    // Before it returned, the backup saw the API server answer 404 for the deleted pod.
+    const podRequests = sb.cluster.requests.slice(from).filter((r) => r.path.endsWith(`/pods/${result.helperPod}`));
+    const afterDelete = podRequests.slice(podRequests.indexOf(deletes[0]) + 1);
+    assert.deepEqual(afterDelete.at(-1) && [afterDelete.at(-1)!.method, afterDelete.at(-1)!.status], ['GET', 404], 'the pod being gone was confirmed');
     const renewals = sb.cluster.requests.slice(from).filter((r) => r.method === 'PATCH' && r.path.endsWith(`/pods/${result.helperPod}`));
     assert.ok(renewals.length >= 1, 'the lease was renewed on the pod');
   });
