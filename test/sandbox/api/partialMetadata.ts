@@ -2,7 +2,7 @@ import { KubeObject } from './objectStore';
 import { ApiError } from './status';
 
 /** What a read returns: the objects themselves, or only their metadata (meta.k8s.io PartialObjectMetadata). */
-export type Representation = { kind: 'object' } | { kind: 'partialMetadata'; version: string };
+export type Representation = { kind: 'object' } | { kind: 'partialMetadata'; version: string } | { kind: 'table'; version: string };
 
 const servedVersions = new Set(['v1', 'v1beta1']);
 
@@ -11,10 +11,10 @@ const servedVersions = new Set(['v1', 'v1beta1']);
  * for the forms clients send: `application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`
  * for a list, `...;as=PartialObjectMetadata;...` for one object, usually with a plain
  * `application/json` fallback. A list asked for as PartialObjectMetadata (or an object as ...List)
- * is not acceptable; when no clause is, the server answers 406. Other `as=` forms (Table) are not
- * served here and fall through to the next clause, as for a server without them.
+ * is not acceptable; when no clause is, the server answers 406. `as=Table` is served where the
+ * resource has a table printer (`tables`); elsewhere it falls through to the next clause.
  */
-export function negotiateRepresentation(accept: string | undefined, isList: boolean): Representation {
+export function negotiateRepresentation(accept: string | undefined, isList: boolean, tables = false): Representation {
   if (!accept) return { kind: 'object' };
   let askedForMetadata = false;
   for (const clause of accept.split(',')) {
@@ -24,6 +24,10 @@ export function negotiateRepresentation(accept: string | undefined, isList: bool
     if (params.get('q') === '0') continue;
     const as = params.get('as');
     if (!as) return { kind: 'object' };
+    if (as === 'Table') {
+      if (tables && params.get('g') === 'meta.k8s.io' && servedVersions.has(params.get('v') ?? '')) return { kind: 'table', version: params.get('v')! };
+      continue;
+    }
     if (as !== 'PartialObjectMetadata' && as !== 'PartialObjectMetadataList') continue;
     askedForMetadata = true;
     if (params.get('g') !== 'meta.k8s.io' || !servedVersions.has(params.get('v') ?? '')) continue;

@@ -6,6 +6,7 @@ import { KubeObject, ObjectStore } from './objectStore';
 import { negotiateRepresentation, partialMetadata, partialMetadataList } from './partialMetadata';
 import { jsonPatch, mergePatch } from './patch';
 import { ResourceRequest } from './requestInfo';
+import { hasTablePrinter, toTable } from './tablePrinters';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors';
 import { ApiError, errors, successStatus } from './status';
 import { serveWatch } from './watchStream';
@@ -82,10 +83,11 @@ export async function handleResource(ctx: RestContext, user: UserInfo, req: Inco
     case 'GET':
     case 'HEAD': {
       const listing = !name || isTrue(q.get('watch'));
-      const representation = isTrue(q.get('watch')) ? undefined : negotiateRepresentation(req.headers.accept, listing);
+      const representation = isTrue(q.get('watch')) ? undefined : negotiateRepresentation(req.headers.accept, listing, hasTablePrinter(type.plural));
       if (!listing) {
         const obj = ctx.store.get(type, namespace, name!);
         if (!obj) throw errors.notFound(type.plural, type.group, name!);
+        if (representation?.kind === 'table') return sendJson(res, 200, toTable(type.plural, [obj], { resourceVersion: obj.metadata.resourceVersion }, representation.version, q.get('includeObject')));
         return sendJson(res, 200, representation?.kind === 'partialMetadata' ? partialMetadata(obj, representation.version) : obj);
       }
       const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
@@ -102,6 +104,7 @@ export async function handleResource(ctx: RestContext, user: UserInfo, req: Inco
         });
       }
       const page = listPage(ctx.store, type, namespace, matches, q);
+      if (representation?.kind === 'table') return sendJson(res, 200, toTable(type.plural, page.items, page.metadata, representation.version, q.get('includeObject')));
       return sendJson(res, 200, representation?.kind === 'partialMetadata' ? partialMetadataList(page, representation.version) : page);
     }
     case 'POST': {
