@@ -101,6 +101,15 @@ describe('sandbox containers: read-only root, capabilities and memory limits as 
     assert.match((await sh(name, 'grep CapEff /proc/self/status')).stdout.toString(), /CapEff:\s+0{16}/);
   });
 
+  it("adds the pod's supplementalGroups and fsGroup to the groups of every process, root or not", async () => {
+    const user = await create({}, { securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 5000 } });
+    const root = await create({}, { securityContext: { supplementalGroups: [4000] } });
+    await phaseIs(user, 'Running');
+    await phaseIs(root, 'Running');
+    assert.equal((await sh(user, 'id -u; id -G')).stdout.toString(), '1000\n3000 4000 5000\n');
+    assert.equal((await sh(root, 'id -u; id -G')).stdout.toString(), '0\n0 4000\n');
+  });
+
   it('applies the same rules to the main process: a root command without capabilities cannot read the sealed file', async () => {
     const name = await create(
       { command: ['sh', '-c', 'cat /data/sealed > /dev/null 2>/data/main-refused; echo $? >> /data/main-refused'], securityContext: { capabilities: { drop: ['ALL'] } } },

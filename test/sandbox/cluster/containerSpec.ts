@@ -36,14 +36,17 @@ function kernelCapabilities(): string[] {
  * they share one container on a node.
  */
 export function containerProcessBase(store: ObjectStore, data: VolumeData, pod: V1Pod, container: V1Container): Omit<ContainerProcessSpec, 'command'> {
-  const sc = { ...pod.spec?.securityContext, ...container.securityContext };
+  const podSc = pod.spec?.securityContext;
+  const sc = { ...podSc, ...container.securityContext };
+  const groups = [...(podSc?.supplementalGroups ?? []), ...(podSc?.fsGroup !== undefined ? [podSc.fsGroup] : [])];
   return {
     image: container.image ?? '',
     mounts: mountsFor(store, data, pod, container),
     runAsUser: sc.runAsUser,
     // Without runAsGroup a container runs with its image's group, which is 0 for the images used here.
-    runAsGroup: sc.runAsGroup ?? (sc.runAsUser !== undefined ? 0 : undefined),
-    supplementalGroups: [...(pod.spec?.securityContext?.supplementalGroups ?? []), ...(pod.spec?.securityContext?.fsGroup !== undefined ? [pod.spec.securityContext.fsGroup] : [])],
+    runAsGroup: sc.runAsGroup ?? (sc.runAsUser !== undefined || groups.length ? 0 : undefined),
+    // The runtime adds the pod's supplementalGroups and fsGroup to every container process's groups.
+    supplementalGroups: groups,
     env: Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])),
     workingDir: container.workingDir,
     stateDir: data.stateDir,

@@ -65,7 +65,7 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
   const volumes = planVolumes(spec.mounts);
   const workingDir = spec.workingDir ?? '/';
   if (!posix.isAbsolute(workingDir)) throw new Error(`workingDir must be an absolute path, got ${JSON.stringify(workingDir)}`);
-  for (const id of [spec.runAsUser, spec.runAsGroup]) {
+  for (const id of [spec.runAsUser, spec.runAsGroup, ...(spec.supplementalGroups ?? [])]) {
     if (id !== undefined && !(Number.isInteger(id) && id >= 0)) throw new Error(`runAsUser and runAsGroup must be non-negative integers, got ${id}`);
   }
   const { unshare, flags } = namespaceCommand(spec);
@@ -88,7 +88,10 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
     root,
     volumes,
     busyboxApplets,
-    user: spec.runAsUser === undefined && spec.runAsGroup === undefined ? undefined : { uid, gid: spec.runAsGroup ?? 0, groups: spec.supplementalGroups },
+    user:
+      spec.runAsUser === undefined && spec.runAsGroup === undefined && !spec.supplementalGroups?.length
+        ? undefined
+        : { uid, gid: spec.runAsGroup ?? 0, groups: spec.supplementalGroups },
     capabilities: spec.capabilities,
     noNewPrivs: spec.noNewPrivs,
     readOnlyRoot: spec.readOnlyRootFilesystem,
