@@ -66,6 +66,9 @@ describe('Browsing a backup and restoring from it (UI)', function () {
     await backup.click({ button: 'right' });
     await workbench.chooseMenuItem('Open Backup as Folder');
     // Adding a second folder turns the window into a multi-root workspace, which reloads it in a browser.
+    // The page being torn down already lists the new folder, so look only once the reloaded window is up.
+    await page.waitForURL(/[?&]workspace=/, { timeout: 60_000 });
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
     const folder = explorerRow(/^archive-2019 @ .* \(backup\)$/);
     await folder.waitFor({ timeout: 60_000 });
     // After the reload the folder can show before the extension has registered its file system;

@@ -1,5 +1,5 @@
 // Drives a real VS Code workbench (code-server in headless Chromium) the way a person would.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../harness/browser';
@@ -50,12 +50,15 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
   try {
     browser = await launchChromium(server.scratchDir);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const consoleLines: string[] = [];
+    page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
+    page.on('framenavigated', (frame) => frame === page.mainFrame() && consoleLines.push(`[navigated] ${frame.url()}`));
     const folder = options.folder ?? path.join(server.scratchDir, 'workspace');
     mkdirSync(folder, { recursive: true });
     const extensionDevelopmentPath = extension === 'development' ? repoRoot : undefined;
     await page.goto(server.workbenchUrl({ folder, extensionDevelopmentPath }));
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 30_000 });
-    return workbench(page, server, browser);
+    return workbench(page, server, browser, consoleLines);
   } catch (error) {
     await browser?.close();
     await server.stop();
@@ -63,7 +66,7 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
   }
 }
 
-function workbench(page: Page, server: RunningCodeServer, browser: Browser): Workbench {
+function workbench(page: Page, server: RunningCodeServer, browser: Browser, consoleLines: readonly string[]): Workbench {
   const view = (id: string) => page.locator(`[id="workbench.view.extension.${id}"]`);
   return {
     page,
@@ -81,7 +84,11 @@ function workbench(page: Page, server: RunningCodeServer, browser: Browser): Wor
     view,
     treeRow: (viewId, label) => view(viewId).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }),
     async screenshotIfFailed(test) {
-      if (test?.state === 'failed') await this.screenshot(`failed-${test.title.slice(0, 40).replace(/\W+/g, '-')}`);
+      if (test?.state !== 'failed') return;
+      const file = await this.screenshot(`failed-${test.title.slice(0, 40).replace(/\W+/g, '-')}`);
+      // What the workbench and code-server said, to tell a product failure from a workbench one.
+      const log = [`url: ${page.url()}`, '--- browser console', ...consoleLines.slice(-400), '--- code-server', server.outputTail()];
+      writeFileSync(file.replace(/\.png$/, '.log'), `${log.join('\n')}\n`);
     },
     async screenshot(name) {
       mkdirSync(screenshotDir, { recursive: true });
