@@ -59,6 +59,7 @@ describe('Running backups and restores: one at a time, stopped on deactivation',
       // The module VS Code loaded, so that deactivate sees the controllers activate() built.
       const extensionPath = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
       const main = join(extensionPath, 'dist', 'extension.js');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the very module instance VS Code loaded
       const loaded = require(main) as { deactivate(): Promise<void> | undefined };
       await loaded.deactivate();
       assert.deepEqual(helperPods().map((p) => p.metadata.name), [], 'the helper pod is deleted when deactivate resolves');
