@@ -37,6 +37,7 @@ describe('checkPermissions and kubectl auth can-i with the ServiceAccount', func
       'list events': false,
       'create pods/exec': false,
       'get pods/exec': false,
+      'patch pods': false,
       'delete pods': false,
       'create persistentvolumeclaims': false,
       'delete persistentvolumeclaims': false,
@@ -45,7 +46,7 @@ describe('checkPermissions and kubectl auth can-i with the ServiceAccount', func
     assert.ok(checks.every((c) => c.why.length > 0 && c.namespace === 'shop'));
     assert.equal(
       summarizePermissionChecks('shop', checks),
-      'Backups in "shop" are missing: get persistentvolumeclaims, create pods, get pods, list events, create pods/exec, get pods/exec (only for API servers before 1.35), delete pods, ' +
+      'Backups in "shop" are missing: get persistentvolumeclaims, create pods, get pods, list events, create pods/exec, get pods/exec (only for API servers before 1.35), patch pods, delete pods, ' +
         'create persistentvolumeclaims, delete persistentvolumeclaims. ' +
         'Apply deploy/k8s/rbac/rolebinding-runtime-template.yaml for "shop" (RoleBinding nkvm-runtime).',
     );
