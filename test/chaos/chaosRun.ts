@@ -55,6 +55,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosCounts> {
       if (fault) counts.faults[fault.kind] = (counts.faults[fault.kind] ?? 0) + 1;
       const runs = Array.from({ length: workers }, () => startWorker(sb, env, random));
       counts.processes += runs.length;
+      const deletion = fault?.kind === 'deletePod' ? deleteHelperWhileStreaming(sb, runs, random) : undefined;
       const outcomes = await Promise.all(
         runs.map(async (run) => {
           const plan = random.chance(0.8) ? await waitForKillMoment(sb, run, random) : 'finish';
@@ -66,7 +67,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosCounts> {
           return exitOf(run.child);
         }),
       );
-      if (fault?.kind === 'deletePod') await deleteSomeHelper(sb, random);
+      await deletion;
       removeFault?.();
       for (const o of outcomes) counts.exits[o] = (counts.exits[o] ?? 0) + 1;
       options.log(`round ${counts.rounds}: ${runs.map((r) => r.description).join(' + ')}${fault ? ` with ${fault.kind}` : ''} -> ${outcomes.join(', ')}`);
@@ -179,13 +180,24 @@ function chooseFault(random: SeededRandom): ChaosFault {
   ])();
 }
 
-async function deleteSomeHelper(sb: SandboxFixture, random: SeededRandom): Promise<void> {
+/** Deletes a running helper of this round, as someone with kubectl (or an eviction) would, while it works. */
+async function deleteHelperWhileStreaming(sb: SandboxFixture, runs: Worker[], random: SeededRandom): Promise<void> {
   const core = sb.kubeConfig.makeApiClient(CoreV1Api);
-  const listed = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: HELPER_SELECTOR }).catch(() => ({ items: [] }));
-  const pods = listed.items.filter((p) => !p.metadata?.deletionTimestamp);
-  if (!pods.length) return;
-  const pod = random.pick(pods);
-  await core.deleteNamespacedPod({ namespace: NAMESPACE, name: pod.metadata!.name!, gracePeriodSeconds: random.chance(0.5) ? 0 : 1 }).catch(() => undefined);
+  const since = Math.min(...runs.map((r) => r.startedAt)) - 1000;
+  const delayMs = random.int(0, 1500);
+  const grace = random.chance(0.5) ? 0 : 1;
+  while (runs.some((r) => r.child.exitCode === null && r.child.signalCode === null)) {
+    const listed = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: HELPER_SELECTOR }).catch(() => ({ items: [] }));
+    const pods = listed.items.filter(
+      (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && new Date(p.metadata!.creationTimestamp!).getTime() >= since,
+    );
+    if (pods.length) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      await core.deleteNamespacedPod({ namespace: NAMESPACE, name: random.pick(pods).metadata!.name!, gracePeriodSeconds: grace }).catch(() => undefined);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Seconds after the last kill until no helper pod runs; gives up at `limitSeconds`. */
