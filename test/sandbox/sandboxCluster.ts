@@ -18,6 +18,7 @@ import { EventRecorder } from './cluster/eventRecorder';
 import { handleExecUpgrade } from './cluster/execEndpoint';
 import { CpuLimits } from './exec/cpuLimit';
 import { negotiateExecProtocol } from './exec/execSession';
+import { NodeOutageOptions, NodeOutages } from './cluster/nodeOutage';
 import { LifecycleTiming, PodLifecycle } from './cluster/podLifecycle';
 import { Provisioner } from './cluster/provisioner';
 import { types } from './cluster/types';
@@ -61,6 +62,7 @@ export class SandboxCluster {
   /** Enforces containers' CPU and memory limits; `enforcement` and `memoryEnforcement` say whether it can. */
   readonly cpuLimits = new CpuLimits();
   private readonly hooks: ClusterHooks;
+  private readonly outages: NodeOutages;
   private readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => negotiateExecProtocol([...offered]) ?? false });
   private readonly sockets = new Set<Socket>();
@@ -73,6 +75,7 @@ export class SandboxCluster {
     const provisioner = new Provisioner(this.store, this.data, events);
     this.pods = new PodLifecycle(this.store, this.faults, events, provisioner, this.data, this.cpuLimits, { stepMs: 40, backoffMs: 10_000, ...options.timing });
     this.hooks = new ClusterHooks(this.store, this.pods, provisioner);
+    this.outages = new NodeOutages(this.store, events, this.pods);
     this.access.addToken(this.adminToken, { username: 'sandbox-admin', groups: ['system:masters', 'system:authenticated'] });
     const certs = createCertificates();
     this.caPem = certs.caPem;
@@ -155,7 +158,16 @@ export class SandboxCluster {
     return this.data.volumePath(pvName);
   }
 
+  /**
+   * Takes a node away as a reboot or a kubelet/network outage does (see NodeOutages); resolves once it is
+   * back and has reported its pods.
+   */
+  loseNode(node: string, options: NodeOutageOptions): Promise<void> {
+    return this.outages.lose(node, options);
+  }
+
   async stop(): Promise<void> {
+    this.outages.stop();
     const containersGone = this.pods.stop();
     for (const ws of this.wss.clients) ws.terminate();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -7,7 +7,8 @@ import { CpuCgroupLease, CpuLimits } from '../exec/cpuLimit';
 /** How a container's main process ended, in the terms of `containerStatuses[].state.terminated`. */
 export interface ContainerExit {
   exitCode: number;
-  reason: 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
+  /** `ContainerStatusUnknown` and `Unknown`: the container vanished with its node (see nodeOutage.ts). */
+  reason: 'Completed' | 'Error' | 'OOMKilled' | 'StartError' | 'ContainerStatusUnknown' | 'Unknown';
   message?: string;
   startedAt: string;
   finishedAt: string;

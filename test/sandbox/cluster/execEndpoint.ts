@@ -11,6 +11,7 @@ import { EXEC_SUBPROTOCOLS, negotiateExecProtocol, runExecSession } from '../exe
 import { execInternalErrorStatus, ExecStatus } from '../exec/execStatus';
 import { FaultRegistry } from '../faults';
 import { containerProcessBase } from './containerSpec';
+import { kubeletUnreachableStatus, NodeLost } from './nodeOutage';
 import { PodLifecycle } from './podLifecycle';
 import { types } from './types';
 import { VolumeData } from './volumeData';
@@ -51,6 +52,10 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
 
     deps.wss.handleUpgrade(req, socket, head, (ws) => {
       // The API server upgrades first, then asks the kubelet, which knows only running containers.
+      if (deps.pods.isNodeLost(pod.spec!.nodeName)) {
+        const path = { namespace, pod: podName, container: container.name };
+        return void sendStatusAndClose(ws, kubeletUnreachableStatus(pod.status?.hostIP, path, command, q.get('stdin') === 'true'));
+      }
       const session = deps.pods.openSession(obj, container.name);
       if (!session) return void sendStatusAndClose(ws, containerNotFoundStatus(container.name));
       let child;
@@ -66,6 +71,8 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
         session.abort();
         return;
       }
+      // The node went away under the stream: the connection to its kubelet drops without a status.
+      session.signal.addEventListener('abort', () => session.signal.reason instanceof NodeLost && ws.terminate(), { once: true });
       runExecSession(ws, child, {
         protocol,
         command,

@@ -6,6 +6,7 @@ import { FaultRegistry } from '../faults';
 import { ContainerExit, ContainerProcess } from './containerProcess';
 import { containerProcessBase, mainCommand } from './containerSpec';
 import { EventRecorder } from './eventRecorder';
+import { exitAfterReboot, NodeKubelet, NodeLost } from './nodeOutage';
 import { Provisioner } from './provisioner';
 import { scheduleOnto } from './scheduler';
 import { types } from './types';
@@ -38,6 +39,8 @@ interface PodState {
   removeWhenStopped: boolean;
   /** Its processes are gone and its volumes detached. */
   released: boolean;
+  /** Containers that died with their node, reported once it is back. */
+  lostWithNode: { container: V1Container; exit: ContainerExit }[];
 }
 
 /** The kubelet never gives a container less than this to stop, even for a forced deletion (minimumGracePeriodInSeconds). */
@@ -49,8 +52,10 @@ const MAX_BACKOFF_MS = 300_000;
  * container's command as its main process, restarts, deadlines, graceful deletion. A pod holds its
  * ReadWriteOnce volumes on its node until its processes are gone.
  */
-export class PodLifecycle {
+export class PodLifecycle implements NodeKubelet {
   private readonly pods = new Map<string, PodState>();
+  /** Nodes whose kubelet is away: nothing there is reported or released until it returns. */
+  private readonly lostNodes = new Set<string>();
   private reconcileQueued = false;
   private stopped = false;
 
@@ -115,6 +120,7 @@ export class PodLifecycle {
       stopping: false,
       removeWhenStopped: false,
       released: false,
+      lostWithNode: [],
     });
     this.after(pod, this.timing.stepMs, () => this.trySchedule(pod.metadata.namespace!, pod.metadata.name!));
   }
@@ -134,6 +140,35 @@ export class PodLifecycle {
       this.releaseIfDone(state);
     });
     return controller;
+  }
+
+  /** The node went away: exec streams break, its containers die, and no status says so. */
+  nodeLost(node: string, reason: NodeLost): void {
+    this.lostNodes.add(node);
+    for (const state of this.pods.values()) {
+      if (state.node !== node) continue;
+      for (const t of state.timers) clearTimeout(t);
+      state.timers.clear();
+      for (const s of state.sessions.keys()) s.abort(reason);
+      for (const c of state.running.values()) c.kill();
+    }
+  }
+
+  /** The kubelet is back: it reports the containers it lost, starts what waited, finishes what was deleted. */
+  nodeReturned(node: string): void {
+    this.lostNodes.delete(node);
+    for (const state of [...this.pods.values()]) {
+      if (state.node !== node) continue;
+      const lost = state.lostWithNode.splice(0);
+      const policy = (this.current(state)?.spec as { restartPolicy?: string } | undefined)?.restartPolicy ?? 'Always';
+      for (const { container, exit } of lost) this.containerExited(state, container, undefined, exitAfterReboot(exit, policy));
+      if (!lost.length && (this.current(state)?.status as { phase?: string } | undefined)?.phase === 'Pending') this.tryStart(state.namespace, state.name);
+      this.releaseIfDone(state);
+    }
+  }
+
+  isNodeLost(node: string | undefined): boolean {
+    return !!node && this.lostNodes.has(node);
   }
 
   remove(namespace: string, name: string, gracePeriodSeconds: number | undefined): KubeObject {
@@ -184,7 +219,7 @@ export class PodLifecycle {
 
   /** Once nothing of the pod runs: its volumes detach, its emptyDirs go, and a deleted pod's object is removed. */
   private releaseIfDone(state: PodState): void {
-    if (state.released || state.running.size || state.sessions.size) return;
+    if (state.released || state.running.size || state.sessions.size || this.isNodeLost(state.node)) return;
     const current = this.current(state);
     const phase = (current?.status as { phase?: string } | undefined)?.phase;
     const finished = !current || state.removeWhenStopped || phase === 'Succeeded' || phase === 'Failed';
@@ -277,6 +312,7 @@ export class PodLifecycle {
     const pod = obj as unknown as V1Pod | undefined;
     if (!obj || !pod?.spec?.nodeName || pod.metadata?.deletionTimestamp || pod.status?.phase !== 'Pending') return;
     const node = pod.spec.nodeName;
+    if (this.isNodeLost(node)) return;
     for (const claim of claimNames(pod)) {
       const modes = this.accessModes(namespace, claim);
       if (!modes.includes('ReadWriteOnce')) continue;
@@ -317,7 +353,7 @@ export class PodLifecycle {
   }
 
   private markRunning(state: PodState, node: string): void {
-    if (!this.current(state) || this.stopped) return;
+    if (!this.current(state) || this.stopped || this.isNodeLost(node)) return;
     const now = stamp();
     const running = this.store.mutate(types.pods, state.namespace, state.name, (o) => {
       const nodeIndex = this.nodes().findIndex((n) => n.metadata?.name === node);
@@ -405,6 +441,7 @@ export class PodLifecycle {
     // Commands exec'd into the container die with its PID namespace.
     for (const [session, name] of [...state.sessions]) if (name === container.name) session.abort();
     if (this.stopped) return;
+    if (this.isNodeLost(state.node)) return void state.lostWithNode.push({ container, exit });
     const current = this.current(state);
     const policy = (current?.spec as { restartPolicy?: string } | undefined)?.restartPolicy ?? 'Always';
     const restart = !state.stopping && !!current && (policy === 'Always' || (policy === 'OnFailure' && exit.exitCode !== 0));
