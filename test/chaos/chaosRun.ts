@@ -51,11 +51,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosCounts> {
       counts.rounds++;
       const workers = random.chance(0.35) ? 2 : 1;
       const fault = random.chance(0.45) ? chooseFault(random) : undefined;
-      const removeFault = fault && fault.kind !== 'deletePod' ? sb.cluster.faults.inject(fault) : undefined;
+      const removeFault = fault && fault.kind !== 'deletePod' && fault.kind !== 'nodeLost' ? sb.cluster.faults.inject(fault) : undefined;
       if (fault) counts.faults[fault.kind] = (counts.faults[fault.kind] ?? 0) + 1;
       const runs = Array.from({ length: workers }, () => startWorker(sb, env, random));
       counts.processes += runs.length;
       const deletion = fault?.kind === 'deletePod' ? deleteHelperWhileStreaming(sb, runs, random) : undefined;
+      const outage = fault?.kind === 'nodeLost' ? loseHelperNodeWhileStreaming(sb, runs, fault.downMs, random) : undefined;
       const outcomes = await Promise.all(
         runs.map(async (run) => {
           const plan = random.chance(0.8) ? await waitForKillMoment(sb, run, random) : 'finish';
@@ -68,9 +69,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosCounts> {
         }),
       );
       await deletion;
+      const lost = await outage;
       removeFault?.();
       for (const o of outcomes) counts.exits[o] = (counts.exits[o] ?? 0) + 1;
-      options.log(`round ${counts.rounds}: ${runs.map((r) => r.description).join(' + ')}${fault ? ` with ${fault.kind}` : ''} -> ${outcomes.join(', ')}`);
+      options.log(`round ${counts.rounds}: ${runs.map((r) => r.description).join(' + ')}${fault ? ` with ${fault.kind}` : ''}${lost ? ` (${lost})` : ''} -> ${outcomes.join(', ')}`);
     }
     sb.cluster.faults.clear();
     counts.helpersEndedAfterSeconds = await waitForHelpersToEnd(sb, lastKill, options.leaseSeconds + 30);
@@ -168,7 +170,7 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
   return signal ? signal : `exit ${code}`;
 }
 
-type ChaosFault = Fault | { kind: 'deletePod' };
+type ChaosFault = Fault | { kind: 'deletePod' } | { kind: 'nodeLost'; downMs: number };
 
 function chooseFault(random: SeededRandom): ChaosFault {
   const target = { namespace: NAMESPACE, pod: 'nkvm-*' };
@@ -177,6 +179,7 @@ function chooseFault(random: SeededRandom): ChaosFault {
     () => ({ kind: 'httpError', status: 500, count: random.int(1, 4), skip: random.int(0, 20) }),
     () => ({ kind: 'connectionReset', count: random.int(1, 3), skip: random.int(0, 20) }),
     () => ({ kind: 'deletePod' }),
+    () => ({ kind: 'nodeLost', downMs: random.int(1_500, 5_000) }),
   ])();
 }
 
@@ -198,6 +201,27 @@ async function deleteHelperWhileStreaming(sb: SandboxFixture, runs: Worker[], ra
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The node under a running helper of this round goes away for `downMs` (a reboot the node controller notices
+ * at once): the helper's streams break, exec to it is refused, and it fails once the node is back.
+ */
+async function loseHelperNodeWhileStreaming(sb: SandboxFixture, runs: Worker[], downMs: number, random: SeededRandom): Promise<string> {
+  const core = sb.kubeConfig.makeApiClient(CoreV1Api);
+  const since = Math.min(...runs.map((r) => r.startedAt)) - 1000;
+  const delayMs = random.int(0, 1500);
+  while (runs.some((r) => r.child.exitCode === null && r.child.signalCode === null)) {
+    const listed = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: HELPER_SELECTOR }).catch(() => ({ items: [] }));
+    const helper = listed.items.find((p) => p.status?.phase === 'Running' && p.spec?.nodeName && new Date(p.metadata!.creationTimestamp!).getTime() >= since);
+    if (helper) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      await sb.cluster.loseNode(helper.spec!.nodeName!, { downMs });
+      return `${helper.spec!.nodeName} lost for ${downMs} ms under ${helper.metadata!.name}`;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return 'no helper ran';
 }
 
 /** Seconds after the last kill until no helper pod runs; gives up at `limitSeconds`. */
