@@ -49,6 +49,11 @@ export async function removeAbandonedPartials(backupDir: string, options: Abando
 
 async function isAbandoned(partialPath: string, untouchedMs: number): Promise<boolean> {
   const owner = parseProcessOwner(await readIfPresent(partialOwnerPath(partialPath)));
+  if (owner === undefined && !(await exists(partialPath))) {
+    // The owner file is filled before the partial file is opened, so an unreadable one alone was left
+    // half-written by a killed process. A live writer caught in between still has its partial judged by age.
+    return true;
+  }
   const liveness = owner === undefined ? 'unknown' : ownerLiveness(owner);
   if (liveness !== 'unknown') {
     return liveness === 'gone';

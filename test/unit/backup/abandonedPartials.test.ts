@@ -93,6 +93,14 @@ describe('Partial archives of backups whose process ended', function () {
     assert.deepEqual(await filesUnder(backupDir), []);
   });
 
+  it('include an owner file a backup killed while writing it left empty, with no partial archive beside it', async () => {
+    const partialPath = `${archiveOf('orders')}.partial`;
+    await mkdir(path.dirname(partialPath), { recursive: true });
+    await writeFile(`${partialPath}.owner`, '');
+    assert.deepEqual((await removeAbandonedPartials(backupDir)).removed, [`${partialPath}.owner`]);
+    assert.deepEqual(await filesUnder(backupDir), []);
+  });
+
   it('leave nothing behind once committed or discarded, and final archives are never touched', async () => {
     await mkdir(path.dirname(archiveOf('orders')), { recursive: true });
     const committed = await PartialArchive.create(archiveOf('orders'));
