@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { HistoryStore } from '../history/historyStore';
 import { BackupProgress, BackupResult, BackupSettings, BackupTarget, backupVolume } from './backupVolume';
 import { outcomeFields } from '../history/outcomeFields';
-import { BackupHistoryRow } from './backupHistoryRow';
+import { RunningHistoryRow } from '../history/runningHistoryRow';
 import { recoverInterruptedWork } from './interruptedWork';
 
 export interface BackupRunOptions {
@@ -39,7 +39,16 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
     while (next < targets.length) {
       const index = next++;
       const target = targets[index];
-      const row = options.history && (await BackupHistoryRow.start(options.history, target, runId));
+      const row =
+        options.history &&
+        (await RunningHistoryRow.start(options.history, {
+          operation: 'backup',
+          runId,
+          context: target.context,
+          namespace: target.namespace,
+          pvcName: target.pvc,
+          stage: 'create',
+        }));
       const result = await backupOne(target, runId, row ? { ...options, onProgress: row.tracking(options.onProgress) } : options);
       if (row) {
         try {

@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { newRunId } from '../backup/backupRun';
 import type { HistoryStore } from '../history/historyStore';
 import type { NewHistoryRecord } from '../history/historyRecord';
+import { RunningHistoryRow } from '../history/runningHistoryRow';
 import { ClaimShape, claimShapeOf } from './restoreTarget';
 import { RestoreProgress, RestoreRequest, RestoreResult, RestoreSettings, restoreVolume } from './restoreVolume';
 import { outcomeFields } from '../history/outcomeFields';
@@ -20,10 +21,17 @@ export interface RestoreRunOptions {
 /** Restores one archive under a new run id and records the outcome in the history, as a backup run does. */
 export async function runRestore(kubeConfig: KubeConfig, request: RestoreRequest, options: RestoreRunOptions): Promise<RestoreResult> {
   const filled = request.createClaim && options.likeClaim ? { ...request, createClaim: await likeSource(kubeConfig, request.createClaim, options.likeClaim) } : request;
-  const result = await restoreVolume(kubeConfig, filled, options.settings, newRunId(), { signal: options.signal, onProgress: options.onProgress });
-  if (options.history) {
+  const runId = newRunId();
+  const { context, namespace, pvc } = request.target;
+  // Recorded from the start, so a restore whose process is killed shows as interrupted, naming the claim it was writing.
+  const row = options.history
+    ? await RunningHistoryRow.start(options.history, { operation: 'restore', runId, context, namespace, pvcName: pvc, stage: 'create', backupPath: request.archivePath })
+    : undefined;
+  const onProgress = row ? row.tracking(options.onProgress) : options.onProgress;
+  const result = await restoreVolume(kubeConfig, filled, options.settings, runId, { signal: options.signal, onProgress });
+  if (row) {
     try {
-      await options.history.append(restoreHistoryRecord(result));
+      await row.finish(restoreHistoryRecord(result));
     } catch (e) {
       options.onHistoryError?.(e as Error, result);
     }

@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { SandboxFixture, startSandbox } from '../sandboxFixture';
-import { runNkvm, sandboxEnv } from './runNkvm';
+import { type SandboxFixture, startSandbox } from '../sandboxFixture';
+import { nkvmCommand, runNkvm, sandboxEnv } from './runNkvm';
+import { eventually } from '../sandboxFixture';
 
 const root = resolve(__dirname, '../../..');
+
+interface HistoryRow {
+  id: number;
+  operation: string;
+  pvcName: string;
+  status: string;
+  message: string | null;
+  backupPath: string | null;
+}
 
 interface Leftover {
   readonly child: ChildProcess;
@@ -68,5 +78,35 @@ describe('nkvm after a run that was killed', function () {
     assert.equal(h.code, 0, h.stderr);
     assert.match(h.stdout, /^\S+\s+shop\s+data-orders-db-0\s+interrupted at the copy stage\s+-\s+Interrupted at the copy stage: the process that ran it \(process \d+ on .+\) ended before it finished\.$/m);
     assert.match(h.stdout, /^\S+\s+shop\s+storefront-uploads\s+success\s/m);
+  });
+
+  it('a `restore` killed mid-way is recorded from its start and shows as interrupted, naming the archive', async () => {
+    const env = sandboxEnv(sb);
+    const backup = await runNkvm(['backup', 'media/archive-2019', '--json'], { cwd: sb.dir, env });
+    assert.equal(backup.code, 0, backup.stderr + backup.stdout);
+    const history = async () => JSON.parse((await runNkvm(['history', '--json', '--limit', '50'], { cwd: sb.dir, env })).stdout) as HistoryRow[];
+    const source = (await history()).find((row) => row.pvcName === 'archive-2019' && row.status === 'success')!;
+    // Every API call slowed down, so the restore is still at work when it is killed.
+    const removeLatency = sb.cluster.faults.inject({ kind: 'latency', ms: 400 });
+    try {
+      const child = spawn(process.execPath, [...nkvmCommand(), 'restore', String(source.id), '--to', 'media/restored-then-killed', '--new-claim'], {
+        cwd: sb.dir,
+        env: { ...process.env, ...env },
+        stdio: 'ignore',
+      });
+      const exited = new Promise((done) => child.once('exit', done));
+      const runningRestore = () =>
+        execFileSync('sqlite3', [env.NKVM_METADATA_DB_PATH!, "SELECT stage FROM backup_history WHERE operation = 'restore' AND status = 'running'"], { encoding: 'utf8' }).trim();
+      await eventually('a running restore row', () => runningRestore() !== '', 30_000);
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      removeLatency();
+    }
+    const restore = (await history()).find((row) => row.operation === 'restore')!;
+    assert.equal(restore.status, 'interrupted');
+    assert.equal(restore.pvcName, 'restored-then-killed');
+    assert.equal(restore.backupPath, source.backupPath);
+    assert.match(restore.message!, /^Interrupted at the \w+ stage: the process that ran it \(process \d+ on .+\) ended before it finished\.$/);
   });
 });

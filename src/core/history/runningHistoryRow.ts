@@ -1,33 +1,29 @@
-import type { HistoryStore } from '../history/historyStore';
-import type { HistoryPatch, NewHistoryRecord } from '../history/historyRecord';
-import type { BackupStage } from './backupStage';
-import type { BackupProgress, BackupTarget } from './backupVolume';
+import type { HistoryStore } from './historyStore';
+import type { HistoryPatch, NewHistoryRecord } from './historyRecord';
 
 /**
- * A backup's history row from its start: `running` with the stage reached, then its outcome. A
- * process killed meanwhile leaves the row `running` under its own pid, and the next run marks it
- * `interrupted` at that stage (HistoryStore.markInterruptedRows).
+ * A backup's or restore's history row from its start: `running` with the stage reached, then its
+ * outcome. A process killed meanwhile leaves the row `running` under its own pid, and the next run
+ * marks it `interrupted` at that stage (HistoryStore.markInterruptedRows).
  */
-export class BackupHistoryRow {
-  private stage: BackupStage = 'create';
+export class RunningHistoryRow {
   /** Stage updates in order; a failed one is dropped, since the final update writes everything. */
   private pending: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly history: HistoryStore,
     private readonly id: number | undefined,
+    private stage: string,
   ) {}
 
   /** Never throws: a history that cannot be written now gets the whole row at the end instead. */
-  static async start(history: HistoryStore, target: BackupTarget, runId: string): Promise<BackupHistoryRow> {
-    const id = await history
-      .append({ operation: 'backup', runId, context: target.context, namespace: target.namespace, pvcName: target.pvc, status: 'running', stage: 'create' })
-      .catch(() => undefined);
-    return new BackupHistoryRow(history, id);
+  static async start(history: HistoryStore, row: Omit<NewHistoryRecord, 'status'> & { stage: string }): Promise<RunningHistoryRow> {
+    const id = await history.append({ ...row, status: 'running' }).catch(() => undefined);
+    return new RunningHistoryRow(history, id, row.stage);
   }
 
   /** Wraps a progress listener so each new stage is recorded on the row. */
-  tracking(forward?: (progress: BackupProgress) => void): (progress: BackupProgress) => void {
+  tracking<P extends { stage: string }>(forward?: (progress: P) => void): (progress: P) => void {
     return (progress) => {
       if (this.id !== undefined && progress.stage !== this.stage) {
         this.stage = progress.stage;
