@@ -2,9 +2,9 @@
 // Prints the counts of what a run of killed nkvm processes left behind; exits 1 when anything was.
 import { runChaos } from '../chaos/chaosRun';
 
-const kills = Number(process.env.NKVM_CHAOS_KILLS ?? 50);
-const seed = Number(process.env.NKVM_CHAOS_SEED ?? Date.now() % 1_000_000);
-const leaseSeconds = Number(process.env.NKVM_CHAOS_LEASE_SECONDS ?? 8);
+const kills = Number(process.env['NKVM_CHAOS_KILLS'] ?? 50);
+const seed = Number(process.env['NKVM_CHAOS_SEED'] ?? Date.now() % 1_000_000);
+const leaseSeconds = Number(process.env['NKVM_CHAOS_LEASE_SECONDS'] ?? 8);
 
 async function main(): Promise<number> {
   const started = Date.now();
