@@ -96,12 +96,14 @@ export function summarizeStderr(text: string): TarStderrSummary {
 
 /**
  * What tar's exit status and messages mean for the backup. BusyBox tar exits 1 on unreadable files,
- * GNU tar 2 ("Cannot open: Permission denied"); exit 2 is partial only when every message is such a
- * read problem, so any other error (and a status without messages) stays a failure.
+ * GNU tar 1 on files that changed and 2 on unreadable ones ("Cannot open: Permission denied"). Either
+ * is partial only when no other error was printed: BusyBox also exits 1 when it dies midway
+ * (`tar: short read`), and the archive then lacks everything after that file. Exit 2 needs at least
+ * one read problem, so a bare status stays a failure.
  */
 export function tarOutcome(exitCode: number, stderr: TarStderrSummary): 'complete' | 'partial' | 'failed' {
   if (exitCode === 0) return 'complete';
+  if (stderr.otherErrors > 0) return 'failed';
   if (exitCode === 1) return 'partial';
-  const onlyReadProblems = stderr.otherErrors === 0 && stderr.unreadable.count + stderr.changed > 0;
-  return exitCode === 2 && onlyReadProblems ? 'partial' : 'failed';
+  return exitCode === 2 && stderr.unreadable.count + stderr.changed > 0 ? 'partial' : 'failed';
 }

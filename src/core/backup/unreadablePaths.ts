@@ -6,12 +6,13 @@ export type ReadProblem = { kind: 'unreadable'; path: string } | { kind: 'change
 /**
  * BusyBox says `tar: can't open './a': Permission denied` for files and `tar: ./dir: Permission denied`
  * for folders; GNU tar says `tar: ./a: Cannot open: Permission denied` (also `Cannot opendir`,
- * `Cannot stat`, `Cannot savedir`). Both may say `file changed as we read it`, and each closes with its
+ * `Cannot stat`, `Cannot savedir`). Both may say `file changed as we read it` (GNU also `File shrank by N
+ * bytes; padding with zeros` and `File removed before we read it`), and each closes with its
  * own line about the exit status. Paths are shown relative to the volume root.
  */
 export function readProblemOf(line: string): ReadProblem | undefined {
   if (/^tar: (?:Exiting with failure status due to previous errors|error exit delayed from previous errors)$/.test(line)) return { kind: 'closing' };
-  const changed = /^tar: (.+): file changed as we read it$/.exec(line);
+  const changed = /^tar: (.+): (?:file changed as we read it|File shrank by \d+ bytes; padding with zeros|File removed before we read it)$/.exec(line);
   if (changed) return { kind: 'changed', path: relative(changed[1]) };
   const m = /^tar: can't open '(.+)': Permission denied$/.exec(line) ?? /^tar: (.+?): (?:Cannot (?:open|opendir|stat|savedir): )?Permission denied$/.exec(line);
   return m ? { kind: 'unreadable', path: relative(m[1]) } : undefined;

@@ -61,6 +61,17 @@ describe('reading tar’s stderr in bounded memory, and what its exit status mea
     assert.equal(tarOutcome(0, summarizeStderr('')), 'complete');
   });
 
+  it('exit 1 is partial for files that changed or could not be read, but a failure when tar died midway', () => {
+    // BusyBox tar exits 1 both when a file could not be read and when it gives up: the archive then lacks the rest.
+    assert.equal(tarOutcome(1, summarizeStderr("tar: can't open './a': Permission denied\n")), 'partial');
+    assert.equal(tarOutcome(1, summarizeStderr('')), 'partial');
+    assert.equal(tarOutcome(1, summarizeStderr('tar: short read\n')), 'failed');
+    assert.equal(tarOutcome(1, summarizeStderr("tar: can't open './a': Permission denied\ntar: ./big.db: Input/output error\n")), 'failed');
+    // GNU tar exits 1 for files that shrank or vanished while it read them.
+    assert.equal(tarOutcome(1, summarizeStderr('tar: ./wal.log: File shrank by 4096 bytes; padding with zeros\n')), 'partial');
+    assert.equal(tarOutcome(1, summarizeStderr('tar: ./tmp/x: File removed before we read it\n')), 'partial');
+  });
+
   it('keeps the trailer out of the messages and cuts a line that never ends', () => {
     const collector = new TarStderr();
     const sha = 'a'.repeat(64);
