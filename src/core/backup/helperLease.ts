@@ -7,6 +7,9 @@ import { LEASE_FILE, leaseRenewSeconds } from './helperLeaseScript';
 import { LEASE_ANNOTATIONS, readLease, renewedAtText } from './helperOwner';
 import { DEFAULT_LEASE_SECONDS, HELPER_CONTAINER } from './helperPodSpec';
 
+/** How long stopping waits for a renewal under way (its exec is aborted at once, a patch cannot be). */
+const STOP_WAIT_MS = 1500;
+
 export interface HelperLeaseOptions {
   namespace: string;
   pod: string;
@@ -30,6 +33,7 @@ export class HelperLease {
   private running = false;
   private failuresInARow = 0;
   private stopped = false;
+  private patchForbidden = false;
   private readonly leaseSeconds: number;
 
   private constructor(private readonly kubeConfig: KubeConfig, private readonly options: HelperLeaseOptions) {
@@ -44,19 +48,37 @@ export class HelperLease {
     return lease;
   }
 
-  /** The container runs: from now on the lease file is touched too, the first time at once. */
+  /**
+   * The container runs: from now on the lease file is touched too, the first time at once. Throws when
+   * the lease cannot be recorded on the pod because `patch` is forbidden: other windows and `nkvm
+   * cleanup` would then see a stale lease and remove the helper in the middle of the work.
+   */
   async containerRunning(): Promise<void> {
     this.running = true;
     await this.inFlight;
     await this.tick();
+    if (this.patchForbidden) {
+      const { namespace, pod } = this.options;
+      throw new Error(
+        `could not record the lease on helper pod ${pod}: patch on pods is forbidden in "${namespace}", so other windows and nkvm cleanup ` +
+          `would take the working helper for a leftover. Grant patch on pods through the RoleBinding nkvm-runtime ` +
+          `(deploy/k8s/rbac/rolebinding-runtime-template.yaml) and retry.`,
+      );
+    }
   }
 
-  /** Stops renewing and waits for a renewal under way; leaves no timer behind. */
+  /**
+   * Stops renewing and lets a renewal under way finish for at most {@link STOP_WAIT_MS}, so the helper's
+   * deletion follows it but is never held up by a slow API server; leaves no timer behind.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.abort.abort(new Error('the helper lease was released'));
-    await this.inFlight;
+    if (!this.inFlight) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   private schedule(): void {
@@ -74,36 +96,45 @@ export class HelperLease {
     return this.inFlight;
   }
 
+  /** The file (what the pod's loop reads) and the annotation (what other clients read) are renewed independently. */
   private async renew(): Promise<void> {
-    const { namespace, pod } = this.options;
     const signal = this.abort.signal;
-    try {
-      if (this.running) await this.touchLeaseFile(signal);
-      const body = { metadata: { annotations: { [LEASE_ANNOTATIONS.renewedAt]: renewedAtText(Date.now()) } } };
-      await withKubeRetry(() => this.core.patchNamespacedPod({ name: pod, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)), { signal, attempts: 2 });
+    const [file, annotation] = await Promise.allSettled([this.running ? this.touchLeaseFile(signal) : Promise.resolve(), this.patchRenewedAt(signal)]);
+    if (signal.aborted) return;
+    const failures = [file, annotation].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    this.patchForbidden = annotation.status === 'rejected' && describeKubeError(annotation.reason).kind === 'forbidden';
+    if (!failures.length) {
       this.failuresInARow = 0;
-    } catch (e) {
-      if (signal.aborted) return;
-      const described = describeKubeError(e);
-      if (described.kind === 'notFound') {
-        // Nothing left to keep alive; the work on it fails by itself.
-        this.stopped = true;
-        return;
-      }
-      this.failuresInARow++;
-      const next = described.kind === 'forbidden' ? ` Grant patch on pods and create on pods/exec in "${namespace}" (RoleBinding nkvm-runtime).` : '';
-      this.options.onProblem?.(
-        `could not renew the lease of helper pod ${namespace}/${pod} (${this.failuresInARow} in a row): ${(e as Error).message ?? described.message}; ` +
-          `the pod stops by itself if its lease (${this.leaseSeconds} s) runs out.${next}`,
-      );
+      return;
     }
+    if (failures.some((e) => describeKubeError(e).kind === 'notFound')) {
+      // Nothing left to keep alive; the work on it fails by itself.
+      this.stopped = true;
+      return;
+    }
+    this.failuresInARow++;
+    const { namespace, pod } = this.options;
+    const forbidden = failures.some((e) => describeKubeError(e).kind === 'forbidden');
+    const next = forbidden ? ` Grant patch on pods and create on pods/exec in "${namespace}" (RoleBinding nkvm-runtime).` : '';
+    const causes = failures.map((e) => (e as Error).message ?? describeKubeError(e).message).join('; ');
+    this.options.onProblem?.(
+      `could not renew the lease of helper pod ${namespace}/${pod} (${this.failuresInARow} in a row): ${causes}; ` +
+        `the pod stops by itself if its lease (${this.leaseSeconds} s) runs out.${next}`,
+    );
+  }
+
+  private async patchRenewedAt(signal: AbortSignal): Promise<void> {
+    const { namespace, pod } = this.options;
+    const body = { metadata: { annotations: { [LEASE_ANNOTATIONS.renewedAt]: renewedAtText(Date.now()) } } };
+    const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    await withKubeRetry(() => this.core.patchNamespacedPod({ name: pod, namespace, body }, mergePatch), { signal, attempts: 2 });
   }
 
   private async touchLeaseFile(signal: AbortSignal): Promise<void> {
     const { namespace, pod } = this.options;
     let stderr = '';
-    // A hung exec must not hold up the next renewal for longer than one interval.
-    const timeout = AbortSignal.any([signal, AbortSignal.timeout(leaseRenewSeconds(this.leaseSeconds) * 1000)]);
+    // A hung exec must not hold up renewals for long; setting up an exec to a remote cluster may take seconds.
+    const timeout = AbortSignal.any([signal, AbortSignal.timeout(Math.max(10, leaseRenewSeconds(this.leaseSeconds)) * 1000)]);
     const code = await execInPod(this.kubeConfig, {
       namespace,
       pod,

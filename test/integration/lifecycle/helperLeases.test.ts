@@ -116,6 +116,27 @@ describe('helper pods end with their owner, and leftovers are only what nobody u
     assert.equal(await helperOf('reports'), undefined);
   });
 
+  it('a backup whose lease cannot be recorded on the pod (patch forbidden) fails before streaming and leaves no helper', async () => {
+    const removeFault = sb.cluster.faults.inject({ kind: 'forbid', verb: 'patch', resource: 'pods', namespace: 'analytics' });
+    try {
+      const result = await backupVolume(
+        sb.kubeConfig,
+        { context: 'sandbox-nkvm', namespace: 'analytics', pvc: 'reports' },
+        { backupDir: join(sb.dir, 'no-patch'), helperImage: 'alpine:3.20', helperPodTimeoutSeconds: 30, helperPod: { leaseSeconds: LEASE } },
+        'no-patch',
+      );
+      assert.equal(result.status, 'failed');
+      assert.equal(result.stage, 'wait');
+      assert.match(result.message, /patch on pods is forbidden in "analytics", so other windows and nkvm cleanup would take the working helper for a leftover/);
+      assert.match(`${result.message} ${result.nextStep ?? ''}`, /RoleBinding nkvm-runtime/);
+      assert.equal(bytesUnder(join(sb.dir, 'no-patch')), 0, 'nothing was written');
+      const helpers = await core.listNamespacedPod({ namespace: 'analytics', labelSelector: HELPERS });
+      assert.deepEqual(helpers.items.filter((p) => p.metadata?.annotations?.['nkvm.dev/run-id'] === 'no-patch' || p.metadata?.labels?.['nkvm.dev/run-id'] === 'no-patch'), []);
+    } finally {
+      removeFault();
+    }
+  });
+
   it('a backup reports cleanup done only once its helper is gone, deleted with its grace period', async () => {
     const from = sb.cluster.requests.length;
     const result = await backupVolume(
