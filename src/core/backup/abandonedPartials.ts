@@ -18,8 +18,10 @@ export interface AbandonedPartials {
 }
 
 const DEFAULT_UNTOUCHED_MS = 24 * 3600_000;
-/** `<dir>/<context>/<namespace>/<pvc>/<archive>`: archives never lie deeper. */
+/** `<dir>/<context>/<namespace>/<pvc>/<archive>`: archives lie exactly there, never higher or deeper. */
 const ARCHIVE_DEPTH = 4;
+/** Only what a backup names its unfinished archives: the folder may hold other programs' `.partial` files. */
+const ARCHIVE_PARTIAL = /\.tar(\.gz)?\.partial(\.owner)?$/;
 
 /**
  * Removes the `.partial` archives (and their owner files) that a backup killed mid-copy left in the
@@ -37,7 +39,9 @@ export async function removeAbandonedPartials(backupDir: string, options: Abando
     }
     judged.add(partialPath);
     if (await isAbandoned(partialPath, untouchedMs)) {
-      await fs.rm(partialPath, { force: true });
+      // An owner file found alone: its partial file may be opened just now by a writer caught in between,
+      // so only the owner file goes.
+      if (file === partialPath) await fs.rm(partialPath, { force: true });
       await fs.rm(partialOwnerPath(partialPath), { force: true });
       removed.push(file);
     } else {
@@ -75,9 +79,9 @@ async function partialFilesUnder(dir: string, depth: number): Promise<string[]> 
   const found: string[] = [];
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory() && depth > 0) {
+    if (entry.isDirectory() && depth > 1) {
       found.push(...(await partialFilesUnder(path, depth - 1)));
-    } else if (entry.isFile() && /\.partial(\.owner)?$/.test(entry.name)) {
+    } else if (entry.isFile() && depth === 1 && ARCHIVE_PARTIAL.test(entry.name)) {
       found.push(path);
     }
   }

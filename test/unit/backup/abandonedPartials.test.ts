@@ -101,6 +101,18 @@ describe('Partial archives of backups whose process ended', function () {
     assert.deepEqual(await filesUnder(backupDir), []);
   });
 
+  it('never include other programs\' .partial files in the backup folder, however old', async () => {
+    const foreign = [path.join(path.dirname(archiveOf('orders')), 'movie.mkv.partial'), path.join(backupDir, 'orders-20261203T101500000Z.tar.gz.partial')];
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    for (const file of foreign) {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, 'someone else\'s download');
+      await utimes(file, twoDaysAgo, twoDaysAgo);
+    }
+    assert.deepEqual((await removeAbandonedPartials(backupDir)).removed, []);
+    assert.deepEqual(await filesUnder(backupDir), ['dev/shop/orders/movie.mkv.partial', 'orders-20261203T101500000Z.tar.gz.partial']);
+  });
+
   it('leave nothing behind once committed or discarded, and final archives are never touched', async () => {
     await mkdir(path.dirname(archiveOf('orders')), { recursive: true });
     const committed = await PartialArchive.create(archiveOf('orders'));
