@@ -15,6 +15,8 @@ export interface ProcessOwner {
   readonly bootId?: string;
   /** `/proc/self/ns/pid`: containers that share a host name and a folder may still number pids apart. */
   readonly pidNamespace?: string;
+  /** `/etc/machine-id`: two machines with one host name (and the same initial pid namespace id) differ here. */
+  readonly machineId?: string;
 }
 
 /**
@@ -32,13 +34,15 @@ export function currentProcessOwner(): ProcessOwner {
     ...optional('startTime', processStartTime(process.pid)),
     ...optional('bootId', bootId()),
     ...optional('pidNamespace', pidNamespace()),
+    ...optional('machineId', machineId()),
   };
   return current;
 }
 
 export function ownerLiveness(owner: ProcessOwner): OwnerLiveness {
   const self = currentProcessOwner();
-  if (owner.host !== self.host || (owner.pidNamespace !== undefined && owner.pidNamespace !== self.pidNamespace)) {
+  const otherMachine = owner.machineId !== undefined && owner.machineId !== self.machineId;
+  if (owner.host !== self.host || otherMachine || (owner.pidNamespace !== undefined && owner.pidNamespace !== self.pidNamespace)) {
     return 'unknown'; // Its pids are not ours to look up.
   }
   if (owner.bootId !== undefined && self.bootId !== undefined && owner.bootId !== self.bootId) {
@@ -60,7 +64,7 @@ export function parseProcessOwner(value: unknown): ProcessOwner | undefined {
   if (typeof raw !== 'object' || raw === null) {
     return undefined;
   }
-  const { pid, host, startTime, bootId: boot, pidNamespace: namespace } = raw as Record<string, unknown>;
+  const { pid, host, startTime, bootId: boot, pidNamespace: namespace, machineId: machine } = raw as Record<string, unknown>;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || typeof host !== 'string' || host === '') {
     return undefined;
   }
@@ -70,6 +74,7 @@ export function parseProcessOwner(value: unknown): ProcessOwner | undefined {
     ...optional('startTime', typeof startTime === 'string' ? startTime : undefined),
     ...optional('bootId', typeof boot === 'string' ? boot : undefined),
     ...optional('pidNamespace', typeof namespace === 'string' ? namespace : undefined),
+    ...optional('machineId', typeof machine === 'string' ? machine : undefined),
   };
 }
 
@@ -101,6 +106,18 @@ function bootId(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function machineId(): string | undefined {
+  for (const path of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      const id = readFileSync(path, 'utf8').trim();
+      if (id) return id;
+    } catch {
+      // Not there on this system; try the next place, or go without.
+    }
+  }
+  return undefined;
 }
 
 function pidNamespace(): string | undefined {

@@ -24,9 +24,12 @@ describe('ownerLiveness', () => {
     assert.equal(ownerLiveness({ ...currentProcessOwner(), bootId: '00000000-0000-0000-0000-000000000000' }), 'gone');
   });
 
-  it('cannot judge an owner on another host or in another pid namespace', () => {
+  it('cannot judge an owner on another host, in another pid namespace or on another machine of the same name', () => {
     assert.equal(ownerLiveness({ ...currentProcessOwner(), host: 'other-host.example' }), 'unknown');
     assert.equal(ownerLiveness({ ...currentProcessOwner(), pidNamespace: 'pid:[1]' }), 'unknown');
+    // Another machine with this host name: its boot id differs too, which must not read as "this machine rebooted".
+    const twin = { ...currentProcessOwner(), machineId: 'f'.repeat(32), bootId: '00000000-0000-0000-0000-000000000000', pid: 1 };
+    assert.equal(ownerLiveness(twin), 'unknown');
   });
 
   it('reads back what it writes, and refuses what is not an owner', () => {
