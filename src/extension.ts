@@ -68,8 +68,8 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
   return { tree, backups, restores, history, activateMs };
 }
 
-/** How long deactivation waits for cancelled backups and restores to delete their helper pods. */
-const STOP_TIMEOUT_MS = 10_000;
+/** How long deactivation waits for cancelled backups and restores to delete their helper pods: VS Code allows about 5 s. */
+const STOP_TIMEOUT_MS = 4_000;
 let stopRunningWork: (() => Promise<void>) | undefined;
 
 /** Cancels running backups and restores; resolves when their helpers are deleted (bounded wait). */

@@ -109,6 +109,9 @@ function wholeNumber(flag: string, text: string, min: number, max: number): numb
 /** How long a cancelled command may take to delete its helpers before the process exits anyway. */
 const CLEANUP_WAIT_MS = 10_000;
 
+/** Commands that create helpers or partial files and so cancel and clean up on a signal. */
+const CANCELLABLE_COMMANDS = new Set(['backup', 'restore', 'verify']);
+
 /** The shell's convention: 128 + the signal's number. */
 const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -120,9 +123,12 @@ const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130
 function runAsProgram(): void {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
+  const argv = process.argv.slice(2);
+  // Only these commands take the signal and clean up after themselves; the others stop at once.
+  const cancellable = argv.some((arg) => CANCELLABLE_COMMANDS.has(arg));
   const onSignal = (name: NodeJS.Signals): void => {
     const code = SIGNAL_EXIT_CODES[name]!;
-    if (received) process.exit(code);
+    if (received || !cancellable) process.exit(code);
     received = name;
     process.stderr.write(`\nnkvm: ${name}: cancelling and deleting helper pods (a second signal exits at once)...\n`);
     controller.abort(new Error(`cancelled by ${name}`));
@@ -133,7 +139,7 @@ function runAsProgram(): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  main(process.argv.slice(2), process.stdout, process.stderr, controller.signal).then((code) => process.exit(received ? SIGNAL_EXIT_CODES[received]! : code));
+  main(argv, process.stdout, process.stderr, controller.signal).then((code) => process.exit(received ? SIGNAL_EXIT_CODES[received]! : code));
 }
 
 if (require.main === module) runAsProgram();
