@@ -18,7 +18,7 @@ describe('chaos: nkvm processes killed mid-run while the cluster misbehaves', fu
     assert.deepEqual(f.helpersRunning, [], `no helper pod runs ${leaseSeconds} + 30 s after the last kill`);
     assert.ok(counts.helpersEndedAfterSeconds <= leaseSeconds + 30, `helpers ended ${counts.helpersEndedAfterSeconds} s after the last kill`);
     assert.deepEqual(f.stalePartials, [], 'the next run removed the partial files of dead processes');
-    assert.equal(f.rowsStuckRunning, 0, 'no row is left running');
+    assert.equal(f.rowsStuckRunning, 0, `no row is left running: ${f.stuckRows.join('\n')}`);
     assert.ok(counts.kills >= kills);
   });
 });

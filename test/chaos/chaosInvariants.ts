@@ -14,6 +14,8 @@ export interface ChaosFindings {
   helpersRunning: string[];
   stalePartials: string[];
   rowsStuckRunning: number;
+  /** The rows left running, with their owner, for the failure message. */
+  stuckRows: string[];
   interruptedRows: number;
 }
 
@@ -101,6 +103,14 @@ export async function checkChaosInvariants(options: { dbPath: string; backupDir:
     helpersRunning: await helperPodsNotEnded(options.kubeConfig),
     stalePartials: partialFiles(options.backupDir),
     rowsStuckRunning: rows.filter((r) => r.status === 'running').length,
+    stuckRows: stuckRowDetails(options.dbPath),
     interruptedRows: rows.filter((r) => r.status === 'interrupted').length,
   };
+}
+
+function stuckRowDetails(dbPath: string): string[] {
+  if (!existsSync(dbPath)) return [];
+  const sql = "SELECT id, run_id, operation, pvc_name, stage, created_at, owner FROM backup_history WHERE status = 'running'";
+  const out = execFileSync('sqlite3', ['-json', dbPath, sql], { encoding: 'utf8' }).trim();
+  return out ? (JSON.parse(out) as object[]).map((row) => JSON.stringify(row)) : [];
 }

@@ -72,7 +72,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosCounts> {
       const lost = await outage;
       removeFault?.();
       for (const o of outcomes) counts.exits[o] = (counts.exits[o] ?? 0) + 1;
-      options.log(`round ${counts.rounds}: ${runs.map((r) => r.description).join(' + ')}${fault ? ` with ${fault.kind}` : ''}${lost ? ` (${lost})` : ''} -> ${outcomes.join(', ')}`);
+      options.log(`round ${counts.rounds}: ${runs.map((r) => `[${r.child.pid}] ${r.description}`).join(' + ')}${fault ? ` with ${fault.kind}` : ''}${lost ? ` (${lost})` : ''} -> ${outcomes.join(', ')}`);
     }
     sb.cluster.faults.clear();
     counts.helpersEndedAfterSeconds = await waitForHelpersToEnd(sb, lastKill, options.leaseSeconds + 30);
@@ -234,7 +234,12 @@ async function waitForHelpersToEnd(sb: SandboxFixture, lastKill: number, limitSe
   }
 }
 
-function runToEnd(sb: SandboxFixture, env: Record<string, string>, args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [...nkvmCommand(), ...args], { cwd: sb.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
-  return exitOf(child);
+/** Runs `nkvm` to its end; returns its pid, exit and output, for the log. */
+async function runToEnd(sb: SandboxFixture, env: Record<string, string>, args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [...nkvmCommand(), ...args], { cwd: sb.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exit = await new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(describeExit(code, signal))));
+  return `[${child.pid}] ${exit}\n${output.trim().replace(/^/gm, '        ')}`;
 }
