@@ -46,6 +46,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_STALE_MS = 120_000;
 /** The holder renews this often, so another host never sees a held lock as old. */
 const MAX_RENEW_MS = 15_000;
+/** A lock file that names no owner this long after it was created was left by a creator killed mid-write. */
+const UNNAMED_LOCK_STALE_MS = 5_000;
 
 /**
  * An exclusive lock file created with `O_EXCL`, which works across processes and on network
@@ -149,6 +151,9 @@ async function observeLock(lockPath: string): Promise<ObservedLock | undefined> 
 }
 
 function isStale(observed: ObservedLock, staleMs: number): boolean {
+  // The creator writes its name right after creating the file; one still nameless seconds later was
+  // killed in between, and would otherwise block every writer until staleMs.
+  if (observed.owner === undefined && observed.ageMs > UNNAMED_LOCK_STALE_MS) return true;
   const liveness = observed.owner === undefined ? 'unknown' : ownerLiveness(observed.owner);
   // A pid means nothing on another host sharing the folder (NFS), so only a lapsed renewal counts there.
   return liveness === 'gone' || (liveness === 'unknown' && observed.ageMs > staleMs);

@@ -82,6 +82,14 @@ describe('acquireFileLock', () => {
     await lock.release();
   });
 
+  it('takes over an empty lock file a few seconds old: its creator was killed before it could write its name', async () => {
+    await writeFile(lockPath, '');
+    await assert.rejects(acquireFileLock(lockPath, { timeoutMs: 300, staleMs: 120_000 }), { name: 'HistoryLockTimeoutError' });
+    await makeOld(lockPath, 10_000);
+    const lock = await acquireFileLock(lockPath, { timeoutMs: 500, staleMs: 120_000 });
+    await lock.release();
+  });
+
   it('renews its lock while held, so another host never sees it as old', async () => {
     const lock = await acquireFileLock(lockPath, { staleMs: 400 });
     await makeOld(lockPath, 60_000);
