@@ -6,7 +6,7 @@ import type { ExtensionSettings } from './extensionSettings';
 import { engine } from './engine';
 import type { HistoryService } from './historyService';
 import { formatBytes, formatRate } from '../core/report/quantityText';
-import { settledWithin } from './settledWithin';
+import { SingleFlight } from './singleFlight';
 
 /** Runs batches with one cancellable progress notification, a status bar item and a summary at the end. */
 export class BackupController implements vscode.Disposable {
@@ -14,8 +14,7 @@ export class BackupController implements vscode.Disposable {
   readonly onDidChangeRun = this.runChanged.event;
   private readonly statusBar = vscode.window.createStatusBarItem('nkvm.backups', vscode.StatusBarAlignment.Left, 10);
   private report?: RunReport;
-  private running?: AbortController;
-  private settled: Promise<void> = Promise.resolve();
+  private readonly batch = new SingleFlight();
 
   constructor(
     private readonly settings: ExtensionSettings,
@@ -32,14 +31,13 @@ export class BackupController implements vscode.Disposable {
   }
 
   get isRunning(): boolean {
-    return !!this.running;
+    return this.batch.isRunning;
   }
 
   cancel(): boolean {
-    if (!this.running) return false;
+    if (!this.batch.isRunning) return false;
     this.log.info('[backup] cancelling the running batch');
-    this.running.abort(new Error('cancelled by the user'));
-    return true;
+    return this.batch.cancel('cancelled by the user');
   }
 
   /**
@@ -47,20 +45,12 @@ export class BackupController implements vscode.Disposable {
    * two quick invocations cannot both start (the second would leave the first uncancellable).
    */
   run(targets: BackupTarget[]): Promise<RunReport | undefined> {
-    if (this.running) {
+    const started = this.batch.start((signal) => this.runBatch(targets, signal));
+    if (!started) {
       void vscode.window.showWarningMessage('A backup batch is already running. Wait for it or cancel it first.', 'Cancel Running Backups').then((p) => p && this.cancel());
       return Promise.resolve(undefined);
     }
-    const controller = new AbortController();
-    this.running = controller;
-    const finished = this.runBatch(targets, controller.signal).finally(() => {
-      if (this.running === controller) this.running = undefined;
-    });
-    this.settled = finished.then(
-      () => undefined,
-      () => undefined,
-    );
-    return finished;
+    return started;
   }
 
   /**
@@ -68,11 +58,9 @@ export class BackupController implements vscode.Disposable {
    * (VS Code gives deactivation only a few seconds).
    */
   async stop(reason: string, timeoutMs: number): Promise<void> {
-    const running = this.running;
-    if (!running) return;
+    if (!this.batch.isRunning) return;
     this.log.info(`[backup] stopping the running batch: ${reason}`);
-    running.abort(new Error(reason));
-    await settledWithin(this.settled, timeoutMs);
+    await this.batch.stop(reason, timeoutMs);
   }
 
   private async runBatch(targets: BackupTarget[], signal: AbortSignal): Promise<RunReport> {
@@ -145,7 +133,7 @@ export class BackupController implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.running?.abort(new Error('VS Code is closing'));
+    this.batch.cancel('VS Code is closing');
     this.statusBar.dispose();
     this.runChanged.dispose();
   }

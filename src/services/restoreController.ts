@@ -5,12 +5,11 @@ import type { ClusterConnections } from './clusterConnections';
 import { engine } from './engine';
 import type { ExtensionSettings } from './extensionSettings';
 import type { HistoryService } from './historyService';
-import { settledWithin } from './settledWithin';
+import { SingleFlight } from './singleFlight';
 
 /** Runs one restore at a time with a cancellable progress notification and records it in the history. */
 export class RestoreController implements vscode.Disposable {
-  private running?: AbortController;
-  private settled: Promise<void> = Promise.resolve();
+  private readonly restore = new SingleFlight();
 
   constructor(
     private readonly settings: ExtensionSettings,
@@ -20,34 +19,24 @@ export class RestoreController implements vscode.Disposable {
   ) {}
 
   get isRunning(): boolean {
-    return !!this.running;
+    return this.restore.isRunning;
   }
 
   /** Starts a restore unless one is running; the running state is taken before the first `await`. */
   run(request: RestoreRequest, label: string): Promise<RestoreResult | undefined> {
-    if (this.running) {
+    const started = this.restore.start((signal) => this.runRestore(request, label, signal));
+    if (!started) {
       void vscode.window.showWarningMessage('A restore is already running. Wait for it to finish or cancel it from its notification.');
       return Promise.resolve(undefined);
     }
-    const controller = new AbortController();
-    this.running = controller;
-    const finished = this.runRestore(request, label, controller.signal).finally(() => {
-      if (this.running === controller) this.running = undefined;
-    });
-    this.settled = finished.then(
-      () => undefined,
-      () => undefined,
-    );
-    return finished;
+    return started;
   }
 
   /** Cancels the running restore and resolves once its helper pod is deleted, or after `timeoutMs`. */
   async stop(reason: string, timeoutMs: number): Promise<void> {
-    const running = this.running;
-    if (!running) return;
+    if (!this.restore.isRunning) return;
     this.log.info(`[restore] stopping the running restore: ${reason}`);
-    running.abort(new Error(reason));
-    await settledWithin(this.settled, timeoutMs);
+    await this.restore.stop(reason, timeoutMs);
   }
 
   private async runRestore(request: RestoreRequest, label: string, signal: AbortSignal): Promise<RestoreResult> {
@@ -60,7 +49,7 @@ export class RestoreController implements vscode.Disposable {
       result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Restoring ${label} into ${namespace}/${pvc}`, cancellable: true },
         (progress, token) => {
-          token.onCancellationRequested(() => this.running?.abort(new Error('cancelled by the user')));
+          token.onCancellationRequested(() => this.restore.cancel('cancelled by the user'));
           let reported = 0;
           return engine.restores().runRestore(this.connections.configFor(context), request, {
             settings: { ...this.settings.helperPodSettings(), helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
@@ -104,6 +93,6 @@ export class RestoreController implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.running?.abort(new Error('VS Code is closing'));
+    this.restore.cancel('VS Code is closing');
   }
 }
