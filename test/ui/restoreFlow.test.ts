@@ -70,6 +70,19 @@ describe('Browsing a backup and restoring from it (UI)', function () {
     await page.waitForURL(/[?&]workspace=/, { timeout: 60_000 });
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
     const folder = explorerRow(/^archive-2019 @ .* \(backup\)$/);
+    const shown = await folder.waitFor({ timeout: 20_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (!shown) {
+      // code-server 4.100.3 sometimes brings the reloaded window up as an empty "Untitled (Workspace)"
+      // although the workspace file it reads holds both folders (checked in the user data), and never
+      // recovers by itself; a reload of the same address shows them. Said in the output, not hidden.
+      process.stdout.write('      note: the reloaded workbench showed an empty workspace; reloading it once\n');
+      await workbench.screenshot('browse-backup-empty-workspace');
+      await page.reload();
+      await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
+    }
     await folder.waitFor({ timeout: 60_000 });
     // After the reload the folder can show before the extension has registered its file system;
     // expanding it then fails quietly, so expand it until its files are listed.
