@@ -3,7 +3,7 @@ import { describeKubeError } from '../kube/describeKubeError';
 import { nextStepFor, StageError } from './backupStage';
 import { HELPER_CONTAINER, HELPER_GRACE_SECONDS } from './helperPodSpec';
 import { parsePodSecurityRefusal, podSecurityFix } from './podSecurityRefusal';
-import { withKubeRetry } from '../kube/retryTransient';
+import { sleep, withKubeRetry } from '../kube/retryTransient';
 
 const fatalWaitingReasons = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError'];
 
@@ -153,18 +153,4 @@ async function waitFailure(core: CoreV1Api, namespace: string, name: string, cau
 
 function imageNextStep(namespace: string, pod: string): string {
   return `Check that the helper image (nkvm.helperImage) exists and that nodes may pull it (registry access, imagePullSecrets); the events say why the pull failed (kubectl -n ${namespace} describe pod ${pod}).`;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
