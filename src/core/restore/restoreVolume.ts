@@ -128,7 +128,7 @@ export async function restoreVolume(
       await createClaim(core, request, preflight);
       claimCreated = true;
     }
-    const spec = restoreHelperPod(await backupHelperSpec(core, request, settings, runId, claimCreated), pvc);
+    const spec = restoreHelperPod(await backupHelperSpec(core, request, settings, runId, claimCreated), pvc, { newClaim: claimCreated });
     options.signal?.throwIfAborted();
     podName = (await createHelperPod(core, spec)).metadata!.name!;
     lease = HelperLease.start(kubeConfig, { namespace, pod: podName, spec, onProblem: settings.onHelperProblem });
