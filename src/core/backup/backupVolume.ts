@@ -9,6 +9,7 @@ import { archivePath } from './archiveNaming';
 import { BackupStage, nextStepFor, StageError } from './backupStage';
 import type { HelperPodSettings } from '../config/helperSettings';
 import { describeIdentity } from './helperIdentity';
+import { imageToolsNextStep, missingCommandIn } from './helperImageTools';
 import { HelperLease } from './helperLease';
 import type { HelperOwner } from './helperOwner';
 import { createHelperPod, deleteHelperPod, waitForHelperPod } from './helperPod';
@@ -139,6 +140,10 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     const trailer = streamed.stderr.trailer;
     const messages = keptLines(streamed.stderr);
     const outcome = tarOutcome(streamed.exitCode, streamed.stderr);
+    const missingTool = missingCommandIn(streamed.exitCode, messages.join('\n'));
+    if (missingTool) {
+      throw new StageError('exec', `the helper image has no ${missingTool}: ${messages.slice(-1).join('')}`, imageToolsNextStep(settings.helperImage, missingTool), messages);
+    }
     if (outcome === 'failed') {
       throw new StageError('exec', `tar in the helper pod exited with code ${streamed.exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, nextStepFor('exec', { namespace, helperPod: podName }), messages);
     }

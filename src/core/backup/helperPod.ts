@@ -1,11 +1,12 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { describeKubeError } from '../kube/describeKubeError';
 import { nextStepFor, StageError } from './backupStage';
+import { imageToolsNextStep, missingShellIn } from './helperImageTools';
 import { HELPER_CONTAINER, HELPER_GRACE_SECONDS } from './helperPodSpec';
 import { parsePodSecurityRefusal, podSecurityFix } from './podSecurityRefusal';
 import { sleep, withKubeRetry } from '../kube/retryTransient';
 
-const fatalWaitingReasons = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError'];
+const fatalWaitingReasons = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'];
 
 /**
  * Creates the helper after a server-side dry run, so admission (Pod Security, quotas, webhooks)
@@ -57,6 +58,11 @@ export async function waitForHelperPod(core: CoreV1Api, namespace: string, name:
     const phase = pod.status?.phase;
     const container = pod.status?.containerStatuses?.find((c) => c.name === HELPER_CONTAINER);
     if (phase === 'Running' && container?.state?.running) return pod;
+    const shell = missingShellIn(container);
+    if (shell) {
+      const image = pod.spec?.containers.find((c) => c.name === HELPER_CONTAINER)?.image ?? 'of the helper';
+      throw await waitFailure(core, namespace, name, `the helper pod cannot start: its image has no ${shell} to run the helper's command`, imageToolsNextStep(image, shell === 'sh' ? 'shell (sh)' : shell));
+    }
     if (phase === 'Failed' || phase === 'Succeeded') {
       throw await waitFailure(core, namespace, name, `the helper pod ended (${phase}${pod.status?.reason ? `, ${pod.status.reason}` : ''}${pod.status?.message ? `: ${pod.status.message}` : ''}) before the backup could start`);
     }
