@@ -3,7 +3,7 @@ import { engine } from '../services/engine';
 import { pickTargets, selectedTargets } from './backupTargets';
 import type { NkvmCommand } from './commandDeps';
 
-/** Checks what a backup of the selected volumes would meet, creating nothing, and opens the findings. */
+/** Checks what a backup of the selected volumes would meet (no helper mounts a volume) and opens the findings. */
 export const preflightVolumesCommand: NkvmCommand = {
   id: 'nkvm.preflightVolumes',
   async run(deps, clicked?: unknown, selected?: unknown) {
@@ -17,7 +17,7 @@ export const preflightVolumesCommand: NkvmCommand = {
     const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Preflight for ${targets.length} volume(s)` }, async () => {
       const all = [];
       for (const [context, list] of byContext) {
-        const found = await engine.preflight().preflightVolumes(deps.connections.configFor(context), list, { ...deps.settings.helperPodSettings(), helperImage: resolved.helperImage });
+        const found = await engine.preflight().preflightVolumes(deps.connections.configFor(context), list, { ...deps.settings.helperPodSettings(), helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds });
         documents.push(engine.preflightReport().preflightMarkdown(context, found, new Date()));
         all.push(...found);
       }

@@ -15,7 +15,7 @@ function code(value: string): string {
 
 /** The preflight report as a Markdown document: a summary table, then each volume's findings. */
 export function preflightMarkdown(context: string, results: readonly VolumePreflight[], at: Date): string {
-  const lines = [`# Backup preflight: ${text(context)}`, '', `Checked ${at.toISOString()}; nothing was created (the helper pod was only dry-run).`, ''];
+  const lines = [`# Backup preflight: ${text(context)}`, '', `Checked ${at.toISOString()}; no helper mounted a volume (the helper pod was dry-run; the image was started once per namespace, with no volume, and deleted).`, ''];
   lines.push('| Volume | Verdict | Pod Security | Helper runs as |', '|---|---|---|---|');
   for (const r of results) {
     lines.push(`| ${code(`${r.namespace}/${r.pvc}`)} | ${verdictText[r.verdict]} | ${text(r.podSecurity)} | ${text(r.helper.runAs ?? '-')} |`);
@@ -33,6 +33,7 @@ export function preflightMarkdown(context: string, results: readonly VolumePrefl
         `${r.helper.imagePullSecrets.length ? `, pull secrets ${r.helper.imagePullSecrets.map(code).join(', ')}` : ''}${r.helper.tolerations.length ? `, ${r.helper.tolerations.length} toleration(s)` : ''}`,
     );
     if (r.dryRun) lines.push(`- Dry run of the helper pod: ${r.dryRun.ok ? 'accepted' : `refused: ${text(r.dryRun.message)} Next step: ${text(r.dryRun.nextStep)}`}`);
+    if (r.image) lines.push(`- Helper image check: ${r.image.ok ? `starts, has every tool (${text(r.image.userland)})` : `failed: ${text(r.image.cause)}`}`);
     if (r.permissions.length) {
       lines.push('', '| Permission | Allowed | Check it yourself |', '|---|---|---|');
       for (const p of r.permissions) lines.push(`| ${code(permissionLabel(p))} | ${p.allowed ? 'yes' : '**no**'} | ${code(p.command)} |`);

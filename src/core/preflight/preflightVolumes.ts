@@ -9,6 +9,8 @@ import { prepareHelperPod } from '../backup/helperPreparation';
 import { describePodSecurity, namespacePodSecurity, NamespacePodSecurity } from '../backup/namespacePodSecurity';
 import { describeKubeError } from '../kube/describeKubeError';
 import { withKubeRetry } from '../kube/retryTransient';
+import type { HelperOwner } from '../backup/helperOwner';
+import { ImageProbeResult, probeHelperImage } from './imageProbe';
 
 export type PreflightVerdict = 'ready' | 'warning' | 'blocked';
 
@@ -23,6 +25,12 @@ export interface PreflightSettings {
   helperPod?: Partial<HelperPodSettings>;
   /** The per-backup "run as root" choice; absent: nkvm.helper.runAsRoot decides. */
   runAsRoot?: boolean;
+  /** Start the helper image once per namespace (no volume) to see that it runs and has its tools; default true. */
+  probeImage?: boolean;
+  /** How long that image may take to start (nkvm.helperPodTimeoutSeconds). */
+  helperPodTimeoutSeconds?: number;
+  helperOwner?: HelperOwner;
+  signal?: AbortSignal;
 }
 
 /** What a backup of one claim would meet, found without creating anything. */
@@ -39,17 +47,21 @@ export interface VolumePreflight extends PreflightTarget {
   permissions: PermissionCheck[];
   /** The server-side dry run of the helper pod; absent when the backup is refused before it. */
   dryRun?: { ok: true } | { ok: false; message: string; nextStep: string };
+  /** The helper image started in the namespace; absent when not checked (refused earlier, or turned off). */
+  image?: ImageProbeResult;
 }
 
 /**
  * Checks, for each claim, everything a backup needs — permissions (SelfSubjectAccessReview), the
  * claim's state and consumers, the namespace's Pod Security level, who the helper runs as, and the
- * helper pod itself through a server-side dry run — and gives a verdict. Creates nothing.
+ * helper pod itself through a server-side dry run — and gives a verdict. Creates no helper for a
+ * claim; the image check starts one short-lived pod per namespace that mounts nothing (see imageProbe).
  */
 export async function preflightVolumes(kubeConfig: KubeConfig, targets: readonly PreflightTarget[], settings: PreflightSettings): Promise<VolumePreflight[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const permissions = new Map<string, Promise<PermissionCheck[]>>();
   const podSecurity = new Map<string, Promise<NamespacePodSecurity>>();
+  const images = new Map<string, Promise<ImageProbeResult>>();
   const once = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
     if (!cache.has(key)) cache.set(key, load());
     return cache.get(key)!;
@@ -60,13 +72,34 @@ export async function preflightVolumes(kubeConfig: KubeConfig, targets: readonly
       await preflightOne(core, target, settings, {
         permissions: await once(permissions, target.namespace, () => checkPermissions(kubeConfig, target.namespace)),
         podSecurity: await once(podSecurity, target.namespace, () => namespacePodSecurity(core, target.namespace)),
+        probeImage: () => once(images, target.namespace, () => probeImage(kubeConfig, target.namespace, settings)),
       }),
     );
   }
   return results;
 }
 
-async function preflightOne(core: CoreV1Api, target: PreflightTarget, settings: PreflightSettings, shared: { permissions: PermissionCheck[]; podSecurity: NamespacePodSecurity }): Promise<VolumePreflight> {
+interface SharedChecks {
+  permissions: PermissionCheck[];
+  podSecurity: NamespacePodSecurity;
+  probeImage: () => Promise<ImageProbeResult>;
+}
+
+function probeImage(kubeConfig: KubeConfig, namespace: string, settings: PreflightSettings): Promise<ImageProbeResult> {
+  const helper = { ...DEFAULT_HELPER_POD_SETTINGS, ...settings.helperPod };
+  return probeHelperImage(kubeConfig, {
+    namespace,
+    image: settings.helperImage,
+    imagePullSecrets: [...helper.imagePullSecrets],
+    deadlineSeconds: settings.helperDeadlineSeconds ?? helper.deadlineSeconds,
+    leaseSeconds: helper.leaseSeconds,
+    owner: settings.helperOwner,
+    startTimeoutSeconds: settings.helperPodTimeoutSeconds ?? 120,
+    signal: settings.signal,
+  });
+}
+
+async function preflightOne(core: CoreV1Api, target: PreflightTarget, settings: PreflightSettings, shared: SharedChecks): Promise<VolumePreflight> {
   const { namespace, pvc } = target;
   const helperSettings = { ...DEFAULT_HELPER_POD_SETTINGS, ...settings.helperPod };
   const blocked: string[] = [];
@@ -135,6 +168,11 @@ async function preflightOne(core: CoreV1Api, target: PreflightTarget, settings: 
       const dryRun = await dryRunHelperPod(core, prepared.spec);
       report.dryRun = dryRun.ok ? { ok: true } : { ok: false, message: dryRun.error.causeText, nextStep: dryRun.error.nextStep };
       if (!dryRun.ok) blocked.push(`${dryRun.error.causeText}. ${dryRun.error.nextStep}`);
+      if (dryRun.ok && settings.probeImage !== false) {
+        report.image = await shared.probeImage();
+        if (report.image.ok) notes.push(`The helper image ${settings.helperImage} starts in "${namespace}" and has every tool the helper uses (${report.image.userland}).`);
+        else blocked.push(`${report.image.cause}. ${report.image.nextStep}`);
+      }
     } catch (e) {
       blocked.push(reasonOf(e));
     }

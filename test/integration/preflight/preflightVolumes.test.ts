@@ -1,13 +1,20 @@
+import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { preflightVolumes } from '../../../src/core/preflight/preflightVolumes';
 import { readerPod } from '../podHelpers';
 import { SandboxFixture, startSandbox } from '../sandboxFixture';
 
-describe('preflight of volume backups (creates nothing)', function () {
+describe('preflight of volume backups (no helper mounts a volume; the image is started once per namespace)', function () {
   this.timeout(60_000);
   let sb: SandboxFixture;
-  const settings = { helperImage: 'alpine:3.20', helperPod: { imagePullSecrets: ['regcred'] } };
+  const settings = { helperImage: 'alpine:3.20', helperPod: { imagePullSecrets: ['regcred'] }, helperPodTimeoutSeconds: 20 };
   const writes = () => sb.cluster.requests.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method) && !r.path.endsWith('/selfsubjectaccessreviews') && !r.query.includes('dryRun=All'));
+  /** Writes other than the image check's own pod: creating it, renewing its lease, deleting it. */
+  const otherWrites = (from: number) =>
+    writes()
+      .slice(from)
+      .filter((r) => !(r.resource === 'pods' && !r.subresource && (r.method === 'POST' ? r.path.endsWith('/pods') : /\/pods\/nkvm-probe-[a-z0-9]+$/.test(r.path))));
+  const podNames = async () => (await sb.kubeConfig.makeApiClient(CoreV1Api).listPodForAllNamespaces()).items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).sort();
 
   before(async () => {
     sb = await startSandbox();
@@ -23,6 +30,7 @@ describe('preflight of volume backups (creates nothing)', function () {
 
   it('reports a ready claim: modes, consumer and node, Pod Security level, helper user, image, pull secret, permissions and a passing dry run', async () => {
     const before = writes().length;
+    const podsBefore = await podNames();
     const [report] = await preflightVolumes(sb.kubeConfig, [{ namespace: 'shop', pvc: 'data-orders-db-0' }], settings);
     assert.equal(report.verdict, 'ready', report.reasons.join('\n'));
     assert.deepEqual(report.claim.accessModes, ['ReadWriteOnce']);
@@ -38,7 +46,23 @@ describe('preflight of volume backups (creates nothing)', function () {
     assert.ok(report.helper.tolerations.some((t) => t.key === 'dedicated'));
     assert.ok(report.permissions.length >= 8 && report.permissions.every((p) => p.allowed));
     assert.deepEqual(report.dryRun, { ok: true });
-    assert.equal(writes().length, before, 'nothing was created');
+    assert.ok(report.image?.ok, JSON.stringify(report.image));
+    assert.match(report.notes.join('\n'), /alpine:3\.20 starts in "shop" and has every tool the helper uses \(tar \(busybox\)/);
+    assert.deepEqual(otherWrites(before), [], 'only the image check pod was written');
+    assert.equal(writes().slice(before).filter((r) => r.method === 'POST').length, 1, 'one image check pod');
+    assert.deepEqual(await podNames(), podsBefore, 'the image check pod is gone');
+  });
+
+  it('checks the image once per namespace, never with the claim mounted', async () => {
+    const before = writes().length;
+    const requestsBefore = sb.cluster.requests.length;
+    const reports = await preflightVolumes(sb.kubeConfig, [{ namespace: 'shop', pvc: 'data-orders-db-0' }, { namespace: 'media', pvc: 'archive-2019' }, { namespace: 'shop', pvc: 'data-orders-db-0' }], settings);
+    assert.ok(reports.every((r) => r.image?.ok), JSON.stringify(reports.map((r) => r.image)));
+    const created = sb.cluster.requests.slice(requestsBefore).filter((r) => r.method === 'POST' && r.resource === 'pods' && !r.subresource && !r.query.includes('dryRun=All'));
+    assert.deepEqual(created.map((r) => r.namespace).sort(), ['media', 'shop'], JSON.stringify(created));
+    const events = (await sb.kubeConfig.makeApiClient(CoreV1Api).listEventForAllNamespaces()).items.filter((e) => e.involvedObject.name?.startsWith('nkvm-probe-'));
+    assert.ok(events.some((e) => e.reason === 'Started'), 'the probe pods started');
+    assert.deepEqual(otherWrites(before), []);
   });
 
   it('blocks a root helper in a restricted namespace and a ReadWriteOncePod claim in use, and notes a claim waiting for its first consumer', async () => {
@@ -66,7 +90,7 @@ describe('preflight of volume backups (creates nothing)', function () {
     assert.equal(later.claim.phase, 'Pending');
     assert.match(later.notes.join('\n'), /WaitForFirstConsumer/);
     assert.match(later.reasons.join('\n'), /not bound \(Pending\)/);
-    assert.equal(writes().length, before, 'nothing was created, the claim stays unbound');
+    assert.deepEqual(otherWrites(before), [], 'nothing but an image check was created, the claim stays unbound');
   });
 
   it('blocks when a permission is missing and when the dry run is refused, quoting the admission rule', async () => {
@@ -81,6 +105,21 @@ describe('preflight of volume backups (creates nothing)', function () {
       assert.match(vault.podSecurity, /unknown/);
       assert.ok(vault.dryRun && !vault.dryRun.ok);
       assert.match(vault.reasons.join('\n'), /violates PodSecurity "restricted:latest".*runAsUser=0/);
+    } finally {
+      sb.cluster.faults.clear();
+    }
+  });
+
+  it('blocks when the nodes cannot pull the helper image, with the events, and leaves no pod behind', async () => {
+    sb.cluster.faults.inject({ kind: 'imagePull', target: { namespace: 'media', pod: 'nkvm-probe-*' } });
+    try {
+      const podsBefore = await podNames();
+      const [archive] = await preflightVolumes(sb.kubeConfig, [{ namespace: 'media', pvc: 'archive-2019' }], settings);
+      assert.equal(archive.verdict, 'blocked');
+      assert.ok(archive.image && !archive.image.ok);
+      assert.match(archive.reasons.join('\n'), /ErrImagePull|ImagePullBackOff/);
+      assert.match(archive.reasons.join('\n'), /helper image \(nkvm\.helperImage\)/);
+      assert.deepEqual(await podNames(), podsBefore);
     } finally {
       sb.cluster.faults.clear();
     }

@@ -1,0 +1,118 @@
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { StageError } from '../backup/backupStage';
+import { HELPER_TOOLS, imageToolsNextStep } from '../backup/helperImageTools';
+import { HelperLease } from '../backup/helperLease';
+import type { HelperOwner } from '../backup/helperOwner';
+import { createHelperPod, deleteHelperPod, waitForHelperPod } from '../backup/helperPod';
+import { DATA_MOUNT, HELPER_CONTAINER, helperPodSpec, PVC_LABEL } from '../backup/helperPodSpec';
+import { helperIdentity } from '../backup/helperIdentity';
+import { describeKubeError } from '../kube/describeKubeError';
+import { execInPod } from '../kube/podExec';
+
+export const PROBE_PURPOSE = 'Checks that the helper image starts and has the tools a backup needs; mounts no volume; deleted within seconds.';
+
+export interface ImageProbeInput {
+  namespace: string;
+  image: string;
+  imagePullSecrets?: string[];
+  deadlineSeconds: number;
+  leaseSeconds?: number;
+  owner?: HelperOwner;
+  /** How long the image may take to be pulled and started. */
+  startTimeoutSeconds: number;
+  signal?: AbortSignal;
+}
+
+export type ImageProbeResult =
+  | { ok: true; userland: string }
+  | { ok: false; cause: string; nextStep: string };
+
+const MARKER = 'nkvm-probe';
+
+/**
+ * Starts the helper image once in the namespace, as the helper would run (non-root, no capabilities,
+ * read-only root) but with no volume, and asks its shell which of the helper's tools it has. Finds
+ * what a dry run cannot: an image the nodes cannot pull, one without a shell (distroless, scratch),
+ * one without tar or gzip. The pod carries a lease and is deleted before this returns.
+ */
+export async function probeHelperImage(kubeConfig: KubeConfig, input: ImageProbeInput): Promise<ImageProbeResult> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const spec = imageProbePod(input);
+  let name: string | undefined;
+  let lease: HelperLease | undefined;
+  try {
+    name = (await createHelperPod(core, spec)).metadata!.name!
+    lease = HelperLease.start(kubeConfig, { namespace: input.namespace, pod: name, spec });
+    await waitForHelperPod(core, input.namespace, name, input.startTimeoutSeconds, input.signal);
+    await lease.containerRunning();
+    return await askForTools(kubeConfig, input, name);
+  } catch (e) {
+    if (input.signal?.aborted) throw e;
+    if (e instanceof StageError) return { ok: false, cause: e.causeText, nextStep: e.nextStep };
+    return { ok: false, cause: `the image check failed: ${describeKubeError(e).message}`, nextStep: 'Run the preflight again; if it fails the same way, a backup would too.' };
+  } finally {
+    await lease?.stop();
+    if (name) await deleteHelperPod(core, input.namespace, name).catch(() => undefined);
+  }
+}
+
+/** The helper's pod without the claim: the same user, security context, lease loop and scratch folder. */
+export function imageProbePod(input: ImageProbeInput): V1Pod {
+  const pod = helperPodSpec({
+    namespace: input.namespace,
+    pvc: 'image-probe',
+    runId: 'image-probe',
+    image: input.image,
+    deadlineSeconds: input.deadlineSeconds,
+    owner: input.owner,
+    leaseSeconds: input.leaseSeconds,
+    identity: helperIdentity({}, false),
+    imagePullSecrets: input.imagePullSecrets,
+  });
+  const metadata = pod.metadata!;
+  metadata.generateName = 'nkvm-probe-';
+  delete metadata.labels![PVC_LABEL];
+  const annotations: Record<string, string> = { ...metadata.annotations, 'nkvm.dev/purpose': PROBE_PURPOSE };
+  delete annotations['nkvm.dev/pvc'];
+  metadata.annotations = annotations;
+  const spec = pod.spec!;
+  spec.volumes = spec.volumes!.filter((v) => !v.persistentVolumeClaim);
+  for (const container of spec.containers) container.volumeMounts = container.volumeMounts?.filter((m) => m.mountPath !== DATA_MOUNT);
+  return pod;
+}
+
+async function askForTools(kubeConfig: KubeConfig, input: ImageProbeInput, pod: string): Promise<ImageProbeResult> {
+  // `command -v` is POSIX and built into every sh; the first line of `tar --version` names the userland.
+  const script = [
+    'missing=""',
+    `for t in ${HELPER_TOOLS.filter((t) => t !== 'sh').join(' ')}; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done`,
+    `echo "${MARKER} missing=$missing"`,
+    `echo "${MARKER} tar=$(tar --version 2>&1 | head -n 1)"`,
+  ].join('\n');
+  let stdout = '';
+  let stderr = '';
+  const code = await execInPod(kubeConfig, {
+    namespace: input.namespace,
+    pod,
+    container: HELPER_CONTAINER,
+    command: ['sh', '-c', script],
+    stdout: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        stdout += chunk.toString('utf8');
+        done();
+      },
+    }),
+    stderr: (chunk) => {
+      stderr += chunk.toString('utf8');
+    },
+    signal: input.signal,
+  });
+  const missing = new RegExp(`^${MARKER} missing=(.*)$`, 'm').exec(stdout)?.[1]?.trim().split(/\s+/).filter(Boolean);
+  if (code !== 0 || !missing) {
+    return { ok: false, cause: `the helper image's shell could not list its tools (exit ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 300)}` : ''})`, nextStep: imageToolsNextStep(input.image, 'working POSIX shell') };
+  }
+  if (missing.length) return { ok: false, cause: `the helper image "${input.image}" has no ${missing.join(', ')}`, nextStep: imageToolsNextStep(input.image, missing.join(', ')) };
+  const tar = new RegExp(`^${MARKER} tar=(.*)$`, 'm').exec(stdout)?.[1]?.trim() ?? '';
+  return { ok: true, userland: tar || 'tar' };
+}
