@@ -10,6 +10,7 @@ import { types } from '../../sandbox/cluster/types';
 import { archiveEntries, folderEntries } from '../treeListing';
 import { SandboxFixture, startSandbox } from '../sandboxFixture';
 import { readFileSync } from 'node:fs';
+import { TEST_HELPER_IMAGE } from '../helperImage';
 
 describe('backing up a volume through a helper pod', function () {
   this.timeout(60_000);
@@ -27,7 +28,7 @@ describe('backing up a volume through a helper pod', function () {
     });
   });
   beforeEach(() => {
-    settings = { backupDir: join(sb.dir, `backups-${++runs}`), helperImage: 'alpine:3.20', helperPodTimeoutSeconds: 20 };
+    settings = { backupDir: join(sb.dir, `backups-${++runs}`), helperImage: TEST_HELPER_IMAGE, helperPodTimeoutSeconds: 20 };
   });
   afterEach(() => sb.cluster.faults.clear());
   after(async () => sb?.stop());

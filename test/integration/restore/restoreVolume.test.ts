@@ -11,6 +11,7 @@ import { RestoreRequest, RestoreSettings, restoreVolume } from '../../../src/cor
 import { SandboxFixture, startSandbox } from '../sandboxFixture';
 import { archiveTree } from './archiveTree';
 import { boundClaim, folderListing, leftoverHelpers, seedTree, watchHelperPods } from './restoreFixture';
+import { TEST_HELPER_IMAGE } from '../helperImage';
 
 describe('restoring an archive into a volume through a helper pod', function () {
   this.timeout(240_000);
@@ -18,7 +19,7 @@ describe('restoring an archive into a volume through a helper pod', function () 
   let core: CoreV1Api;
   let helpers: Map<string, V1Pod>;
   let backupSettings: BackupSettings;
-  const settings: RestoreSettings = { helperImage: 'alpine:3.20', helperPodTimeoutSeconds: 20 };
+  const settings: RestoreSettings = { helperImage: TEST_HELPER_IMAGE, helperPodTimeoutSeconds: 20 };
   /** A backup of a seeded tree (without the big file), shared by the tests that only need some archive. */
   let smallArchive: { path: string; sha256: string };
 
@@ -26,7 +27,7 @@ describe('restoring an archive into a volume through a helper pod', function () 
     sb = await startSandbox();
     core = sb.kubeConfig.makeApiClient(CoreV1Api);
     helpers = watchHelperPods(sb);
-    backupSettings = { backupDir: join(sb.dir, 'backups'), helperImage: 'alpine:3.20', helperPodTimeoutSeconds: 20 };
+    backupSettings = { backupDir: join(sb.dir, 'backups'), helperImage: TEST_HELPER_IMAGE, helperPodTimeoutSeconds: 20 };
     seedTree(await boundClaim(sb, 'media', 'small-src'));
     const backup = await backupVolume(sb.kubeConfig, { context: 'sandbox', namespace: 'media', pvc: 'small-src' }, backupSettings, 'seed');
     assert.equal(backup.status, 'success', backup.message);
