@@ -1,0 +1,79 @@
+import { DATA_MOUNT } from './helperPodSpec';
+
+export const OWNERS_PREFIX = 'nkvm-owner';
+
+/** Who owns the entries at the top of a volume (the root folder itself and `lost+found` left out). */
+export interface VolumeOwners {
+  /** One row per uid:gid pair, most entries first. */
+  owners: { uid: number; gid: number; entries: number }[];
+  /** The volume's root folder, which the file system or the kubelet set, not the workload. */
+  root?: { uid: number; gid: number; mode: number };
+}
+
+/**
+ * A read-only look at the owners of the entries at the top of the volume: names never leave the pod,
+ * only `uid gid` pairs, so any name is fine. `stat -c` with `%u %g %a` is the same in BusyBox and
+ * GNU coreutils; a non-root helper may stat what it cannot read, since only the folder's search bit counts.
+ */
+export function volumeOwnersCommand(): string[] {
+  const script = [
+    `cd ${DATA_MOUNT} || exit 2`,
+    `echo "${OWNERS_PREFIX} root $(stat -c '%u %g %a' .)"`,
+    'for f in * .[!.]* ..?*; do',
+    '  if [ ! -e "$f" ] && [ ! -L "$f" ]; then continue; fi',
+    '  if [ "$f" = lost+found ]; then continue; fi',
+    `  echo "${OWNERS_PREFIX} entry $(stat -c '%u %g' -- "$f")"`,
+    'done',
+  ].join('\n');
+  return ['sh', '-c', script];
+}
+
+export function parseVolumeOwners(stdout: string): VolumeOwners {
+  const counts = new Map<string, { uid: number; gid: number; entries: number }>();
+  let root: VolumeOwners['root'];
+  for (const line of stdout.split('\n')) {
+    const m = new RegExp(`^${OWNERS_PREFIX} (root|entry) (\\d+) (\\d+)(?: ([0-7]+))?$`).exec(line.trim());
+    if (!m) continue;
+    const uid = Number(m[2]);
+    const gid = Number(m[3]);
+    if (m[1] === 'root') {
+      root = { uid, gid, mode: parseInt(m[4] ?? '0', 8) };
+      continue;
+    }
+    const key = `${uid}:${gid}`;
+    const row = counts.get(key) ?? { uid, gid, entries: 0 };
+    row.entries++;
+    counts.set(key, row);
+  }
+  return { owners: [...counts.values()].sort((a, b) => b.entries - a.entries || a.uid - b.uid), ...(root ? { root } : {}) };
+}
+
+export type OwnerDecision =
+  /** Nothing on the volume tells: keep the helper's own user. */
+  | { kind: 'keep' }
+  /** One non-root user owns everything at the top: run as that user (and its most common group). */
+  | { kind: 'owner'; uid: number; gid: number }
+  /** Root, or several users, own files: only root reads (or writes) them all. */
+  | { kind: 'mixed'; uids: number[] };
+
+/**
+ * The user a helper should run as to read (or replace) every file of the volume, from the owners at
+ * its top: one non-root uid is enough to run as (Pod Security "restricted" allows any non-zero uid);
+ * root or a mix needs root.
+ */
+export function decideOwner(found: VolumeOwners, currentUid: number): OwnerDecision {
+  const uids = [...new Set(found.owners.map((o) => o.uid))].sort((a, b) => a - b);
+  if (!uids.length) return { kind: 'keep' };
+  if (uids.length === 1 && uids[0] !== 0) {
+    if (uids[0] === currentUid) return { kind: 'keep' };
+    return { kind: 'owner', uid: uids[0]!, gid: found.owners[0]!.gid };
+  }
+  return { kind: 'mixed', uids };
+}
+
+/** "uid 999 (3 entries), uid 0 (1 entry)" */
+export function describeOwners(found: VolumeOwners): string {
+  const byUid = new Map<number, number>();
+  for (const o of found.owners) byUid.set(o.uid, (byUid.get(o.uid) ?? 0) + o.entries);
+  return [...byUid].map(([uid, n]) => `uid ${uid}${uid === 0 ? ' (root)' : ''} (${n} ${n === 1 ? 'entry' : 'entries'})`).join(', ');
+}
