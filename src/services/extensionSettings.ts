@@ -57,7 +57,7 @@ export class ExtensionSettings implements vscode.Disposable {
   /** `nkvm.helper.*` merged with their NKVM_HELPER_* variables; throws a SettingsError naming each bad value. */
   helperPodSettings(): { helperPod: HelperPodSettings; helperOwner: HelperOwner; onHelperProblem: (message: string) => void } {
     const c = this.config('nkvm.helper');
-    const keys = ['imagePullSecrets', 'resources', 'tolerations', 'nodeSelector', 'runAsRoot', 'leaseSeconds', 'deadlineSeconds'] as const;
+    const keys = ['imagePullSecrets', 'resources', 'tolerations', 'nodeSelector', 'runAsRoot', 'runAsUser', 'leaseSeconds', 'deadlineSeconds'] as const;
     const raw = Object.fromEntries(keys.map((k) => [k, c.get(k)]));
     return { helperPod: resolveHelperSettings(raw, process.env), helperOwner: this.helperOwner, onHelperProblem: (m) => this.log?.warn(`[helpers] ${m}`) };
   }

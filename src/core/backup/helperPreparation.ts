@@ -1,5 +1,5 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_HELPER_POD_SETTINGS, helperRunsAsRoot, type HelperPodSettings } from '../config/helperSettings';
+import { configuredHelperUser, DEFAULT_HELPER_POD_SETTINGS, helperRunsAsRoot, type HelperPodSettings } from '../config/helperSettings';
 import { StageError } from './backupStage';
 import { HelperIdentity, helperIdentity } from './helperIdentity';
 import { HelperPlacement, readPlacement, refuseOncePodInUse } from './helperPlacement';
@@ -58,7 +58,7 @@ export async function prepareHelperPod(core: CoreV1Api, input: HelperPreparation
       `Run the backup as a non-root user: remove "${namespace}" from nkvm.helper.runAsRoot (NKVM_HELPER_RUN_AS_ROOT) or turn off "run as root" for this backup. Files only root may read are then listed as unreadable. Running as root here needs an administrator to label the namespace pod-security.kubernetes.io/enforce=baseline.`,
     );
   }
-  const identity = helperIdentity(placement, root);
+  const identity = helperIdentity(placement, root, configuredHelperUser(helper, namespace, pvc));
   const spec = helperPodSpec({
     namespace,
     pvc,

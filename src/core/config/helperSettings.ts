@@ -13,10 +13,18 @@ export interface HelperPodSettings {
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** Namespaces where the helper runs as root; `*` means every namespace. */
   readonly runAsRoot: readonly string[];
+  /** The user (and group) the helper runs as, per `namespace/claim` or per `namespace`, when no pod that mounts the claim names one. */
+  readonly runAsUser: Readonly<Record<string, HelperUser>>;
   /** A helper whose owner stops renewing its lease for this long ends itself and frees its volume. */
   readonly leaseSeconds: number;
   /** activeDeadlineSeconds: the cluster stops a helper this old even while its lease is renewed. */
   readonly deadlineSeconds: number;
+}
+
+/** A non-root user, and its group when given. */
+export interface HelperUser {
+  readonly uid: number;
+  readonly gid?: number;
 }
 
 export type HelperSettingKey = `helper.${keyof HelperPodSettings}`;
@@ -31,6 +39,7 @@ export const HELPER_SETTING_ENV = {
   tolerations: 'NKVM_HELPER_TOLERATIONS',
   nodeSelector: 'NKVM_HELPER_NODE_SELECTOR',
   runAsRoot: 'NKVM_HELPER_RUN_AS_ROOT',
+  runAsUser: 'NKVM_HELPER_RUN_AS_USER',
   leaseSeconds: 'NKVM_HELPER_LEASE_SECONDS',
   deadlineSeconds: 'NKVM_HELPER_DEADLINE_SECONDS',
 } as const satisfies Record<keyof HelperPodSettings, string>;
@@ -45,6 +54,7 @@ export const DEFAULT_HELPER_POD_SETTINGS: HelperPodSettings = {
   tolerations: [],
   nodeSelector: {},
   runAsRoot: [],
+  runAsUser: {},
   leaseSeconds: 120,
   deadlineSeconds: 86400,
 };
@@ -89,6 +99,7 @@ export function resolveHelperSettings(raw: RawHelperSettings, env: NodeJS.Proces
     }),
     nodeSelector: take('nodeSelector', nodeSelector, (t) => nodeSelector(keyValues(t))),
     runAsRoot: take('runAsRoot', (v) => nameList(v, dns1123Label, 'a list of namespace names, or ["*"] for every namespace', true), (t) => nameList(splitList(t), dns1123Label, 'comma-separated namespace names, or * for every namespace', true)),
+    runAsUser: take('runAsUser', runAsUsers, (t) => runAsUsers(keyValues(t))),
     leaseSeconds: take('leaseSeconds', (v) => wholeSeconds(v, HELPER_LEASE_RANGE), (t) => wholeSeconds(t, HELPER_LEASE_RANGE)),
     deadlineSeconds: take('deadlineSeconds', (v) => wholeSeconds(v, HELPER_DEADLINE_RANGE), (t) => wholeSeconds(t, HELPER_DEADLINE_RANGE)),
   };
@@ -100,6 +111,27 @@ export function resolveHelperSettings(raw: RawHelperSettings, env: NodeJS.Proces
 export function helperRunsAsRoot(settings: Pick<HelperPodSettings, 'runAsRoot'>, namespace: string, perBackup?: boolean): boolean {
   if (perBackup !== undefined) return perBackup;
   return settings.runAsRoot.includes('*') || settings.runAsRoot.includes(namespace);
+}
+
+/** The user configured for a claim: `namespace/claim` first, then `namespace`. */
+export function configuredHelperUser(settings: Pick<HelperPodSettings, 'runAsUser'>, namespace: string, pvc: string): HelperUser | undefined {
+  return settings.runAsUser[`${namespace}/${pvc}`] ?? settings.runAsUser[namespace];
+}
+
+function runAsUsers(value: unknown): Parsed<Record<string, HelperUser>> {
+  const expected =
+    'non-root users per claim or namespace, such as {"shop/data-orders-db-0": "999:999", "team-a": "1000"} (NKVM_HELPER_RUN_AS_USER: shop/data-orders-db-0=999:999,team-a=1000); uid and gid from 1 to 2147483647, root is nkvm.helper.runAsRoot';
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return { ok: false, expected };
+  const out: Record<string, HelperUser> = {};
+  for (const [key, text] of Object.entries(value)) {
+    const [namespace, pvc, extra] = key.split('/');
+    if (extra !== undefined || !dns1123Label.test(namespace ?? '') || (pvc !== undefined && !dns1123Subdomain.test(pvc))) return { ok: false, expected };
+    const m = typeof text === 'string' || typeof text === 'number' ? /^\s*(\d+)(?::(\d+))?\s*$/.exec(String(text)) : null;
+    const ids = m ? [Number(m[1]), ...(m[2] !== undefined ? [Number(m[2])] : [])] : [];
+    if (!m || ids.some((id) => id < 1 || id > 2147483647)) return { ok: false, expected };
+    out[key] = { uid: ids[0]!, ...(ids[1] !== undefined ? { gid: ids[1] } : {}) };
+  }
+  return { ok: true, value: out };
 }
 
 function wholeSeconds(value: unknown, range: { min: number; max: number }): Parsed<number> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { helperRunsAsRoot, resolveHelperSettings } from '../../../src/core/config/helperSettings';
+import { configuredHelperUser, helperRunsAsRoot, resolveHelperSettings } from '../../../src/core/config/helperSettings';
 import { SettingsError } from '../../../src/core/config/settingsError';
 
 describe('helper pod settings (nkvm.helper.*, NKVM_HELPER_*)', () => {
@@ -14,7 +14,7 @@ describe('helper pod settings (nkvm.helper.*, NKVM_HELPER_*)', () => {
   };
 
   it('defaults to nothing extra and no root namespace', () => {
-    assert.deepEqual(resolveHelperSettings({}, {}), { imagePullSecrets: [], resources: {}, tolerations: [], nodeSelector: {}, runAsRoot: [], leaseSeconds: 120, deadlineSeconds: 86400 });
+    assert.deepEqual(resolveHelperSettings({}, {}), { imagePullSecrets: [], resources: {}, tolerations: [], nodeSelector: {}, runAsRoot: [], runAsUser: {}, leaseSeconds: 120, deadlineSeconds: 86400 });
   });
 
   it('takes the lease and the deadline from the settings, the variables winning, and refuses a lease too short to renew', () => {
@@ -67,5 +67,18 @@ describe('helper pod settings (nkvm.helper.*, NKVM_HELPER_*)', () => {
     assert.equal(helperRunsAsRoot({ runAsRoot: ['*'] }, 'shop'), true);
     assert.equal(helperRunsAsRoot({ runAsRoot: ['*'] }, 'shop', false), false);
     assert.equal(helperRunsAsRoot({ runAsRoot: [] }, 'shop', true), true);
+  });
+
+  it('runs as a configured non-root user per claim, else per namespace; the variable wins; root and junk are refused', () => {
+    const settings = resolveHelperSettings({ runAsUser: { 'shop/data-orders-db-0': '999:998', shop: '1000' } }, {});
+    assert.deepEqual(configuredHelperUser(settings, 'shop', 'data-orders-db-0'), { uid: 999, gid: 998 });
+    assert.deepEqual(configuredHelperUser(settings, 'shop', 'cache'), { uid: 1000 });
+    assert.equal(configuredHelperUser(settings, 'media', 'archive-2019'), undefined);
+    const fromEnv = resolveHelperSettings({ runAsUser: { shop: '1000' } }, { NKVM_HELPER_RUN_AS_USER: 'media/archive-2019=70:70, team-a=1001' });
+    assert.deepEqual(fromEnv.runAsUser, { 'media/archive-2019': { uid: 70, gid: 70 }, 'team-a': { uid: 1001 } });
+    for (const bad of [{ shop: '0' }, { shop: 'postgres' }, { 'Shop/x': '5' }, { 'a/b/c': '5' }, { shop: '5:0' }]) {
+      assert.match(problems(() => resolveHelperSettings({ runAsUser: bad }, {}))[0], /^nkvm\.helper\.runAsUser must be non-root users per claim or namespace/, JSON.stringify(bad));
+    }
+    assert.match(problems(() => resolveHelperSettings({}, { NKVM_HELPER_RUN_AS_USER: 'shop' }))[0], /^NKVM_HELPER_RUN_AS_USER must be/);
   });
 });
