@@ -28,6 +28,13 @@ export interface ArchiveTally {
    * must be given; undefined for a path no entry matches.
    */
   members: Map<string, string | undefined>;
+  /** The selected regular files and hard links, as the bytes of their archive names: what the helper counts. */
+  fileNames: Buffer[];
+  /**
+   * Folders and files with setuid, setgid or sticky bits among the selected entries, children before
+   * parents: modes that a non-root BusyBox tar leaves out and a folder's setgid parent adds, set again.
+   */
+  modes: { name: Buffer; mode: number }[];
 }
 
 const MAX_UNSAFE_LISTED = 20;
@@ -47,11 +54,17 @@ export class ArchiveTallyStream {
     const wanted = paths.map(normaliseEntryPath);
     const members = new Map<string, string | undefined>(wanted.map((p) => [p, undefined]));
     const sizes = new Map<string, number>();
-    const tally = { files: 0, bytes: 0, entries: 0, unsafe: [] as ArchiveTally['unsafe'] };
+    const symlinks = new Set<string>();
+    const tally = { files: 0, bytes: 0, entries: 0, unsafe: [] as ArchiveTally['unsafe'], fileNames: [] as Buffer[], modes: [] as ArchiveTally['modes'] };
     const gunzip: Transform = gzipped ? createGunzip() : new PassThrough();
-    const parser = extract();
+    // Names are read as bytes (latin1 keeps each byte), so a name that is not UTF-8 reaches the helper unchanged.
+    const parser = extract({ filenameEncoding: 'latin1' });
 
-    parser.on('entry', (header, body, next) => {
+    parser.on('entry', (rawHeader, body, next) => {
+      const pax = (rawHeader as { pax?: Record<string, string> }).pax;
+      const rawName = pax?.path !== undefined ? Buffer.from(pax.path) : Buffer.from(rawHeader.name, 'latin1');
+      const rawLink = pax?.linkpath !== undefined ? Buffer.from(pax.linkpath) : rawHeader.linkname ? Buffer.from(rawHeader.linkname, 'latin1') : undefined;
+      const header = { ...rawHeader, name: rawName.toString('utf8'), linkname: rawLink?.toString('utf8') ?? null };
       const name = normaliseEntryPath(header.name);
       const selected = wanted.length === 0 || wanted.some((p) => {
         const hit = p === '' || name === p || name.startsWith(`${p}/`);
@@ -60,8 +73,19 @@ export class ArchiveTallyStream {
       });
       if (selected) {
         tally.entries++;
-        const reason = unsafeEntryReason({ path: header.name, type: header.type ?? 'file', linkname: header.linkname ?? undefined });
+        // An absolute link target resolves inside the helper's own file system, never this machine's: harmless
+        // in a volume unless an entry is written through the link, which is refused for every link.
+        const absoluteLink = header.type === 'symlink' && !!header.linkname?.startsWith('/');
+        const through = ancestorsOf(name).find((a) => symlinks.has(a));
+        const reason =
+          unsafeEntryReason({ path: header.name, type: header.type ?? 'file', linkname: absoluteLink ? '.' : (header.linkname ?? undefined) }) ??
+          (through !== undefined ? `path passes through the symlink ${through}` : undefined);
         if (reason && tally.unsafe.length < MAX_UNSAFE_LISTED) tally.unsafe.push({ path: header.name, reason });
+        const special = (header.mode ?? 0) & 0o7000;
+        if (name !== '' && (header.type === 'directory' || (special && (header.type === 'file' || header.type === 'contiguous-file')))) {
+          tally.modes.push({ name: rawName, mode: (header.mode ?? 0) & 0o7777 });
+        }
+        if (header.type === 'file' || header.type === 'contiguous-file' || header.type === 'link') tally.fileNames.push(rawName);
         if (header.type === 'file' || header.type === 'contiguous-file') {
           tally.files++;
           tally.bytes += header.size ?? 0;
@@ -76,6 +100,7 @@ export class ArchiveTallyStream {
       } else if (header.type === 'file' || header.type === 'contiguous-file') {
         sizes.set(name, header.size ?? 0);
       }
+      if (header.type === 'symlink') symlinks.add(name);
       body.on('end', () => next());
       body.resume();
     });
@@ -100,7 +125,7 @@ export class ArchiveTallyStream {
         callback();
       },
     });
-    this.result = parsed.then(() => ({ ...tally, gzipped, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes, members }));
+    this.result = parsed.then(() => ({ ...tally, modes: tally.modes.reverse(), gzipped, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes, members }));
     // A damaged archive stops the writer too, so nothing waits for a drain that never comes.
     parsed.catch((e: Error) => this.input.destroy(e));
     this.result.catch(() => undefined);
@@ -112,4 +137,10 @@ export async function tallyArchiveFile(path: string, paths: readonly string[] = 
   const tally = new ArchiveTallyStream(paths, await startsWithGzipMagic(path));
   await pipeline(createReadStream(path), tally.input, { signal });
   return tally.result;
+}
+
+/** `a/b/c` → `a`, `a/b`. */
+function ancestorsOf(name: string): string[] {
+  const parts = name.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }

@@ -11,33 +11,82 @@ export interface ExtractOptions {
   gzipped: boolean;
 }
 
+/** Lines GNU tar prints when it may not set the volume root's own times, mode or owner, and its closing line. */
+const ROOT_METADATA_LINES = [
+  "^tar: \\.: Cannot utime: ",
+  "^tar: \\.: Cannot change mode to .*: Operation not permitted$",
+  "^tar: \\.: Cannot change ownership to .*: Operation not permitted$",
+  "^tar: Exiting with failure status due to previous errors$",
+];
+
 /**
  * The shell run in the restore helper: the tar (gzip'd or not) arrives on stdin and is extracted into the
- * volume; then the files tar reports having written are stat'ed, and one line on stdout tells how
- * many regular files and bytes the volume now holds under those names. BusyBox only (the default
- * image is alpine): `tar x` with -C, -v and --numeric-owner, `find -exec {} +`, `xargs -0 -r`.
+ * volume. POSIX sh and flags BusyBox (the default image is alpine) and GNU tar both take: -p keeps the
+ * archive's modes through the umask (GNU), --numeric-owner because the image's /etc/passwd knows nothing
+ * of the workload's users. What was written is counted afterwards by {@link countCommand}.
+ *
+ * A helper that is not root may not set the times or mode of the mount point (a new volume's root
+ * belongs to root): BusyBox tar says nothing, GNU tar exits 2. When GNU tar's only errors are those,
+ * the restore goes on and its lines stay as warnings.
  */
 export function extractCommand(options: ExtractOptions): string[] {
   const members = options.members.map((m) => shellWord(escapeGlob(m))).join(' ');
   const script = [
     `cd ${DATA_MOUNT} || exit 2`,
+    // English messages, as the checks below expect them.
+    'LC_ALL=C; export LC_ALL',
     't=$(mktemp -d) || exit 2',
     ...(options.emptyFirst
       ? // lost+found belongs to the file system (fsck recreates it), not to the data being restored.
         [`find . -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf -- {} + || { echo "could not empty ${DATA_MOUNT}" >&2; exit 3; }`]
       : []),
-    // As non-root, tar creates entries through the umask and never chmods them back: 1777 would become 1755.
+    // As non-root, tar creates entries through the umask: 1777 would become 1755.
     'umask 0',
-    // Numeric owners: the image's /etc/passwd knows nothing of the workload's users. As non-root,
-    // BusyBox tar skips the chown by itself. Modes, symlinks and empty folders are kept by default.
-    `tar x${options.gzipped ? 'z' : ''}vf - -C ${DATA_MOUNT} --numeric-owner${members ? ` -- ${members}` : ''} > "$t/list"`,
+    `tar x${options.gzipped ? 'z' : ''}pf - -C ${DATA_MOUNT} --numeric-owner${members ? ` -- ${members}` : ''} 2> "$t/err"`,
     'rc=$?',
-    'if [ "$rc" -ne 0 ]; then rm -rf "$t"; exit "$rc"; fi',
-    // Counted from the volume itself after tar ended: what was written, not what tar meant to write.
-    `sed 's|^|./|' "$t/list" | tr '\\n' '\\000' | xargs -0 -r stat -c '%s %F' | awk '/regular/ { n++; s += $1 } END { printf "${RESTORED_PREFIX} files=%d bytes=%.0f\\n", n, s }'`,
+    `if [ "$rc" = 2 ] && [ -s "$t/err" ] && ! grep -v ${ROOT_METADATA_LINES.map((l) => `-e ${shellWord(l)}`).join(' ')} "$t/err" > /dev/null; then rc=0; fi`,
+    'cat "$t/err" >&2',
     'rm -rf "$t"',
+    'exit "$rc"',
   ].join('\n');
   return ['sh', '-c', script];
+}
+
+/**
+ * Counts what the volume holds under the names the client sends on stdin, NUL-separated (any byte but
+ * NUL may be in a name, newlines too): one line with the regular files and their bytes. Only sizes
+ * and kinds are read back, never names.
+ */
+export function countCommand(): string[] {
+  const script = [
+    `cd ${DATA_MOUNT} || exit 2`,
+    'LC_ALL=C; export LC_ALL',
+    `xargs -0 -r stat -c '%s %F' | awk '/regular/ { n++; s += $1 } END { printf "${RESTORED_PREFIX} files=%d bytes=%.0f\\n", n, s }'`,
+  ].join('\n');
+  return ['sh', '-c', script];
+}
+
+/**
+ * Sets modes again from stdin's NUL-separated pairs (octal mode, name): a non-root BusyBox tar leaves
+ * setuid, setgid and folder modes as created, and folders in a setgid root inherit setgid.
+ */
+export function modesCommand(): string[] {
+  return ['sh', '-c', `cd ${DATA_MOUNT} || exit 2\nxargs -0 -r -n 2 chmod`];
+}
+
+/** stdin of {@link countCommand}: each name relative to the volume root, so none starts with `-`. */
+export function countInput(names: readonly Buffer[]): Buffer {
+  return Buffer.concat(names.flatMap((n) => [relativeName(n), Buffer.from([0])]));
+}
+
+/** stdin of {@link modesCommand}. */
+export function modesInput(entries: readonly { name: Buffer; mode: number }[]): Buffer {
+  return Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode.toString(8).padStart(4, '0')}\0`), relativeName(e.name), Buffer.from([0])]));
+}
+
+function relativeName(name: Buffer): Buffer {
+  const trimmed = name.at(-1) === 0x2f ? name.subarray(0, -1) : name;
+  return trimmed.subarray(0, 2).toString() === './' ? trimmed : Buffer.concat([Buffer.from('./'), trimmed]);
 }
 
 export interface RestoredCount {

@@ -5,7 +5,7 @@ import { HELPER_CONTAINER } from '../backup/helperPodSpec';
 import { describeKubeError } from '../kube/describeKubeError';
 import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } from '../kube/podExec';
 import { ArchiveTally, ArchiveTallyStream } from './archiveTally';
-import { extractCommand, parseRestoredCount } from './extractCommand';
+import { countCommand, countInput, extractCommand, modesCommand, modesInput, parseRestoredCount } from './extractCommand';
 import { RestoreStageError, restoreNextStepFor } from './restoreStage';
 import type { RestoreRequest } from './restoreVolume';
 import { execGrantNextStep } from '../backup/helperPod';
@@ -56,10 +56,9 @@ export async function upload(
   const onAbort = (): void => stop.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setInterval(() => onBytes(bytes), 250);
-  const stdout: Buffer[] = [];
   // Bounded: a restore of many files must not keep every line tar prints.
   const stderr = new TarStderr();
-  const sink = new Writable({ write: (c: Buffer, _e, cb) => (stdout.push(c), cb()) });
+  const sink = new Writable({ write: (_c: Buffer, _e, cb) => cb() });
   try {
     const exitCode = await execInPod(kubeConfig, {
       namespace,
@@ -76,9 +75,16 @@ export async function upload(
     if (exitCode !== 0) {
       throw new RestoreStageError('upload', `tar in the helper pod exited with code ${exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, restoreNextStepFor('upload', { namespace, helperPod: pod }), messages);
     }
-    const count = parseRestoredCount(Buffer.concat(stdout).toString('utf8'));
-    if (!count) throw new RestoreStageError('verify', 'the helper pod did not report what it wrote', restoreNextStepFor('verify', { namespace }), messages);
-    return { tally: await tally.result, count, warnings: messages };
+    const archived = await tally.result;
+    const run = (command: string[], input: Buffer) => runWithInput(kubeConfig, namespace, pod, command, input, stop.signal);
+    if (archived.modes.length) {
+      const modes = await run(modesCommand(), modesInput(archived.modes));
+      if (modes.exitCode !== 0) messages.push(...modes.stderr.split('\n').filter(Boolean).slice(-3));
+    }
+    const counted = await run(countCommand(), countInput(archived.fileNames));
+    const count = parseRestoredCount(counted.stdout);
+    if (!count) throw new RestoreStageError('verify', `the helper pod did not report what it wrote${counted.stderr ? `: ${counted.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`, restoreNextStepFor('verify', { namespace }), messages);
+    return { tally: archived, count, warnings: messages };
   } catch (e) {
     if (e instanceof RestoreStageError || signal?.aborted) throw e;
     if (readError) throw new RestoreStageError('upload', `could not read the archive after ${bytes} bytes: ${readError.message}`, 'Check that the archive file is readable and not being changed, then restore again with emptyFirst.');
@@ -95,4 +101,21 @@ export async function upload(
     file.destroy();
     tee.destroy();
   }
+}
+
+/** Runs a short command in the helper with `input` on stdin; stdout and stderr as text (small: one line, a few errors). */
+async function runWithInput(kubeConfig: KubeConfig, namespace: string, pod: string, command: string[], input: Buffer, signal: AbortSignal): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const exitCode = await execInPod(kubeConfig, {
+    namespace,
+    pod,
+    container: HELPER_CONTAINER,
+    command,
+    stdin: Readable.from([input]),
+    stdout: new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) }),
+    stderr: (c) => void (err.length < 64 && err.push(c)),
+    signal,
+  });
+  return { exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
