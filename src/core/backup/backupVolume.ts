@@ -15,7 +15,7 @@ import type { HelperOwner } from './helperOwner';
 import { createHelperPod, deleteHelperPod, waitForHelperPod } from './helperPod';
 import { prepareHelperPod } from './helperPreparation';
 import { partialOutcome } from './unreadablePaths';
-import { keptLines, tarOutcome } from './tarStderr';
+import { keptLines, skippedNote, tarOutcome } from './tarStderr';
 import { PartialArchive } from './partialArchive';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
@@ -162,7 +162,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       message: partial ? partial.message : `Backed up ${local.bytes} bytes`,
       nextStep: partial?.nextStep,
       evidence: [],
-      warnings: messages,
+      warnings: [...skippedNote(streamed.stderr), ...messages],
       archivePath: archive.finalPath,
       sizeBytes: local.bytes,
       checksum: local.sha256,

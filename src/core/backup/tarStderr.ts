@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { ArchiveTrailer, TRAILER_PREFIX } from './archiveCommand';
+import { ArchiveTrailer, SKIPPED_PREFIX, TRAILER_PREFIX } from './archiveCommand';
 import { readProblemOf } from './unreadablePaths';
 
 /** Lines kept from the start and from the end of tar's stderr; those between are only counted. */
@@ -22,6 +22,8 @@ export interface TarStderrSummary {
   changed: number;
   /** Lines that are neither read problems nor tar's closing line: real errors. */
   otherErrors: number;
+  /** Fifos, sockets and devices the helper left out, counted, the first ones named with their kind. */
+  skipped: { count: number; entries: { kind: string; path: string }[] };
 }
 
 /**
@@ -32,8 +34,9 @@ export interface TarStderrSummary {
 export class TarStderr {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
-  private readonly summary: TarStderrSummary = { lines: 0, head: [], tail: [], omitted: 0, unreadable: { count: 0, paths: [] }, changed: 0, otherErrors: 0 };
+  private readonly summary: TarStderrSummary = { lines: 0, head: [], tail: [], omitted: 0, unreadable: { count: 0, paths: [] }, changed: 0, otherErrors: 0, skipped: { count: 0, entries: [] } };
   private readonly trailerPattern = new RegExp(`^${TRAILER_PREFIX} sha256=([0-9a-f]{64}) tar-exit=(\\d+)$`);
+  private readonly skippedPattern = new RegExp(`^${SKIPPED_PREFIX} ([a-z-]+) ((?:[0-9a-f]{2})*)$`);
 
   write(chunk: Buffer): void {
     let text = this.pending + this.decoder.write(chunk);
@@ -63,6 +66,12 @@ export class TarStderr {
       s.trailer = { sha256: trailer[1], tarExit: Number(trailer[2]) };
       return;
     }
+    const skipped = this.skippedPattern.exec(line);
+    if (skipped) {
+      s.skipped.count++;
+      if (s.skipped.entries.length < KEPT_UNREADABLE_PATHS) s.skipped.entries.push({ kind: skipped[1], path: displayName(Buffer.from(skipped[2], 'hex')) });
+      return;
+    }
     s.lines++;
     const problem = readProblemOf(line);
     if (problem?.kind === 'unreadable') {
@@ -80,6 +89,21 @@ export class TarStderr {
       s.omitted++;
     }
   }
+}
+
+/** A name's bytes as the volume root-relative path a user reads; control characters such as newlines escaped. */
+function displayName(bytes: Buffer): string {
+  const path = bytes.toString('utf8').replace(/^\.\//, '');
+  return /[\u0000-\u001f\u007f]/.test(path) ? JSON.stringify(path) : path;
+}
+
+/** "Not backed up: 2 special files a restore cannot recreate (fifo a.fifo, socket run/agent.sock)", or nothing. */
+export function skippedNote(summary: TarStderrSummary, shown = 5): string[] {
+  const { count, entries } = summary.skipped;
+  if (!count) return [];
+  const listed = entries.slice(0, shown).map((e) => `${e.kind} ${e.path}`);
+  const more = count > listed.length ? `, and ${count - listed.length} more` : '';
+  return [`Not backed up: ${count} special ${count === 1 ? 'file' : 'files'} (fifos, sockets, devices) that a restore cannot recreate: ${listed.join(', ')}${more}`];
 }
 
 /** The lines a result keeps: the first ones, how many were left out, the last ones. */
