@@ -13,6 +13,7 @@ import { filterNamespacesCommand } from './filterNamespaces';
 import { loadMoreVolumesCommand } from './loadMoreVolumes';
 import { openBackupFolderCommand } from './openBackupFolder';
 import { openReportCommand } from './openReport';
+import { preflightRestoreCommand } from './preflightRestore';
 import { preflightVolumesCommand } from './preflightVolumes';
 import { pruneBackupsCommand } from './pruneBackups';
 import { refreshCommand } from './refresh';
@@ -32,6 +33,7 @@ export const commands: NkvmCommand[] = [
   backupVolumesCommand,
   backupNamespaceCommand,
   preflightVolumesCommand,
+  preflightRestoreCommand,
   cancelBackupsCommand,
   openReportCommand,
   exportReportCommand,

@@ -13,7 +13,12 @@ const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * a new claim shaped like the source, or into a claim in another namespace or cluster. Undefined when
  * the user backs out at any step.
  */
-export async function chooseRestoreDestination(deps: CommandDeps, record: HistoryRecord, paths: string[]): Promise<Omit<RestoreRequest, 'archivePath'> | undefined> {
+export async function chooseRestoreDestination(
+  deps: CommandDeps,
+  record: HistoryRecord,
+  paths: string[],
+  options: { checkOnly?: boolean } = {},
+): Promise<Omit<RestoreRequest, 'archivePath'> | undefined> {
   const sourceContext = record.context ?? deps.connections.contexts().find((c) => c.current)?.name;
   if (!sourceContext) throw new Error('This backup does not say which cluster it came from, and there is no current context.');
   const what = paths.length ? `${paths.length} selected item(s)` : 'the whole backup';
@@ -27,7 +32,7 @@ export async function chooseRestoreDestination(deps: CommandDeps, record: Histor
   );
   if (!pick) return undefined;
   const base = { expectedSha256: record.checksum ?? undefined, paths };
-  if (pick.value === 'same') return confirmExisting(deps, { context: sourceContext, namespace: record.namespace, pvc: record.pvcName }, base);
+  if (pick.value === 'same') return confirmExisting(deps, { context: sourceContext, namespace: record.namespace, pvc: record.pvcName }, base, undefined, options.checkOnly);
   if (pick.value === 'new') return newClaim(deps, record, { context: sourceContext, namespace: record.namespace }, base);
 
   const context = await pickContext(deps, sourceContext);
@@ -42,7 +47,7 @@ export async function chooseRestoreDestination(deps: CommandDeps, record: Histor
   });
   if (!pvc) return undefined;
   const info = await engine.restoreTargets().describeRestoreTarget(deps.connections.configFor(context), namespace, pvc);
-  if (info.exists) return confirmExisting(deps, { context, namespace, pvc }, base, info);
+  if (info.exists) return confirmExisting(deps, { context, namespace, pvc }, base, info, options.checkOnly);
   return newClaim(deps, record, { context, namespace }, base, pvc);
 }
 
@@ -60,7 +65,10 @@ async function confirmExisting(
   target: { context: string; namespace: string; pvc: string },
   base: Pick<RestoreRequest, 'expectedSha256' | 'paths'>,
   known?: RestoreTargetInfo,
+  checkOnly = false,
 ): Promise<Omit<RestoreRequest, 'archivePath'> | undefined> {
+  // A check writes nothing, so it asks nothing: what would stop the restore is in its report.
+  if (checkOnly) return { ...base, target };
   const info = known ?? (await engine.restoreTargets().describeRestoreTarget(deps.connections.configFor(target.context), target.namespace, target.pvc));
   const where = `${target.namespace}/${target.pvc}`;
   if (!info.exists) throw new Error(`The claim ${where} does not exist in ${target.context} any more. Restore into a new PVC instead.`);

@@ -16,5 +16,6 @@ export * as archiveExtract from './archive/extractArchive';
 export * as archiveVerify from './archive/verifyArchive';
 export * as restores from './restore/restoreRun';
 export * as preflight from './preflight/preflightVolumes';
+export * as restorePreflight from './preflight/restorePreflight';
 export * as preflightReport from './preflight/preflightMarkdown';
 export * as restoreTargets from './restore/restoreTarget';

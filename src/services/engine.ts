@@ -30,6 +30,7 @@ export const engine = {
   archiveVerify: () => load().archiveVerify,
   restores: () => load().restores,
   preflight: () => load().preflight,
+  restorePreflight: () => load().restorePreflight,
   preflightReport: () => load().preflightReport,
   restoreTargets: () => load().restoreTargets,
 };

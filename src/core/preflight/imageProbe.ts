@@ -7,6 +7,7 @@ import type { HelperOwner } from '../backup/helperOwner';
 import { createHelperPod, deleteHelperPod, waitForHelperPod } from '../backup/helperPod';
 import { DATA_MOUNT, HELPER_CONTAINER, helperPodSpec, PVC_LABEL } from '../backup/helperPodSpec';
 import { helperIdentity } from '../backup/helperIdentity';
+import { OWNERS_PREFIX, parseVolumeOwners, volumeOwnersCommand, type VolumeOwners } from '../backup/volumeOwners';
 import { describeKubeError } from '../kube/describeKubeError';
 import { execInPod } from '../kube/podExec';
 
@@ -21,11 +22,24 @@ export interface ImageProbeInput {
   owner?: HelperOwner;
   /** How long the image may take to be pulled and started. */
   startTimeoutSeconds: number;
+  /**
+   * A backup helper for a claim (as prepareHelperPod makes it: read-only mount, placement, user) to run
+   * instead, to also read who owns the claim's files and how much room it has; default: no volume.
+   */
+  helper?: V1Pod;
   signal?: AbortSignal;
 }
 
+/** What the probe saw of the mounted claim. */
+export interface ProbedVolume {
+  owners: VolumeOwners;
+  /** From `df -P -k`: room left and room used, in bytes; undefined when df said nothing usable. */
+  freeBytes?: number;
+  usedBytes?: number;
+}
+
 export type ImageProbeResult =
-  | { ok: true; userland: string }
+  | { ok: true; userland: string; volume?: ProbedVolume }
   | { ok: false; cause: string; nextStep: string };
 
 const MARKER = 'nkvm-probe';
@@ -38,7 +52,7 @@ const MARKER = 'nkvm-probe';
  */
 export async function probeHelperImage(kubeConfig: KubeConfig, input: ImageProbeInput): Promise<ImageProbeResult> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const spec = imageProbePod(input);
+  const spec = input.helper ? claimProbePod(input.helper) : imageProbePod(input);
   let name: string | undefined;
   let lease: HelperLease | undefined;
   try {
@@ -82,6 +96,14 @@ export function imageProbePod(input: ImageProbeInput): V1Pod {
   return pod;
 }
 
+/** A read-only helper for a claim, named and annotated as a probe. */
+function claimProbePod(helper: V1Pod): V1Pod {
+  const pod = structuredClone(helper);
+  pod.metadata!.generateName = 'nkvm-probe-';
+  pod.metadata!.annotations = { ...pod.metadata!.annotations, 'nkvm.dev/purpose': PROBE_PURPOSE.replace('mounts no volume', 'mounts the claim read-only') };
+  return pod;
+}
+
 async function askForTools(kubeConfig: KubeConfig, input: ImageProbeInput, pod: string): Promise<ImageProbeResult> {
   // `command -v` is POSIX and built into every sh; the first line of `tar --version` names the userland.
   const script = [
@@ -89,6 +111,8 @@ async function askForTools(kubeConfig: KubeConfig, input: ImageProbeInput, pod: 
     `for t in ${HELPER_TOOLS.filter((t) => t !== 'sh').join(' ')}; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done`,
     `echo "${MARKER} missing=$missing"`,
     `echo "${MARKER} tar=$(tar --version 2>&1 | head -n 1)"`,
+    // POSIX df: one line per file system, `name blocks used available capacity mount`, in KiB with -k.
+    ...(input.helper ? [volumeOwnersCommand()[2]!, `echo "${MARKER} df $(df -P -k ${DATA_MOUNT} | tail -n 1)"`] : []),
   ].join('\n');
   let stdout = '';
   let stderr = '';
@@ -114,5 +138,11 @@ async function askForTools(kubeConfig: KubeConfig, input: ImageProbeInput, pod: 
   }
   if (missing.length) return { ok: false, cause: `the helper image "${input.image}" has no ${missing.join(', ')}`, nextStep: imageToolsNextStep(input.image, missing.join(', ')) };
   const tar = new RegExp(`^${MARKER} tar=(.*)$`, 'm').exec(stdout)?.[1]?.trim() ?? '';
-  return { ok: true, userland: tar || 'tar' };
+  return { ok: true, userland: tar || 'tar', ...(input.helper ? { volume: probedVolume(stdout) } : {}) };
+}
+
+function probedVolume(stdout: string): ProbedVolume {
+  const owners = parseVolumeOwners(stdout.split('\n').filter((l) => l.startsWith(OWNERS_PREFIX)).join('\n'));
+  const df = new RegExp(`^${MARKER} df \\S+\\s+\\d+\\s+(\\d+)\\s+(\\d+)\\s`, 'm').exec(stdout);
+  return { owners, ...(df ? { usedBytes: Number(df[1]) * 1024, freeBytes: Number(df[2]) * 1024 } : {}) };
 }

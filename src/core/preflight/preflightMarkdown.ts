@@ -1,5 +1,7 @@
 import { permissionLabel } from '../access/checkPermissions';
 import type { VolumePreflight } from './preflightVolumes';
+import type { RestorePreflight } from './restorePreflight';
+import { formatBytes } from '../report/quantityText';
 
 const verdictText = { ready: 'Ready', warning: 'Ready, with warnings', blocked: 'Blocked' } as const;
 
@@ -39,5 +41,34 @@ export function preflightMarkdown(context: string, results: readonly VolumePrefl
       for (const p of r.permissions) lines.push(`| ${code(permissionLabel(p))} | ${p.allowed ? 'yes' : '**no**'} | ${code(p.command)} |`);
     }
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The restore preflight as a Markdown document: the verdict, what would stop it, and what was found. */
+export function restorePreflightMarkdown(context: string, archiveName: string, r: RestorePreflight, at: Date): string {
+  const lines = [
+    `# Restore preflight: ${text(archiveName)} into ${text(`${r.namespace}/${r.pvc}`)} (${text(context)})`,
+    '',
+    `Checked ${at.toISOString()}; nothing was written (the target was looked at by a read-only helper, which is gone).`,
+    '',
+    `## ${verdictText[r.verdict]}`,
+    '',
+  ];
+  for (const reason of r.reasons) lines.push(`- **${r.verdict === 'blocked' ? 'Blocked' : 'Warning'}:** ${text(reason)}`);
+  for (const note of r.notes) lines.push(`- ${text(note)}`);
+  lines.push('');
+  if (r.archive) lines.push(`- Archive: ${r.archive.files} files, ${formatBytes(r.archive.bytes)} (${formatBytes(r.archive.archiveBytes)} compressed)`);
+  const t = r.target;
+  if (t) {
+    lines.push(
+      t.exists
+        ? `- Target: ${text(t.phase ?? 'unknown phase')}, ${text(t.capacity ?? 'unknown size')}, ${text(t.accessModes.join(', ') || 'no access modes')}, ` +
+            `${t.usedBy.length ? `used by ${t.usedBy.map((u) => code(u.pod)).join(', ')}` : 'used by no pod'}`
+        : '- Target: a new claim',
+    );
+  }
+  lines.push(`- Pod Security: ${text(r.podSecurity)}`, `- Helper: image ${code(r.helper.image)}, runs as ${text(r.helper.runAs ?? '-')}`);
+  if (r.dryRun) lines.push(`- Dry run of the restore helper: ${r.dryRun.ok ? 'accepted' : `refused: ${text(r.dryRun.message)}`}`);
+  if (r.probe) lines.push(`- Helper image check: ${r.probe.ok ? `starts, has every tool (${text(r.probe.userland)})` : `failed: ${text(r.probe.cause)}`}`);
   return `${lines.join('\n')}\n`;
 }
