@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DEFAULT_ARCHIVE_SETTINGS } from '../config/archiveSettings';
@@ -8,7 +8,7 @@ import { streamArchive } from './archiveStream';
 import { archivePath } from './archiveNaming';
 import { BackupStage, nextStepFor, StageError } from './backupStage';
 import type { HelperPodSettings } from '../config/helperSettings';
-import { describeIdentity } from './helperIdentity';
+import { describeIdentity, helperPodAs, ownerIdentity } from './helperIdentity';
 import { imageToolsNextStep, missingCommandIn } from './helperImageTools';
 import { HelperLease } from './helperLease';
 import type { HelperOwner } from './helperOwner';
@@ -17,6 +17,8 @@ import { prepareHelperPod } from './helperPreparation';
 import { partialOutcome } from './unreadablePaths';
 import { keptLines, skippedNote, tarOutcome } from './tarStderr';
 import { PartialArchive } from './partialArchive';
+import { decideOwner, describeOwners, type VolumeOwners } from './volumeOwners';
+import { probeVolumeOwners } from './volumeOwnersProbe';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
 
@@ -88,6 +90,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   let archive: PartialArchive | undefined;
   let bytesSeen = 0;
   let runAs: string | undefined;
+  let owners: VolumeOwners | undefined;
   const report = (s: BackupStage): void => {
     stage = s;
     const seconds = (Date.now() - startedAt.getTime()) / 1000;
@@ -114,18 +117,38 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       helper: { ...settings.helperPod, imagePullSecrets: [...(settings.imagePullSecrets ?? []), ...(settings.helperPod?.imagePullSecrets ?? [])] },
       runAsRoot: options.runAsRoot,
     });
-    const spec = prepared.spec;
-    runAs = describeIdentity(prepared.identity, prepared.placement.consumers[0]);
-    options.signal?.throwIfAborted();
-    podName = (await createHelperPod(core, spec)).metadata!.name!;
-    lease = HelperLease.start(kubeConfig, { namespace, pod: podName, spec, onProblem: settings.onHelperProblem });
-    report('wait');
-    await waitForHelperPod(core, namespace, podName, settings.helperPodTimeoutSeconds, options.signal);
-    await lease.containerRunning();
+    let identity = prepared.identity;
+    runAs = describeIdentity(identity, prepared.placement.consumers[0]);
+    const startHelper = async (spec: V1Pod): Promise<string> => {
+      options.signal?.throwIfAborted();
+      const name = (await createHelperPod(core, spec)).metadata!.name!;
+      podName = name;
+      lease = HelperLease.start(kubeConfig, { namespace, pod: name, spec, onProblem: settings.onHelperProblem });
+      report('wait');
+      await waitForHelperPod(core, namespace, name, settings.helperPodTimeoutSeconds, options.signal);
+      await lease.containerRunning();
+      return name;
+    };
+    let helperName = await startHelper(prepared.spec);
+    if (identity.source === 'default') {
+      // Nobody names a user: when one other non-root user owns the files (a scaled-down database), a
+      // helper running as that user reads them all. The first helper only looked, so it goes first.
+      owners = await probeVolumeOwners(kubeConfig, namespace, helperName, options.signal).catch(() => undefined);
+      const decision = owners && decideOwner(owners, identity.runAsUser);
+      if (decision?.kind === 'owner') {
+        await lease!.stop();
+        await deleteHelperPod(core, namespace, helperName);
+        podName = undefined;
+        identity = ownerIdentity(identity, decision);
+        runAs = describeIdentity(identity);
+        report('create');
+        helperName = await startHelper(helperPodAs(prepared.spec, identity));
+      }
+    }
     report('exec');
     const streamed = await streamArchive(kubeConfig, {
       namespace,
-      pod: podName,
+      pod: helperName,
       archive,
       options: archiveOptions,
       signal: options.signal,
@@ -155,7 +178,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       throw new StageError('checksum', `the archive received (${received.bytes} bytes, sha256 ${received.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
     }
     await archive.commit();
-    const partial = outcome === 'partial' ? partialOutcome(streamed.stderr, runAs) : undefined;
+    const partial = outcome === 'partial' ? partialOutcome(streamed.stderr, runAs, owners && describeOwners(owners)) : undefined;
     result = finish({
       status: partial ? 'partial' : 'success',
       stage: 'cleanup',

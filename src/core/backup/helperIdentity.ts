@@ -1,3 +1,5 @@
+import type { V1Pod } from '@kubernetes/client-node';
+
 /**
  * The user the helper runs as when no pod mounts the claim, or its pod runs as root: `nobody`
  * (65534) exists in alpine and most base images and owns no files, so it reads only what every
@@ -58,4 +60,13 @@ export function describeIdentity(identity: HelperIdentity, consumer?: string): s
     default:
       return `${ids} (nobody; no pod that mounts the volume names a non-root user)`;
   }
+}
+
+/** The same helper pod, to be created again running as another non-root identity (a fresh name, the same groups). */
+export function helperPodAs(pod: V1Pod, identity: HelperIdentity): V1Pod {
+  const copy = structuredClone(pod);
+  delete copy.metadata!.name;
+  const security = copy.spec!.securityContext ?? {};
+  copy.spec!.securityContext = { ...security, runAsUser: identity.runAsUser, runAsGroup: identity.runAsGroup, runAsNonRoot: true };
+  return copy;
 }

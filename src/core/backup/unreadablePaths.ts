@@ -39,13 +39,15 @@ export function describeUnreadable(count: number, names: readonly string[], show
  * The message and next step of a partial backup. Unreadable paths are counted and the first ones
  * named (the helper's user explains why); otherwise tar's last lines, which say what changed while it read.
  */
-export function partialOutcome(stderr: TarStderrSummary, runAs: string | undefined): { message: string; nextStep: string } {
+export function partialOutcome(stderr: TarStderrSummary, runAs: string | undefined, owners?: string): { message: string; nextStep: string } {
   const { unreadable } = stderr;
   if (unreadable.count) {
     return {
-      message: `Partial backup: ${describeUnreadable(unreadable.count, unreadable.paths)}${runAs ? ` (not readable by the helper running as ${runAs})` : ''}`,
+      message: `Partial backup: ${describeUnreadable(unreadable.count, unreadable.paths)}${runAs ? ` (not readable by the helper running as ${runAs})` : ''}` +
+        `${owners ? `; the files at the top of the volume belong to ${owners}` : ''}`,
       nextStep:
-        'The archive is kept but marked partial, without those paths. To include them, run the helper as their owner (the pod that mounts the volume sets runAsUser or fsGroup) or as root where the namespace allows it (nkvm.helper.runAsRoot, not under Pod Security "restricted").',
+        'The archive is kept but marked partial, without those paths. To include them, run the helper as their owner (the pod that mounts the volume sets runAsUser or fsGroup, ' +
+        'or nkvm.helper.runAsUser names the user for this claim) or as root where the namespace allows it (nkvm.helper.runAsRoot, not under Pod Security "restricted").',
     };
   }
   return {
