@@ -1,7 +1,12 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KubeObject } from './api/objectStore';
 import { SandboxCluster } from './sandboxCluster';
+
+/** A block-storage CSI driver: volumes are formatted ext4, the kubelet applies fsGroup to ReadWriteOnce ones. */
+const BLOCK_CSI_DRIVER = 'disk.csi.sandbox.nkvm.dev';
+/** Hands out 0777 folders of an NFS export, which the kubelet never re-owns. */
+const NFS_PROVISIONER = 'cluster.local/nfs-subdir-external-provisioner';
 
 /** Demo inventory: three nodes, workloads owning pods that mount claims, an unused claim and a Pending one. */
 export function seedDemo(cluster: SandboxCluster): void {
@@ -9,12 +14,13 @@ export function seedDemo(cluster: SandboxCluster): void {
     node('node-a', 'zone-a'),
     node('node-b', 'zone-b'),
     { ...node('node-c', 'zone-c'), spec: { taints: [{ key: 'dedicated', value: 'storage', effect: 'NoSchedule' }] } },
-    storageClass('standard', 'Immediate', true),
-    storageClass('local-wait', 'WaitForFirstConsumer', false),
+    storageClass('standard', 'Immediate', true, BLOCK_CSI_DRIVER),
+    storageClass('local-wait', 'WaitForFirstConsumer', false, BLOCK_CSI_DRIVER),
+    storageClass('shared-nfs', 'Immediate', false, NFS_PROVISIONER),
     ...['default', 'kube-system', 'shop', 'analytics', 'media'].map(namespace),
     claim('shop', 'storefront-uploads', '5Gi', ['ReadWriteOnce']),
     claim('shop', 'data-orders-db-0', '10Gi', ['ReadWriteOnce']),
-    claim('analytics', 'reports', '2Gi', ['ReadWriteMany']),
+    claim('analytics', 'reports', '2Gi', ['ReadWriteMany'], 'shared-nfs'),
     claim('media', 'archive-2019', '20Gi', ['ReadWriteOnce']),
     claim('media', 'scratch', '1Gi', ['ReadWriteOnce'], 'fast-nvme'),
   );
@@ -39,6 +45,10 @@ export function seedDemo(cluster: SandboxCluster): void {
 function writeDemoFiles(cluster: SandboxCluster): void {
   const write = (ns: string, pvc: string, files: Record<string, string | Buffer>, extra?: (root: string) => void): void => {
     const root = cluster.volumePath(ns, pvc);
+    // The demo volumes hold what their workloads left long ago: open to the workloads' users, without
+    // the lost+found a fresh ext4 volume has, as they were before volumes were provisioned like real disks.
+    chmodSync(root, 0o777);
+    rmSync(join(root, 'lost+found'), { recursive: true, force: true });
     for (const [rel, content] of Object.entries(files)) {
       mkdirSync(dirname(join(root, rel)), { recursive: true });
       writeFileSync(join(root, rel), content);
@@ -95,12 +105,12 @@ function node(name: string, zone: string): KubeObject {
   };
 }
 
-function storageClass(name: string, mode: string, isDefault: boolean): KubeObject {
+function storageClass(name: string, mode: string, isDefault: boolean, provisioner: string): KubeObject {
   return {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
     metadata: { name, annotations: isDefault ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : {} },
-    provisioner: 'sandbox.nkvm.dev/hostpath',
+    provisioner,
     reclaimPolicy: 'Delete',
     volumeBindingMode: mode,
     allowVolumeExpansion: true,

@@ -4,6 +4,30 @@ import { EventRecorder } from './eventRecorder';
 import { types } from './types';
 import { VolumeData } from './volumeData';
 
+/** Provisioners that hand out folders of an NFS export (nfs-subdir-external-provisioner, csi-driver-nfs) rather than formatted disks. */
+const NFS_PROVISIONER = /nfs/i;
+
+/**
+ * The PV's volume source, as the class's provisioner writes it: a folder on an NFS export (no fsType, so
+ * the kubelet never applies fsGroup), or a CSI block volume formatted with the class's fsType (ext4
+ * unless `csi.storage.k8s.io/fstype` says otherwise), whose ownership the kubelet manages for RWO claims.
+ * Where the data lives on this machine follows from the PV name (VolumeData.volumePath), never from here.
+ */
+export function volumeSourceFor(sc: V1StorageClass, claim: KubeObject, pvName: string): { csi?: object; nfs?: object } {
+  if (NFS_PROVISIONER.test(sc.provisioner)) {
+    return { nfs: { server: 'nfs.sandbox.nkvm.dev', path: `/exports/${claim.metadata.namespace}-${claim.metadata.name}-${pvName}` } };
+  }
+  const fsType = sc.parameters?.['csi.storage.k8s.io/fstype'] ?? 'ext4';
+  return {
+    csi: {
+      driver: sc.provisioner,
+      volumeHandle: `vol-${claim.metadata.uid!.replace(/-/g, '').slice(0, 17)}`,
+      fsType,
+      volumeAttributes: { 'storage.kubernetes.io/csiProvisionerIdentity': `1733000000000-8081-${sc.provisioner}` },
+    },
+  };
+}
+
 /** Binds claims to new volumes as a dynamic provisioner does; WaitForFirstConsumer waits for a scheduled pod. */
 export class Provisioner {
   constructor(private readonly store: ObjectStore, private readonly data: VolumeData, private readonly events: EventRecorder) {}
@@ -59,7 +83,8 @@ export class Provisioner {
     const storage = pvc.spec?.resources?.requests?.storage ?? '1Gi';
     const accessModes = pvc.spec?.accessModes ?? ['ReadWriteOnce'];
     this.events.record(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`, sc.provisioner);
-    this.data.createVolume(pvName);
+    const source = volumeSourceFor(sc, claim, pvName);
+    this.data.createVolume(pvName, source.nfs ? 'nfs-export' : 'ext4');
     this.store.create(types.pvs, {
       metadata: { name: pvName, annotations: { 'pv.kubernetes.io/provisioned-by': sc.provisioner } },
       spec: {
@@ -69,7 +94,7 @@ export class Provisioner {
         storageClassName: sc.metadata?.name,
         volumeMode: 'Filesystem',
         claimRef: { kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace, name: claim.metadata.name, uid: claim.metadata.uid, apiVersion: 'v1' },
-        hostPath: { path: this.data.volumePath(pvName) },
+        ...source,
         ...(node
           ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } } }
           : {}),
