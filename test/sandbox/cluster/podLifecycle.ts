@@ -11,6 +11,7 @@ import { Provisioner } from './provisioner';
 import { scheduleOnto } from './scheduler';
 import { types } from './types';
 import { VolumeData } from './volumeData';
+import { applyFsGroup } from './volumeOwnership';
 
 export interface LifecycleTiming {
   /** Delay between the steps a kubelet takes (schedule, pull, start). */
@@ -334,6 +335,12 @@ export class PodLifecycle implements NodeKubelet {
     if (state?.waitingForAttach) {
       state.waitingForAttach = false;
       this.events.record(obj, 'Normal', 'SuccessfulAttachVolume', `AttachVolume.Attach succeeded for volume "${claimNames(pod).join(', ')}"`, 'attachdetach-controller');
+    }
+    // Volumes are set up (fsGroup applied) before any image is pulled; a failed SetUp is retried later.
+    const mountFailure = applyFsGroup(this.store, this.data, pod);
+    if (mountFailure) {
+      this.events.record(obj, 'Warning', 'FailedMount', mountFailure.message, 'kubelet');
+      return this.after(obj, this.timing.backoffMs, () => this.tryStart(namespace, name));
     }
     const image = containers(pod)[0]?.image ?? '';
     if (this.faults.forPod('imagePull', obj)) return this.failImagePull(obj, image);
