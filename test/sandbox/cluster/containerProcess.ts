@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { ContainerProcessSpec, signalContainerInit, spawnInContainer } from '../exec/containerRunner';
 import { CpuCgroupLease, CpuLimits } from '../exec/cpuLimit';
+import { ExecutableNotFoundError } from '../exec/imageUserland';
 
 /** How a container's main process ended, in the terms of `containerStatuses[].state.terminated`. */
 export interface ContainerExit {
@@ -44,7 +45,8 @@ export class ContainerProcess {
     const child = this.child;
     if (!child) {
       this.done = true;
-      this.exited = Promise.resolve({ exitCode: START_ERROR_EXIT_CODE, reason: 'StartError', message: startError?.message, startedAt: this.startedAt, finishedAt: stamp() });
+      const message = startError instanceof ExecutableNotFoundError ? containerdCreateError(startError) : startError?.message;
+      this.exited = Promise.resolve({ exitCode: START_ERROR_EXIT_CODE, reason: 'StartError', message, startedAt: this.startedAt, finishedAt: stamp() });
       this.started = Promise.resolve();
       return;
     }
@@ -100,6 +102,11 @@ export class ContainerProcess {
     signalContainerInit(this.child, 'SIGKILL');
     this.child.kill('SIGKILL');
   }
+}
+
+/** What containerd 1.7 with runc reports (state.terminated.message, and the Failed event) for a command the image lacks. */
+export function containerdCreateError(error: ExecutableNotFoundError): string {
+  return `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${error.detail}: unknown`;
 }
 
 function stamp(): string {

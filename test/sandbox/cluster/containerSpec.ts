@@ -1,7 +1,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
 import { ObjectStore } from '../api/objectStore';
-import { imageUsesBusybox } from '../exec/busyboxUserland';
+import { imageUserland } from '../exec/imageUserland';
 import { containerCapabilities } from '../exec/capabilities';
 import { ContainerMount, ContainerProcessSpec } from '../exec/containerRunner';
 import { types } from './types';
@@ -13,11 +13,17 @@ import { VolumeData } from './volumeData';
  */
 const SERVER_ENTRYPOINT = ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'];
 
-/** The main process's argv, as the runtime combines the image's entrypoint and cmd with `command` and `args`. */
-export function mainCommand(container: V1Container): string[] {
-  if (container.command?.length) return [...container.command, ...(container.args ?? [])];
-  if (imageUsesBusybox(container.image ?? '')) return container.args?.length ? [...container.args] : ['sh'];
-  return [...SERVER_ENTRYPOINT, ...(container.args ?? [])];
+/**
+ * The main process's argv, as the runtime combines the image's entrypoint and cmd with `command` and `args`;
+ * `entrypointFromImage` when the image's own entrypoint runs, which exists even in images without a shell.
+ */
+export function mainCommand(container: V1Container): { command: string[]; entrypointFromImage: boolean } {
+  if (container.command?.length) return { command: [...container.command, ...(container.args ?? [])], entrypointFromImage: false };
+  const userland = imageUserland(container.image ?? '');
+  if (userland === 'busybox' || userland === 'shell-without-tar') {
+    return container.args?.length ? { command: [...container.args], entrypointFromImage: false } : { command: ['sh'], entrypointFromImage: true };
+  }
+  return { command: [...SERVER_ENTRYPOINT, ...(container.args ?? [])], entrypointFromImage: true };
 }
 
 let knownCapabilities: string[] | undefined;

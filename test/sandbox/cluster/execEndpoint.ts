@@ -1,4 +1,5 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -9,6 +10,7 @@ import { spawnInContainer } from '../exec/containerRunner';
 import { CpuCgroupLease, CpuLimits } from '../exec/cpuLimit';
 import { EXEC_SUBPROTOCOLS, negotiateExecProtocol, runExecSession } from '../exec/execSession';
 import { execInternalErrorStatus, ExecStatus } from '../exec/execStatus';
+import { ExecutableNotFoundError } from '../exec/imageUserland';
 import { FaultRegistry } from '../faults';
 import { containerProcessBase } from './containerSpec';
 import { kubeletUnreachableStatus, NodeLost } from './nodeOutage';
@@ -67,7 +69,7 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
         child.once('error', () => cgroup?.release());
       } catch (e) {
         cgroup?.release();
-        sendStatusAndClose(ws, execInternalErrorStatus((e as Error).message));
+        sendStatusAndClose(ws, e instanceof ExecutableNotFoundError ? execNotFoundStatus(e) : execInternalErrorStatus((e as Error).message));
         session.abort();
         return;
       }
@@ -108,6 +110,17 @@ function pickContainer(pod: V1Pod, name: string | null): V1Container {
 export function containerNotFoundStatus(container: string): ExecStatus {
   const cause = `unable to upgrade connection: container not found ("${container}")`;
   return { metadata: {}, status: 'Failure', message: `Internal error occurred: ${cause}`, reason: 'InternalError', details: { causes: [{ message: cause }] }, code: 500 };
+}
+
+/**
+ * A command missing from the image: the kubelet answers the CRI exec error as an InternalError, and a
+ * 1.30+ API server, translating the WebSocket stream, wraps that once more (hence the doubled prefix
+ * `kubectl exec` prints). The stream was upgraded first, so clients see it on the error channel.
+ */
+function execNotFoundStatus(error: ExecutableNotFoundError): ExecStatus {
+  const execId = randomBytes(32).toString('hex');
+  const kubelet = `Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "${execId}": OCI runtime exec failed: exec failed: unable to start container process: ${error.detail}: unknown`;
+  return { metadata: {}, status: 'Failure', message: `Internal error occurred: ${kubelet}`, reason: 'InternalError', details: { causes: [{ message: kubelet }] }, code: 500 };
 }
 
 function sendStatusAndClose(ws: WebSocket, status: ExecStatus): void {

@@ -431,7 +431,7 @@ export class PodLifecycle implements NodeKubelet {
   private startContainer(state: PodState, pod: V1Pod, container: V1Container, after: Promise<void>): Promise<void> {
     let spec;
     try {
-      spec = { ...containerProcessBase(this.store, this.data, pod, container), command: mainCommand(container) };
+      spec = { ...containerProcessBase(this.store, this.data, pod, container), ...mainCommand(container) };
     } catch (error) {
       const exit: ContainerExit = { exitCode: 128, reason: 'StartError', message: (error as Error).message, startedAt: stamp(), finishedAt: stamp() };
       void after.then(() => this.containerExited(state, container, undefined, exit));
@@ -450,6 +450,8 @@ export class PodLifecycle implements NodeKubelet {
     if (this.stopped) return;
     if (this.isNodeLost(state.node)) return void state.lostWithNode.push({ container, exit });
     const current = this.current(state);
+    // A container the runtime could not create is reported as the runtime words it.
+    if (exit.reason === 'StartError' && current) this.events.record(current, 'Warning', 'Failed', `Error: ${exit.message}`, 'kubelet');
     const policy = (current?.spec as { restartPolicy?: string } | undefined)?.restartPolicy ?? 'Always';
     const restart = !state.stopping && !!current && (policy === 'Always' || (policy === 'OnFailure' && exit.exitCode !== 0));
     const restarts = (state.restarts.get(container.name) ?? 0) + (restart ? 1 : 0);

@@ -2,18 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, renameSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Images whose userland is BusyBox, so GNU-only flags fail there. */
-const BUSYBOX_IMAGE = /^(docker\.io\/)?(library\/)?(alpine|busybox)(:|@|$)/;
-
 const HOST_BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 
 /** Where test/sandbox/busybox/buildAlpineBusybox.sh leaves its builds (one folder per Debian version). */
 export function alpineBusyboxCache(): string {
   return process.env.NKVM_BUSYBOX_CACHE || '/var/cache/nkvm-sandbox/busybox';
-}
-
-export function imageUsesBusybox(image: string): boolean {
-  return BUSYBOX_IMAGE.test(image);
 }
 
 /** BusyBox built with Alpine's archival options (tar -X/-T/--exclude, gzip -1..-9), when the build script has run. */
@@ -48,16 +41,17 @@ export function findHostBusybox(): string | undefined {
  * A folder holding a copy of the given BusyBox binary and its applet links (`tar -> busybox`, ...),
  * created once under `stateDir`. The links are relative, so they resolve inside a private root where
  * the folder is mounted, wherever the binary lives on the host. The folder name follows the binary's
- * size and time, so an upgraded BusyBox gets a fresh list.
+ * size and time, so an upgraded BusyBox gets a fresh list. Applets named in `without` are left out, as
+ * in an image built without them.
  */
-export function ensureBusyboxApplets(stateDir: string, busybox: string): string {
+export function ensureBusyboxApplets(stateDir: string, busybox: string, without: readonly string[] = []): string {
   const { size, mtimeMs } = statSync(busybox);
-  const folder = join(stateDir, `busybox-applets-${size}-${Math.floor(mtimeMs)}`);
+  const folder = join(stateDir, `busybox-applets-${size}-${Math.floor(mtimeMs)}${without.length ? `-without-${without.join('-')}` : ''}`);
   if (existsSync(folder)) return folder;
 
   const listed = spawnSync(busybox, ['--list'], { encoding: 'utf8' });
   if (listed.status !== 0) throw new Error(`${busybox} --list failed: ${listed.stderr || listed.error?.message || `exit ${listed.status}`}`);
-  const applets = listed.stdout.split('\n').filter((name) => name !== '' && !name.includes('/') && name !== 'busybox');
+  const applets = listed.stdout.split('\n').filter((name) => name !== '' && !name.includes('/') && name !== 'busybox' && !without.includes(name));
 
   // Built aside and renamed into place, so concurrent execs never see a half-filled folder.
   const building = mkdtempSync(join(stateDir, '.busybox-applets-'));

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { ensureBusyboxApplets, findHostBusybox, imageUsesBusybox } from './busyboxUserland';
+import { checkExecutable, imageUserland, userlandTools } from './imageUserland';
 import { BUSYBOX_APPLET_DIR, buildPrivateRootScript, SETUP_FAILURE_EXIT_CODE, SHARED_SYSTEM_DIRS, type RootVolume } from './privateRootScript';
 
 export interface ContainerMount {
@@ -21,6 +21,8 @@ export interface ContainerProcessSpec {
   supplementalGroups?: number[];
   env?: Record<string, string>;
   workingDir?: string;
+  /** The command is the image's own entrypoint, which every image has, with or without a shell. */
+  entrypointFromImage?: boolean;
   /** A folder the sandbox owns; private roots are created (and removed) under it. */
   stateDir: string;
   /** The cgroup.procs files of the container's cgroups (see cpuLimit.ts); the process joins them before anything runs. */
@@ -36,7 +38,7 @@ export interface ContainerProcessSpec {
   asInit?: boolean;
 }
 
-/** The PATH a stock Linux image sets; also where the setup script finds mount and chroot on the host. */
+/** Where the setup script finds mount and chroot on the host. */
 const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Run as `sh -c SCRIPT sh <count> <cgroup.procs...> <argv...>`; fails as a command that cannot be started would. */
@@ -71,17 +73,20 @@ export function spawnInContainer(spec: ContainerProcessSpec): ChildProcessWithou
   const { unshare, flags } = namespaceCommand(spec);
 
   mkdirSync(spec.stateDir, { recursive: true, mode: 0o700 });
-  const hostBusybox = imageUsesBusybox(spec.image) ? findHostBusybox() : undefined;
-  const busyboxApplets = hostBusybox ? ensureBusyboxApplets(spec.stateDir, hostBusybox) : undefined;
+  const userland = imageUserland(spec.image);
+  const tools = userlandTools(userland, spec.stateDir, BUSYBOX_APPLET_DIR);
+  const busyboxApplets = tools.toolsDir;
   const uid = spec.runAsUser ?? 0;
+  // No LANG or LC_*: a container runs in the C locale unless its image or pod sets one.
   const env = new Map<string, string>([
-    ['PATH', busyboxApplets ? `${BUSYBOX_APPLET_DIR}:${STANDARD_PATH}` : STANDARD_PATH],
+    ['PATH', tools.path],
     ['HOME', uid === 0 ? '/root' : '/'],
   ]);
   for (const [name, value] of Object.entries(spec.env ?? {})) {
     if (name === '' || name.includes('=')) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
     env.set(name, value);
   }
+  if (!spec.entrypointFromImage) checkExecutable(userland, spec.command[0]!, env.get('PATH')!, tools, BUSYBOX_APPLET_DIR);
 
   const root = mkdtempSync(join(spec.stateDir, 'root-'));
   const script = buildPrivateRootScript({
