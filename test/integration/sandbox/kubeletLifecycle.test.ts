@@ -52,7 +52,8 @@ describe('sandbox kubelet: containers run their command, stop, restart and relea
         workingDir: '/data',
         securityContext: { runAsUser: 1000, runAsGroup: 3000 },
       },
-      { restartPolicy: 'Never' },
+      // A fresh volume's root is root's 0755: the user writes there through fsGroup, as on a real node.
+      { restartPolicy: 'Never', securityContext: { fsGroup: 3000 } },
       vol,
     );
     await phaseIs(name, 'Succeeded');
