@@ -57,11 +57,13 @@ function ownedVolumes(store: ObjectStore, data: VolumeData, pod: V1Pod): OwnedVo
   const owned: OwnedVolume[] = [];
   for (const volume of pod.spec?.volumes ?? []) {
     if (volume.emptyDir) {
-      owned.push({ path: data.emptyDirPath(pod.metadata!.uid!, volume.name), eventName: volume.name, volumeId: volume.name, readOnly: false });
+      const path = data.emptyDirPath(pod.metadata!.uid!, volume.name);
+      owned.push({ path, eventName: volume.name, volumeId: volume.name, readOnly: false });
       continue;
     }
     if (!volume.persistentVolumeClaim) continue;
-    const pvc = store.get(types.pvcs, pod.metadata!.namespace, volume.persistentVolumeClaim.claimName) as unknown as V1PersistentVolumeClaim | undefined;
+    const claimName = volume.persistentVolumeClaim.claimName;
+    const pvc = store.get(types.pvcs, pod.metadata!.namespace, claimName) as unknown as V1PersistentVolumeClaim | undefined;
     const pvName = pvc?.spec?.volumeName;
     const pv = pvName ? (store.get(types.pvs, undefined, pvName) as unknown as V1PersistentVolume | undefined) : undefined;
     const csi = pv?.spec?.csi;
@@ -73,7 +75,10 @@ function ownedVolumes(store: ObjectStore, data: VolumeData, pod: V1Pod): OwnedVo
   return owned;
 }
 
-/** lchown(-1, fsGroup) on every entry; chmod adds group rw (r when read-only), and x plus setgid on folders; symlinks keep their target's mode. */
+/**
+ * lchown(-1, fsGroup) on every entry; chmod adds group rw (r when read-only), and x plus setgid on
+ * folders; symlinks keep their target's mode.
+ */
 function setVolumeOwnership(root: string, fsGroup: number, readOnly: boolean, changePolicy: string | undefined): void {
   if (changePolicy === 'OnRootMismatch' && !requiresPermissionChange(root, fsGroup, readOnly)) return;
   walk(root, lstatSync(root), (path, info) => {

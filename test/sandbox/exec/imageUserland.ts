@@ -63,11 +63,14 @@ export interface UserlandTools {
 export function userlandTools(userland: ImageUserland, stateDir: string, toolsMountPath: string): UserlandTools {
   if (userland === 'busybox') {
     const busybox = findHostBusybox();
-    return busybox ? { toolsDir: ensureBusyboxApplets(stateDir, busybox), path: `${toolsMountPath}:${STANDARD_PATH}` } : { path: STANDARD_PATH };
+    if (!busybox) return { path: STANDARD_PATH };
+    return { toolsDir: ensureBusyboxApplets(stateDir, busybox), path: `${toolsMountPath}:${STANDARD_PATH}` };
   }
   if (userland === 'shell-without-tar') {
     const busybox = findHostBusybox();
-    if (!busybox) throw new Error(`${NO_TAR_IMAGE} in the sandbox needs BusyBox: run test/sandbox/busybox/buildAlpineBusybox.sh or install busybox`);
+    if (!busybox) {
+      throw new Error(`${NO_TAR_IMAGE} in the sandbox needs BusyBox: run test/sandbox/busybox/buildAlpineBusybox.sh or install busybox`);
+    }
     // Only its own applets on PATH: the host's /usr/bin would bring tar back.
     return { toolsDir: ensureBusyboxApplets(stateDir, busybox, NO_TAR_MISSING), path: toolsMountPath };
   }
@@ -86,7 +89,13 @@ export class ExecutableNotFoundError extends Error {
  * finds nothing; for a path in an image without a shell, the failed stat. Commands the sandbox cannot
  * judge (paths into volumes, PATHs naming other folders) are left to run.
  */
-export function checkExecutable(userland: ImageUserland, command: string, path: string, tools: UserlandTools, toolsMountPath: string): void {
+export function checkExecutable(
+  userland: ImageUserland,
+  command: string,
+  path: string,
+  tools: UserlandTools,
+  toolsMountPath: string,
+): void {
   if (command.includes('/')) {
     if (userland === 'no-shell') throw new ExecutableNotFoundError(`exec: "${command}": stat ${command}: no such file or directory`);
     return;
