@@ -79,9 +79,11 @@ describe('sandbox volumes: new claims look like freshly formatted disks, and the
     const vol = await claim('standard', ['ReadWriteOnce']);
     const seed = await runPod(vol);
     await sh(seed, 'mkdir /data/dir && echo secret > /data/dir/f && chmod 600 /data/dir/f && chmod 4700 /data/dir && ln -s dir/f /data/link');
+    await sh(seed, 'touch /data/caf$(printf "\\351") && chmod 640 /data/caf*'); // a Latin-1 name, not UTF-8
     const pod = await runPod(vol, { fsGroup: 2000 }, 1000);
     const listing = await sh(pod, 'stat -c "%a %u:%g %n" /data /data/lost+found /data/dir /data/dir/f; stat -c "%g %n" /data/link; id -G');
     assert.equal(listing, ['2775 0:2000 /data', '2770 0:2000 /data/lost+found', '6770 0:2000 /data/dir', '660 0:2000 /data/dir/f', '2000 /data/link', '0 2000'].join('\n'));
+    assert.equal(await sh(pod, 'stat -c "%a %g" /data/caf*'), '660 2000', 'names that are not UTF-8 are re-owned too');
     assert.equal(await sh(pod, 'echo mine > /data/new && cat /data/dir/f && stat -c "%u:%g" /data/new'), 'secret\n1000:2000', 'new files inherit the group through setgid');
     assert.equal(await sh(pod, 'stat -c "%a %g" /scratch'), '2777 2000', 'emptyDir gets fsGroup too');
   });

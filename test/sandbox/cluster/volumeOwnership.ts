@@ -1,6 +1,5 @@
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { chmodSync, lchownSync, lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { ObjectStore } from '../api/objectStore';
 import { types } from './types';
 import { VolumeData } from './volumeData';
@@ -81,7 +80,7 @@ function ownedVolumes(store: ObjectStore, data: VolumeData, pod: V1Pod): OwnedVo
  */
 function setVolumeOwnership(root: string, fsGroup: number, readOnly: boolean, changePolicy: string | undefined): void {
   if (changePolicy === 'OnRootMismatch' && !requiresPermissionChange(root, fsGroup, readOnly)) return;
-  walk(root, lstatSync(root), (path, info) => {
+  walk(Buffer.from(root), lstatSync(root), (path, info) => {
     // The kubelet logs a failed lchown or chmod and carries on; only a failed walk fails the mount.
     try {
       lchownSync(path, -1, fsGroup);
@@ -98,11 +97,12 @@ function setVolumeOwnership(root: string, fsGroup: number, readOnly: boolean, ch
   });
 }
 
-function walk(path: string, info: Stats, visit: (path: string, info: Stats) => void): void {
+/** Paths as bytes: file names need not be UTF-8, and a decoded name would point at no file. */
+function walk(path: Buffer, info: Stats, visit: (path: Buffer, info: Stats) => void): void {
   visit(path, info);
   if (!info.isDirectory()) return;
-  for (const name of readdirSync(path)) {
-    const child = join(path, name);
+  for (const name of readdirSync(path, { encoding: 'buffer' })) {
+    const child = Buffer.concat([path, Buffer.from('/'), name]);
     walk(child, lstatSync(child), visit);
   }
 }
