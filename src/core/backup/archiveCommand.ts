@@ -1,3 +1,4 @@
+import { MISSING_TOOL_TEXT } from './helperImageTools';
 import { DATA_MOUNT } from './helperPodSpec';
 
 export const TRAILER_PREFIX = 'nkvm-trailer';
@@ -51,6 +52,8 @@ export function archiveCommand(options: ArchiveOptions = WHOLE_VOLUME_GZIP): str
   if (!Number.isInteger(options.level) || options.level < 1 || options.level > 9) throw new RangeError(`gzip level must be 1 to 9, got ${options.level}`);
   const compress = options.compression === 'pod-gzip' ? ` | gzip -${options.level}` : '';
   const script = [
+    // A missing tool would fail late or hang (tee waits forever on a fifo nobody reads): check them first.
+    `for t in tar find mktemp mkfifo sha256sum tee cut${compress ? ' gzip' : ''}; do command -v "$t" >/dev/null 2>&1 || { echo "${MISSING_TOOL_TEXT} $t" >&2; exit 127; }; done`,
     `cd ${DATA_MOUNT} || exit 2`,
     "IFS=''",
     'fresh=1',
@@ -68,7 +71,9 @@ export function archiveCommand(options: ArchiveOptions = WHOLE_VOLUME_GZIP): str
     `      if [ $hit = 0 ]; then echo "nkvm: nothing in the volume matches the include path $p" >&2; exit ${NOTHING_MATCHED_EXIT}; fi ;;`,
     '  esac',
     'done',
-    'if [ $members = 0 ]; then set -- "$@" .; fi',
+    // The whole volume, less lost+found at its root: it belongs to the file system (root, mode 0700 on every
+    // fresh ext4 volume), so a non-root helper cannot read it, and fsck makes it again.
+    'if [ $members = 0 ]; then set -- "$@" --exclude=./lost+found .; fi',
     // Fifos, sockets and devices are left out, named on stderr: a restore cannot mknod a device without
     // CAP_MKNOD, and a socket is only a name. Decided here so that every restore of the archive works.
     // find's own complaints (folders it may not read) are dropped: tar names those itself.

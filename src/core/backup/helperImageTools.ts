@@ -1,7 +1,10 @@
 import type { V1ContainerStatus } from '@kubernetes/client-node';
 
+/** How the helper's scripts say a tool is missing, before they start: `nkvm: the helper image has no gzip`. */
+export const MISSING_TOOL_TEXT = 'nkvm: the helper image has no';
+
 /** What the helper runs: a POSIX shell and these tools, as BusyBox or GNU coreutils, tar and gzip provide them. */
-export const HELPER_TOOLS = ['sh', 'tar', 'gzip', 'sha256sum', 'find', 'xargs', 'stat', 'mktemp', 'mkfifo', 'tee', 'touch'] as const;
+export const HELPER_TOOLS = ['sh', 'tar', 'gzip', 'sha256sum', 'find', 'xargs', 'stat', 'mktemp', 'mkfifo', 'tee', 'touch', 'cut', 'grep', 'awk', 'chmod', 'cat', 'rm'] as const;
 
 export const SUPPORTED_IMAGES_TEXT = 'alpine:3.20 (the default), busybox:stable, debian:12-slim, ubuntu:24.04 or registry.access.redhat.com/ubi9/ubi-minimal';
 
@@ -39,6 +42,7 @@ export function missingShellIn(status: V1ContainerStatus | undefined): string | 
  */
 export function missingCommandIn(exitCode: number, stderr: string): string | undefined {
   if (exitCode !== 127) return undefined;
-  const m = /^(?:[\w/.-]*sh): (?:(?:line )?\d+: )?([^\s:]+): (?:command )?not found$/m.exec(stderr);
+  const own = new RegExp(`^${MISSING_TOOL_TEXT} (\\S+)$`, 'm').exec(stderr);
+  const m = own ?? /^(?:[\w/.-]*sh): (?:(?:line )?\d+: )?([^\s:]+): (?:command )?not found$/m.exec(stderr);
   return m?.[1];
 }

@@ -1,3 +1,4 @@
+import { MISSING_TOOL_TEXT } from '../backup/helperImageTools';
 import { DATA_MOUNT } from '../backup/helperPodSpec';
 
 export const RESTORED_PREFIX = 'nkvm-restored';
@@ -31,7 +32,9 @@ const ROOT_METADATA_LINES = [
  */
 export function extractCommand(options: ExtractOptions): string[] {
   const members = options.members.map((m) => shellWord(escapeGlob(m))).join(' ');
+  const tools = `tar mktemp grep cat rm${options.emptyFirst ? ' find' : ''}${options.gzipped ? ' gzip' : ''}`;
   const script = [
+    `for t in ${tools}; do command -v "$t" >/dev/null 2>&1 || { echo "${MISSING_TOOL_TEXT} $t" >&2; exit 127; }; done`,
     `cd ${DATA_MOUNT} || exit 2`,
     // English messages, as the checks below expect them.
     'LC_ALL=C; export LC_ALL',

@@ -27,6 +27,7 @@ describe('helper image tools', () => {
 
   it('names the command a shell could not find after exit 127 (BusyBox, dash, bash)', () => {
     assert.equal(missingCommandIn(127, 'sh: tar: not found\n'), 'tar');
+    assert.equal(missingCommandIn(127, 'nkvm: the helper image has no sha256sum\n'), 'sha256sum');
     assert.equal(missingCommandIn(127, 'some output\nsh: 1: sha256sum: not found\n'), 'sha256sum');
     assert.equal(missingCommandIn(127, 'bash: line 3: gzip: command not found\n'), 'gzip');
     assert.equal(missingCommandIn(2, 'sh: tar: not found\n'), undefined);
