@@ -77,3 +77,33 @@ export function describeOwners(found: VolumeOwners): string {
   for (const o of found.owners) byUid.set(o.uid, (byUid.get(o.uid) ?? 0) + o.entries);
   return [...byUid].map(([uid, n]) => `uid ${uid}${uid === 0 ? ' (root)' : ''} (${n} ${n === 1 ? 'entry' : 'entries'})`).join(', ');
 }
+
+export type RestoreOwnerDecision =
+  /** The helper may write what is there. */
+  | { kind: 'keep' }
+  /** One other non-root user owns everything: write as that user, so the files stay theirs. */
+  | { kind: 'owner'; uid: number; gid: number }
+  /** Nothing but the file system's own folder, under a root folder the helper may not write: ask for fsGroup. */
+  | { kind: 'takeEmptyRoot' }
+  /** Root or several users own files a non-root helper could neither replace nor give back. */
+  | { kind: 'refuse'; uids: number[] };
+
+/**
+ * Who a restore into an existing claim should write as, from the owners at the top of its volume.
+ * fsGroup is asked for only when the volume holds nothing yet: on a volume with files the kubelet
+ * would change the group of every one of them.
+ */
+export function decideRestoreOwner(found: VolumeOwners, helper: { runAsUser: number; runAsGroup?: number; supplementalGroups?: number[] }): RestoreOwnerDecision {
+  if (!found.owners.length) return found.root && !rootWritable(found.root, helper) ? { kind: 'takeEmptyRoot' } : { kind: 'keep' };
+  const decision = decideOwner(found, helper.runAsUser);
+  if (decision.kind === 'mixed') return { kind: 'refuse', uids: decision.uids };
+  return decision;
+}
+
+function rootWritable(root: NonNullable<VolumeOwners['root']>, helper: { runAsUser: number; runAsGroup?: number; supplementalGroups?: number[] }): boolean {
+  if (helper.runAsUser === 0) return true;
+  if (root.uid === helper.runAsUser) return (root.mode & 0o300) === 0o300;
+  const groups = [helper.runAsGroup, ...(helper.supplementalGroups ?? [])];
+  if (groups.includes(root.gid)) return (root.mode & 0o030) === 0o030;
+  return (root.mode & 0o003) === 0o003;
+}

@@ -7,6 +7,8 @@ import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } f
 import { ArchiveTally, ArchiveTallyStream } from './archiveTally';
 import { countCommand, countInput, extractCommand, modesCommand, modesInput, parseRestoredCount } from './extractCommand';
 import { RestoreStageError, restoreNextStepFor } from './restoreStage';
+import { describeWriteProblems, writeProblems } from './writeProblems';
+import { imageToolsNextStep, missingCommandIn } from '../backup/helperImageTools';
 import type { RestoreRequest } from './restoreVolume';
 import { execGrantNextStep } from '../backup/helperPod';
 import { keptLines, TarStderr } from '../backup/tarStderr';
@@ -15,6 +17,15 @@ export interface Uploaded {
   tally: ArchiveTally;
   count: { files: number; bytes: number };
   warnings: string[];
+}
+
+/** What a failure message says about the helper: its image and who it runs as. */
+export interface UploadHelper {
+  image: string;
+  /** `uid 65534, gid 65534` */
+  runAs: string;
+  runsAsRoot: boolean;
+  newClaim: boolean;
 }
 
 /** Streams the archive into `tar x` in the pod over exec stdin, tallying the same bytes locally. */
@@ -28,6 +39,7 @@ export async function upload(
   gzipped: boolean,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
+  helper?: UploadHelper,
 ): Promise<Uploaded> {
   const tally = new ArchiveTallyStream(request.paths ?? [], gzipped);
   const file = createReadStream(archivePath, { highWaterMark: 256 * 1024 });
@@ -73,6 +85,13 @@ export async function upload(
     onBytes(bytes);
     const messages = keptLines(stderr.end());
     if (exitCode !== 0) {
+      const tool = missingCommandIn(exitCode, messages.join('\n'));
+      if (tool && helper) throw new RestoreStageError('upload', `the helper image has no ${tool}: ${messages.slice(-1).join('')}`, imageToolsNextStep(helper.image, tool), messages);
+      const problems = writeProblems(messages);
+      if (problems && helper) {
+        const described = describeWriteProblems(problems, { namespace, pvc: request.target.pvc, runAs: helper.runAs, runsAsRoot: helper.runsAsRoot, newClaim: helper.newClaim });
+        throw new RestoreStageError('upload', described.cause, described.nextStep, messages);
+      }
       throw new RestoreStageError('upload', `tar in the helper pod exited with code ${exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, restoreNextStepFor('upload', { namespace, helperPod: pod }), messages);
     }
     const archived = await tally.result;

@@ -4,11 +4,14 @@ import { normaliseEntryPath } from '../archive/entrySafety';
 import type { BackupSettings } from '../backup/backupVolume';
 import { StageError } from '../backup/backupStage';
 import { createHelperPod, deleteHelperPod, runtimeGrantNextStep, waitForHelperPod } from '../backup/helperPod';
-import { helperIdentity } from '../backup/helperIdentity';
+import { describeIdentity, helperIdentity, helperPodAs, ownerIdentity, type HelperIdentity } from '../backup/helperIdentity';
+import { describePodSecurity, namespacePodSecurity } from '../backup/namespacePodSecurity';
+import { decideRestoreOwner, describeOwners, type VolumeOwners } from '../backup/volumeOwners';
+import { probeVolumeOwners } from '../backup/volumeOwnersProbe';
 import { HelperLease } from '../backup/helperLease';
 import { prepareHelperPod } from '../backup/helperPreparation';
 import { helperPodSpec } from '../backup/helperPodSpec';
-import { DEFAULT_HELPER_POD_SETTINGS, helperRunsAsRoot } from '../config/helperSettings';
+import { configuredHelperUser, DEFAULT_HELPER_POD_SETTINGS, helperRunsAsRoot } from '../config/helperSettings';
 import { describeKubeError } from '../kube/describeKubeError';
 import type { ArchiveTally } from './archiveTally';
 import { checkArchive, checkTarget, readTarget } from './restoreChecks';
@@ -128,19 +131,60 @@ export async function restoreVolume(
       await createClaim(core, request, preflight);
       claimCreated = true;
     }
-    const spec = restoreHelperPod(await backupHelperSpec(core, request, settings, runId, claimCreated), pvc, { newClaim: claimCreated });
-    options.signal?.throwIfAborted();
-    podName = (await createHelperPod(core, spec)).metadata!.name!;
-    lease = HelperLease.start(kubeConfig, { namespace, pod: podName, spec, onProblem: settings.onHelperProblem });
-    report('wait');
-    await waitForHelperPod(core, namespace, podName, settings.helperPodTimeoutSeconds, options.signal);
-    await lease.containerRunning();
+    const base = await backupHelperSpec(core, request, settings, runId, claimCreated);
+    let spec = restoreHelperPod(base.spec, pvc, { newClaim: claimCreated });
+    const startHelper = async (): Promise<string> => {
+      options.signal?.throwIfAborted();
+      const name = (await createHelperPod(core, spec)).metadata!.name!;
+      podName = name;
+      lease = HelperLease.start(kubeConfig, { namespace, pod: name, spec, onProblem: settings.onHelperProblem });
+      report('wait');
+      await waitForHelperPod(core, namespace, name, settings.helperPodTimeoutSeconds, options.signal);
+      await lease.containerRunning();
+      return name;
+    };
+    let helperName = await startHelper();
+    if (!claimCreated && base.identity.source === 'default') {
+      // Nobody names a user for this claim: the volume's own owners decide, before anything is written.
+      const owners = await probeVolumeOwners(kubeConfig, namespace, helperName, options.signal).catch(() => undefined);
+      const decision = owners && decideRestoreOwner(owners, base.identity);
+      if (decision?.kind === 'refuse') throw await ownersRefusal(core, request, owners!, describeIdentity(base.identity));
+      if (decision?.kind === 'owner' || decision?.kind === 'takeEmptyRoot') {
+        await lease!.stop();
+        await deleteHelperPod(core, namespace, helperName);
+        podName = undefined;
+        spec =
+          decision.kind === 'owner'
+            ? restoreHelperPod(helperPodAs(base.spec, ownerIdentity(base.identity, decision)), pvc)
+            : restoreHelperPod(base.spec, pvc, { newClaim: true });
+        report('create');
+        helperName = await startHelper();
+      }
+    }
     report('upload');
     const members = (request.paths ?? []).map((p) => preflight!.members.get(normaliseEntryPath(p))!);
-    const uploaded = await upload(kubeConfig, namespace, podName, archivePath, request, members, preflight.gzipped, options.signal, (n) => {
-      sent = n;
-      report('upload');
-    });
+    const security = spec.spec?.securityContext;
+    const helper = {
+      image: settings.helperImage,
+      runAs: `uid ${security?.runAsUser ?? 'of the image'}${security?.runAsGroup !== undefined ? `, gid ${security.runAsGroup}` : ''}`,
+      runsAsRoot: security?.runAsUser === 0,
+      newClaim: claimCreated,
+    };
+    const uploaded = await upload(
+      kubeConfig,
+      namespace,
+      helperName,
+      archivePath,
+      request,
+      members,
+      preflight.gzipped,
+      options.signal,
+      (n) => {
+        sent = n;
+        report('upload');
+      },
+      helper,
+    );
     report('verify');
     const tally = uploaded.tally;
     if (tally.sha256 !== preflight.sha256) {
@@ -207,15 +251,17 @@ export async function restoreVolume(
  * same preparation as a backup (placement, identity, Pod Security); a claim created just now has no
  * pod using it and may not be bound yet (WaitForFirstConsumer binds it when the helper is scheduled).
  */
-async function backupHelperSpec(core: CoreV1Api, request: RestoreRequest, settings: RestoreSettings, runId: string, newClaim: boolean): Promise<V1Pod> {
+async function backupHelperSpec(core: CoreV1Api, request: RestoreRequest, settings: RestoreSettings, runId: string, newClaim: boolean): Promise<{ spec: V1Pod; identity: HelperIdentity }> {
   const { namespace, pvc } = request.target;
   const helper = { ...DEFAULT_HELPER_POD_SETTINGS, ...settings.helperPod, imagePullSecrets: [...(settings.imagePullSecrets ?? []), ...(settings.helperPod?.imagePullSecrets ?? [])] };
   const deadlineSeconds = settings.helperDeadlineSeconds ?? helper.deadlineSeconds;
   const owner = settings.helperOwner;
   if (!newClaim) {
-    return (await prepareHelperPod(core, { namespace, pvc, runId, image: settings.helperImage, deadlineSeconds, helper, owner, runAsRoot: request.runAsRoot })).spec;
+    const prepared = await prepareHelperPod(core, { namespace, pvc, runId, image: settings.helperImage, deadlineSeconds, helper, owner, runAsRoot: request.runAsRoot });
+    return { spec: prepared.spec, identity: prepared.identity };
   }
-  return helperPodSpec({
+  const identity = helperIdentity({}, helperRunsAsRoot(helper, namespace, request.runAsRoot), configuredHelperUser(helper, namespace, pvc));
+  const spec = helperPodSpec({
     namespace,
     pvc,
     runId,
@@ -223,12 +269,28 @@ async function backupHelperSpec(core: CoreV1Api, request: RestoreRequest, settin
     deadlineSeconds,
     owner,
     leaseSeconds: helper.leaseSeconds,
-    identity: helperIdentity({}, helperRunsAsRoot(helper, namespace, request.runAsRoot)),
+    identity,
     imagePullSecrets: [...helper.imagePullSecrets],
     resources: helper.resources,
     extraTolerations: [...helper.tolerations],
     nodeSelector: helper.nodeSelector,
   });
+  return { spec, identity };
+}
+
+/** Stops a restore before it writes into files a non-root helper could neither replace nor give back. */
+async function ownersRefusal(core: CoreV1Api, request: RestoreRequest, owners: VolumeOwners, runAs: string): Promise<RestoreStageError> {
+  const { namespace, pvc } = request.target;
+  const podSecurity = await namespacePodSecurity(core, namespace);
+  const root =
+    podSecurity.enforce === 'restricted'
+      ? `Root is refused here (namespace "${namespace}" enforces Pod Security "restricted"): restore into a new claim instead`
+      : `Restore as root, which namespace "${namespace}" allows (${describePodSecurity(podSecurity)}): turn on "run as root" for this restore, or add "${namespace}" to nkvm.helper.runAsRoot (NKVM_HELPER_RUN_AS_ROOT), so owners come back as archived`;
+  return new RestoreStageError(
+    'create',
+    `the files in ${namespace}/${pvc} belong to ${describeOwners(owners)}; the helper, running as ${runAs}, could neither replace them nor give them their owners. Nothing was written`,
+    `${root}; or name one owner for the claim in nkvm.helper.runAsUser (e.g. {"${namespace}/${pvc}": "999:999"}), or restore into a new claim.`,
+  );
 }
 
 function addCleanupFailure(result: RestoreResult, failure: RestoreStageError): void {
