@@ -58,5 +58,7 @@ export function seedTree(root: string, bigFileBytes = 0): void {
 
 /** Paths under a folder with their type letter (`f`, `d`, `l`), as `find` sees them (the root left out). */
 export function folderListing(root: string): string[] {
-  return execFileSync('find', ['.', '-mindepth', '1', '-printf', '%P %y\\n'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  // A volume's own lost+found (made by the file system, as on a fresh ext4 volume) is not its data.
+  const args = ['.', '-mindepth', '1', '(', '-path', './lost+found', '-prune', ')', '-o', '-printf', '%P %y\\n'];
+  return execFileSync('find', args, { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
 }

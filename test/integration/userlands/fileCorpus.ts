@@ -113,11 +113,15 @@ export interface TreeEntry {
   inode: number;
 }
 
-/** Every entry under `root` (the root left out), keyed by its path's bytes shown with JSON escapes. */
+/**
+ * Every entry under `root` (the root left out), keyed by its path's bytes shown with JSON escapes. The
+ * root's `lost+found` belongs to the file system of each volume, not to its data, so it is left out too.
+ */
 export function describeTree(root: string): Map<string, TreeEntry> {
   const entries = new Map<string, TreeEntry>();
   const walk = (dir: Buffer, rel: Buffer | undefined): void => {
     for (const name of readdirSync(dir, { encoding: 'buffer' })) {
+      if (!rel && name.toString() === 'lost+found') continue;
       const path = Buffer.concat([dir, Buffer.from('/'), name]);
       const relPath = rel ? Buffer.concat([rel, Buffer.from('/'), name]) : name;
       const s = lstatSync(path);
