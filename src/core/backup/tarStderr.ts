@@ -94,7 +94,7 @@ export class TarStderr {
 /** A name's bytes as the volume root-relative path a user reads; control characters such as newlines escaped. */
 function displayName(bytes: Buffer): string {
   const path = bytes.toString('utf8').replace(/^\.\//, '');
-  return /[\u0000-\u001f\u007f]/.test(path) ? JSON.stringify(path) : path;
+  return [...path].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) ? JSON.stringify(path) : path;
 }
 
 /** "Not backed up: 2 special files a restore cannot recreate (fifo a.fifo, socket run/agent.sock)", or nothing. */
