@@ -6,13 +6,15 @@ export const MISSING_TOOL_TEXT = 'nkvm: the helper image has no';
 /** What the helper runs: a POSIX shell and these tools, as BusyBox or GNU coreutils, tar and gzip provide them. */
 export const HELPER_TOOLS = ['sh', 'tar', 'gzip', 'sha256sum', 'find', 'xargs', 'stat', 'mktemp', 'mkfifo', 'tee', 'touch', 'cut', 'grep', 'awk', 'chmod', 'cat', 'rm'] as const;
 
-export const SUPPORTED_IMAGES_TEXT = 'alpine:3.20 (the default), busybox:stable, debian:12-slim, ubuntu:24.04 or registry.access.redhat.com/ubi9/ubi-minimal';
+export const SUPPORTED_IMAGES_TEXT = 'alpine:3.20 (the default), busybox:stable, debian:12-slim, ubuntu:24.04 or registry.access.redhat.com/ubi9/ubi';
 
 /** The next step when the helper image lacks a tool (or a shell) the helper needs. */
 export function imageToolsNextStep(image: string, missing: string): string {
+  // UBI minimal and micro ship without tar, the reason `kubectl cp` fails on them too.
+  const ubi = /ubi\d*[-/]ubi-(minimal|micro)|ubi\d*-(minimal|micro)/.test(image) ? ` UBI minimal images need tar added (RUN microdnf install -y tar gzip), or use the standard UBI image.` : '';
   return (
     `The helper image "${image}" has no ${missing}. Set nkvm.helperImage (NKVM_HELPER_IMAGE) to an image with ${HELPER_TOOLS.join(', ')}: ` +
-    `${SUPPORTED_IMAGES_TEXT}, or a copy of one in a registry the cluster may pull from (README: "Helper images"). Distroless and scratch images have no shell.`
+    `${SUPPORTED_IMAGES_TEXT}, or a copy of one in a registry the cluster may pull from (README: "Helper images"). Distroless and scratch images have no shell.${ubi}`
   );
 }
 

@@ -59,6 +59,7 @@ describe('helper images without a shell or without tar', function () {
     for (const [image, missing] of [
       [DISTROLESS, /no sh/],
       [NO_TAR, /has no tar, gzip/],
+      ['registry.access.redhat.com/ubi9/ubi-minimal:9.5', /has no tar\..*microdnf install -y tar gzip/],
     ] as const) {
       const [report] = await preflightVolumes(sb.kubeConfig, [{ namespace: 'media', pvc: 'archive-2019' }], { helperImage: image, helperPodTimeoutSeconds: 20 });
       assert.equal(report!.verdict, 'blocked', image);

@@ -103,4 +103,10 @@ describe('sandbox images: each image family brings its own userland, and images 
     const direct = await execCollect(sb, NS, pod, ['tar', 'cf', '-', '.']);
     assert.match(direct.status.message ?? '', /exec: "tar": executable file not found in \$PATH: unknown$/);
   });
+
+  it('UBI minimal has GNU tools and a shell but no tar, as the real image', async () => {
+    const pod = await running('registry.access.redhat.com/ubi9/ubi-minimal:9.5');
+    const probe = await execCollect(sb, NS, pod, ['sh', '-c', 'command -v tar || echo no-tar; stat --version | head -n 1; echo ok']);
+    assert.match(probe.stdout.toString(), /^no-tar\nstat \(GNU coreutils\) [\d.]+\nok\n$/);
+  });
 });

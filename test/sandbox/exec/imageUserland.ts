@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBusyboxApplets, findHostBusybox } from './busyboxUserland';
 
@@ -7,10 +7,12 @@ import { ensureBusyboxApplets, findHostBusybox } from './busyboxUserland';
  * - `busybox`: alpine and busybox images (any registry or tag), and distroless `:debug` tags: BusyBox applets first on PATH;
  * - `gnu`: debian, ubuntu, UBI (ubi8/ubi9, ubi-minimal included) and any other image: the host's GNU tools;
  * - `shell-without-tar`: {@link NO_TAR_IMAGE}, a BusyBox shell with no tar and no gzip on PATH;
+ * - `gnu-without-tar`: Red Hat UBI minimal and micro images, which ship bash and coreutils but no tar
+ *   (so `kubectl cp` fails on them too): the host's GNU tools without tar;
  * - `no-shell`: distroless, scratch and pause images: no command but the image's own entrypoint can start.
  * Every family runs with no LANG or LC_* set, as containers do.
  */
-export type ImageUserland = 'busybox' | 'gnu' | 'shell-without-tar' | 'no-shell';
+export type ImageUserland = 'busybox' | 'gnu' | 'shell-without-tar' | 'gnu-without-tar' | 'no-shell';
 
 /**
  * A sandbox-only image (`sandbox.nkvm.test/no-tar:1`, any tag) with a shell but without tar and gzip, so
@@ -48,6 +50,7 @@ export function imageUserland(image: string): ImageUserland {
   if (path.startsWith('distroless/')) return tag?.includes('debug') ? 'busybox' : 'no-shell';
   if (last === 'scratch' || last === 'pause' || path === 'chainguard/static') return 'no-shell';
   if (last === 'alpine' || last === 'busybox') return 'busybox';
+  if (/^ubi\d*-(minimal|micro)$/.test(last) || /^ubi\d*\/ubi-(minimal|micro)$/.test(path)) return 'gnu-without-tar';
   return 'gnu';
 }
 
@@ -74,7 +77,35 @@ export function userlandTools(userland: ImageUserland, stateDir: string, toolsMo
     // Only its own applets on PATH: the host's /usr/bin would bring tar back.
     return { toolsDir: ensureBusyboxApplets(stateDir, busybox, NO_TAR_MISSING), path: toolsMountPath };
   }
+  if (userland === 'gnu-without-tar') return { toolsDir: ensureHostTools(stateDir, GNU_NO_TAR_MISSING), path: toolsMountPath };
   return { path: STANDARD_PATH };
+}
+
+/** What UBI minimal leaves out of the host's GNU tools. */
+const GNU_NO_TAR_MISSING = ['tar'];
+
+/**
+ * A folder of links to the host's own programs (`/usr/bin/x`, `/usr/sbin/x`), all but `without`: on PATH
+ * alone it stands for an image that lacks those tools. The links are absolute and resolve inside the
+ * container, which shares the host's system folders.
+ */
+function ensureHostTools(stateDir: string, without: readonly string[]): string {
+  const folder = join(stateDir, `host-tools-without-${without.join('-')}`);
+  if (existsSync(folder)) return folder;
+  const building = mkdtempSync(join(stateDir, '.host-tools-'));
+  try {
+    chmodSync(building, 0o755);
+    for (const dir of ['/usr/sbin', '/usr/bin']) {
+      for (const name of readdirSync(dir)) {
+        if (!without.includes(name) && !existsSync(join(building, name))) symlinkSync(join(dir, name), join(building, name));
+      }
+    }
+    renameSync(building, folder);
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    if (!existsSync(folder)) throw error;
+  }
+  return folder;
 }
 
 /** runc's reason a command cannot start; container runtimes wrap it in their own words. */
