@@ -17,7 +17,7 @@ export interface CodeServerOptions {
 }
 
 export interface WorkbenchPage {
-  /** Workspace folder opened in the window. */
+  /** Workspace folder opened in the window, or a `.code-workspace` file to open as a multi-root workspace. */
   readonly folder: string;
   /** Loads these extension folders in development mode. */
   readonly extensionDevelopmentPath?: string | readonly string[];
@@ -138,7 +138,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       if (page.extensionTestsPath) {
         payload.push(['extensionTestsPath', remote(page.extensionTestsPath)]);
       }
-      const query = new URLSearchParams({ folder: path.resolve(page.folder) });
+      const key = page.folder.endsWith('.code-workspace') ? 'workspace' : 'folder';
+      const query = new URLSearchParams({ [key]: path.resolve(page.folder) });
       if (payload.length > 0) {
         query.set('payload', JSON.stringify(payload));
       }

@@ -12,7 +12,7 @@ export const screenshotDir = path.join(repoRoot, 'test-output', 'screenshots');
 export interface WorkbenchOptions {
   /** `development` loads this repository's dist/ build; a path installs that packaged .vsix. */
   readonly extension?: 'development' | { readonly vsix: string };
-  /** Workspace folder to open; an empty temporary one by default. */
+  /** Workspace folder (or `.code-workspace` file) to open; an empty temporary folder by default. */
   readonly folder?: string;
   readonly settings?: Readonly<Record<string, unknown>>;
   /** Other packaged extensions (.vsix) installed next to this one, e.g. ones it integrates with. */
@@ -54,7 +54,7 @@ export async function openWorkbench(options: WorkbenchOptions = {}): Promise<Wor
     page.on('console', (message) => consoleLines.push(`[${message.type()}] ${message.text()}`));
     page.on('framenavigated', (frame) => frame === page.mainFrame() && consoleLines.push(`[navigated] ${frame.url()}`));
     const folder = options.folder ?? path.join(server.scratchDir, 'workspace');
-    mkdirSync(folder, { recursive: true });
+    if (!folder.endsWith('.code-workspace')) mkdirSync(folder, { recursive: true });
     const extensionDevelopmentPath = extension === 'development' ? repoRoot : undefined;
     await page.goto(server.workbenchUrl({ folder, extensionDevelopmentPath }));
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 30_000 });
