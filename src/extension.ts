@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { BackupDecorations } from './browse/backupDecorations';
+import { BackupFilesView } from './browse/backupFilesView';
 import { BackupFileSystem } from './browse/backupFileSystem';
 import { BACKUP_SCHEME } from './browse/backupUri';
 import { registerCommands } from './commands/registerCommands';
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
   const history = new HistoryService(settings, log);
   const backups = new BackupController(settings, connections, history, log);
   const backupFiles = new BackupFileSystem(history, log);
+  const backupFilesView = new BackupFilesView();
   const restores = new RestoreController(settings, connections, history, log);
   const tree = new VolumeTreeProvider(connections, settings, history, context.workspaceState, log);
   const orphans = new OrphanHelperCheck(connections, log);
@@ -55,11 +57,14 @@ export function activate(context: vscode.ExtensionContext): NkvmApi {
     tree,
     treeView,
     backupFiles,
+    backupFilesView,
+    // A pruned backup leaves the "Backup Files" view too.
+    backupFiles.onDidChangeFile((changes) => changes.forEach((c) => c.type === vscode.FileChangeType.Deleted && backupFilesView.closeUri(c.uri))),
     restores,
     tree.onDidConnect((node) => orphans.onConnected(node)),
     vscode.workspace.registerFileSystemProvider(BACKUP_SCHEME, backupFiles, { isReadonly: true, isCaseSensitive: true }),
     vscode.window.registerFileDecorationProvider(new BackupDecorations(backupFiles)),
-    ...registerCommands({ extensionUri: context.extensionUri, log, settings, connections, pasted, history, backups, restores, backupFiles, tree, treeView, showReport }),
+    ...registerCommands({ extensionUri: context.extensionUri, log, settings, connections, pasted, history, backups, restores, backupFiles, backupFilesView, tree, treeView, showReport }),
     registerReportSerializer(context, source, log, actions),
   );
   const activateMs = performance.now() - started;

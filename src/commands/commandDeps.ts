@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import type { BackupFilesView } from '../browse/backupFilesView';
 import type { BackupFileSystem } from '../browse/backupFileSystem';
 import type { BackupController } from '../services/backupController';
 import type { ClusterConnections } from '../services/clusterConnections';
@@ -21,6 +22,8 @@ export interface CommandDeps {
   restores: RestoreController;
   /** Backups opened as read-only folders (`nkvm-backup:`). */
   backupFiles: BackupFileSystem;
+  /** The Explorer's "Backup Files" view, where windows that are not a workspace show opened backups. */
+  backupFilesView: BackupFilesView;
   tree: VolumeTreeProvider;
   treeView: vscode.TreeView<VolumeTreeNode>;
   showReport(): void;

@@ -6,7 +6,7 @@ import type { NkvmCommand } from './commandDeps';
 /** The archive paths of the resources selected in the Explorer, all from one backup. */
 export function selectedArchivePaths(uri: unknown, selected: unknown): { historyId: number; paths: string[] } {
   const uris = (Array.isArray(selected) && selected.length ? selected : [uri]).filter((u): u is vscode.Uri => u instanceof vscode.Uri && u.scheme === BACKUP_SCHEME);
-  if (!uris.length) throw new Error('Select files or folders of a backup opened in the Explorer ("Open Backup as Folder").');
+  if (!uris.length) throw new Error('Select files or folders of a backup opened with "Open Backup as Folder" (the Explorer or its "Backup Files" view).');
   const locations = uris.map(parseBackupUri);
   const historyId = locations[0].historyId;
   if (locations.some((l) => l.historyId !== historyId)) throw new Error('Select files of one backup at a time.');

@@ -5,6 +5,7 @@ import { backupVolumesCommand } from './backupVolumes';
 import { browseBackupCommand } from './browseBackup';
 import { cancelBackupsCommand } from './cancelBackups';
 import { checkPermissionsCommand } from './checkPermissions';
+import { closeBackupCommand } from './closeBackup';
 import { CommandDeps, NkvmCommand } from './commandDeps';
 import { copyChecksumCommand } from './copyChecksum';
 import { exportReportCommand } from './exportReport';
@@ -42,6 +43,7 @@ export const commands: NkvmCommand[] = [
   revealArchiveCommand,
   copyChecksumCommand,
   browseBackupCommand,
+  closeBackupCommand,
   extractFromBackupCommand,
   restoreBackupCommand,
   restoreBackupPathsCommand,
