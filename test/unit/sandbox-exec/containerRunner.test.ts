@@ -90,7 +90,11 @@ describe('spawnInContainer (a command in a private root with the pod volumes)', 
   it('reports the command exit code, and 128+N for a command killed by signal N', async () => {
     assert.equal((await run(spec(['sh', '-c', 'exit 7']))).code, 7);
     assert.equal((await run(spec(['sh', '-c', 'kill -9 $$']))).code, 137);
-    assert.equal((await run(spec(['no-such-command']))).code, 127);
+    assert.equal((await run(spec(['sh', '-c', 'no-such-command']))).code, 127, 'a shell that cannot find a command exits 127');
+  });
+
+  it('refuses to start a command the image does not have, as runc does, before anything runs', () => {
+    assert.throws(() => spawnInContainer(spec(['no-such-command'])), /exec: "no-such-command": executable file not found in \$PATH/);
   });
 
   it('gives the command only the container environment, in workingDir', async () => {
