@@ -12,7 +12,8 @@ import { describeIdentity, helperPodAs, ownerIdentity } from './helperIdentity';
 import { imageToolsNextStep, missingCommandIn } from './helperImageTools';
 import { HelperLease } from './helperLease';
 import type { HelperOwner } from './helperOwner';
-import { createHelperPod, deleteHelperPod, waitForHelperPod } from './helperPod';
+import { deleteHelperPod } from './helperPod';
+import { startHelperPod } from './helperStart';
 import { prepareHelperPod } from './helperPreparation';
 import { partialOutcome } from './unreadablePaths';
 import { keptLines, skippedNote, tarOutcome } from './tarStderr';
@@ -119,16 +120,15 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     });
     let identity = prepared.identity;
     runAs = describeIdentity(identity, prepared.placement.consumers[0]);
-    const startHelper = async (spec: V1Pod): Promise<string> => {
-      options.signal?.throwIfAborted();
-      const name = (await createHelperPod(core, spec)).metadata!.name!;
-      podName = name;
-      lease = HelperLease.start(kubeConfig, { namespace, pod: name, spec, onProblem: settings.onHelperProblem });
-      report('wait');
-      await waitForHelperPod(core, namespace, name, settings.helperPodTimeoutSeconds, options.signal);
-      await lease.containerRunning();
-      return name;
-    };
+    const startHelper = (spec: V1Pod): Promise<string> =>
+      startHelperPod(kubeConfig, core, spec, {
+        namespace,
+        timeoutSeconds: settings.helperPodTimeoutSeconds,
+        signal: options.signal,
+        onProblem: settings.onHelperProblem,
+        onCreated: (name, started) => ((podName = name), (lease = started)),
+        onWait: () => report('wait'),
+      });
     let helperName = await startHelper(prepared.spec);
     if (identity.source === 'default') {
       // Nobody names a user: when one other non-root user owns the files (a scaled-down database), a

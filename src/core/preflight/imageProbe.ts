@@ -4,7 +4,8 @@ import { StageError } from '../backup/backupStage';
 import { HELPER_TOOLS, imageToolsNextStep } from '../backup/helperImageTools';
 import { HelperLease } from '../backup/helperLease';
 import type { HelperOwner } from '../backup/helperOwner';
-import { createHelperPod, deleteHelperPod, waitForHelperPod } from '../backup/helperPod';
+import { deleteHelperPod } from '../backup/helperPod';
+import { startHelperPod } from '../backup/helperStart';
 import { DATA_MOUNT, HELPER_CONTAINER, helperPodSpec, PVC_LABEL } from '../backup/helperPodSpec';
 import { helperIdentity } from '../backup/helperIdentity';
 import { OWNERS_PREFIX, parseVolumeOwners, volumeOwnersCommand, type VolumeOwners } from '../backup/volumeOwners';
@@ -56,11 +57,13 @@ export async function probeHelperImage(kubeConfig: KubeConfig, input: ImageProbe
   let name: string | undefined;
   let lease: HelperLease | undefined;
   try {
-    name = (await createHelperPod(core, spec)).metadata!.name!
-    lease = HelperLease.start(kubeConfig, { namespace: input.namespace, pod: name, spec });
-    await waitForHelperPod(core, input.namespace, name, input.startTimeoutSeconds, input.signal);
-    await lease.containerRunning();
-    return await askForTools(kubeConfig, input, name);
+    const running = await startHelperPod(kubeConfig, core, spec, {
+      namespace: input.namespace,
+      timeoutSeconds: input.startTimeoutSeconds,
+      signal: input.signal,
+      onCreated: (created, started) => ((name = created), (lease = started)),
+    });
+    return await askForTools(kubeConfig, input, running);
   } catch (e) {
     if (input.signal?.aborted) throw e;
     if (e instanceof StageError) return { ok: false, cause: e.causeText, nextStep: e.nextStep };

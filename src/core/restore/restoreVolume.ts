@@ -3,7 +3,8 @@ import { basename } from 'node:path';
 import { normaliseEntryPath } from '../archive/entrySafety';
 import type { BackupSettings } from '../backup/backupVolume';
 import { StageError } from '../backup/backupStage';
-import { createHelperPod, deleteHelperPod, runtimeGrantNextStep, waitForHelperPod } from '../backup/helperPod';
+import { deleteHelperPod, runtimeGrantNextStep } from '../backup/helperPod';
+import { startHelperPod } from '../backup/helperStart';
 import { describeIdentity, helperIdentity, helperPodAs, ownerIdentity, type HelperIdentity } from '../backup/helperIdentity';
 import { describePodSecurity, namespacePodSecurity } from '../backup/namespacePodSecurity';
 import { decideRestoreOwner, describeOwners, type VolumeOwners } from '../backup/volumeOwners';
@@ -133,16 +134,15 @@ export async function restoreVolume(
     }
     const base = await backupHelperSpec(core, request, settings, runId, claimCreated);
     let spec = restoreHelperPod(base.spec, pvc, { newClaim: claimCreated });
-    const startHelper = async (): Promise<string> => {
-      options.signal?.throwIfAborted();
-      const name = (await createHelperPod(core, spec)).metadata!.name!;
-      podName = name;
-      lease = HelperLease.start(kubeConfig, { namespace, pod: name, spec, onProblem: settings.onHelperProblem });
-      report('wait');
-      await waitForHelperPod(core, namespace, name, settings.helperPodTimeoutSeconds, options.signal);
-      await lease.containerRunning();
-      return name;
-    };
+    const startHelper = (): Promise<string> =>
+      startHelperPod(kubeConfig, core, spec, {
+        namespace,
+        timeoutSeconds: settings.helperPodTimeoutSeconds,
+        signal: options.signal,
+        onProblem: settings.onHelperProblem,
+        onCreated: (name, started) => ((podName = name), (lease = started)),
+        onWait: () => report('wait'),
+      });
     let helperName = await startHelper();
     if (!claimCreated && base.identity.source === 'default') {
       // Nobody names a user for this claim: the volume's own owners decide, before anything is written.
