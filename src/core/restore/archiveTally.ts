@@ -35,6 +35,10 @@ export interface ArchiveTally {
    * parents: modes that a non-root BusyBox tar leaves out and a folder's setgid parent adds, set again.
    */
   modes: { name: Buffer; mode: number }[];
+  /** Who owns the selected entries, as the tar headers say (numeric ids), most entries first. */
+  owners: { uid: number; gid: number; entries: number }[];
+  /** The mode of the archive's own root folder (`./`), when the whole archive is selected. */
+  rootMode?: number;
 }
 
 const MAX_UNSAFE_LISTED = 20;
@@ -56,6 +60,8 @@ export class ArchiveTallyStream {
     const sizes = new Map<string, number>();
     const symlinks = new Set<string>();
     const tally = { files: 0, bytes: 0, entries: 0, unsafe: [] as ArchiveTally['unsafe'], fileNames: [] as Buffer[], modes: [] as ArchiveTally['modes'] };
+    const owners = new Map<string, { uid: number; gid: number; entries: number }>();
+    let rootMode: number | undefined;
     const gunzip: Transform = gzipped ? createGunzip() : new PassThrough();
     // Names are read as bytes (latin1 keeps each byte), so a name that is not UTF-8 reaches the helper unchanged.
     const parser = extract({ filenameEncoding: 'latin1' });
@@ -73,6 +79,14 @@ export class ArchiveTallyStream {
       });
       if (selected) {
         tally.entries++;
+        if (name === '' && header.type === 'directory') rootMode = (header.mode ?? 0) & 0o7777;
+        if (name !== '') {
+          const uid = header.uid ?? 0;
+          const gid = header.gid ?? 0;
+          const owner = owners.get(`${uid}:${gid}`) ?? { uid, gid, entries: 0 };
+          owner.entries++;
+          owners.set(`${uid}:${gid}`, owner);
+        }
         // An absolute link target resolves inside the helper's own file system, never this machine's: harmless
         // in a volume unless an entry is written through the link, which is refused for every link.
         const absoluteLink = header.type === 'symlink' && !!header.linkname?.startsWith('/');
@@ -125,7 +139,8 @@ export class ArchiveTallyStream {
         callback();
       },
     });
-    this.result = parsed.then(() => ({ ...tally, modes: tally.modes.reverse(), gzipped, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes, members }));
+    const byCount = () => [...owners.values()].sort((a, b) => b.entries - a.entries || a.uid - b.uid);
+    this.result = parsed.then(() => ({ ...tally, modes: tally.modes.reverse(), owners: byCount(), ...(rootMode !== undefined ? { rootMode } : {}), gzipped, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes, members }));
     // A damaged archive stops the writer too, so nothing waits for a drain that never comes.
     parsed.catch((e: Error) => this.input.destroy(e));
     this.result.catch(() => undefined);

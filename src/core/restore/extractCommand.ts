@@ -2,6 +2,7 @@ import { MISSING_TOOL_TEXT } from '../backup/helperImageTools';
 import { DATA_MOUNT } from '../backup/helperPodSpec';
 
 export const RESTORED_PREFIX = 'nkvm-restored';
+const ROOT_PREFIX = 'nkvm-root-mode';
 
 export interface ExtractOptions {
   /** Remove everything already in the volume (dotfiles included) before extracting. */
@@ -64,6 +65,7 @@ export function countCommand(): string[] {
   const script = [
     `cd ${DATA_MOUNT} || exit 2`,
     'LC_ALL=C; export LC_ALL',
+    `echo "${ROOT_PREFIX} $(stat -c '%a' .)"`,
     `xargs -0 -r stat -c '%s %F' | awk '/regular/ { n++; s += $1 } END { printf "${RESTORED_PREFIX} files=%d bytes=%.0f\\n", n, s }'`,
   ].join('\n');
   return ['sh', '-c', script];
@@ -95,6 +97,12 @@ function relativeName(name: Buffer): Buffer {
 export interface RestoredCount {
   files: number;
   bytes: number;
+}
+
+/** The mode of the volume's root folder after the restore, from the count's stdout. */
+export function parseRootMode(stdout: string): number | undefined {
+  const m = new RegExp(`^${ROOT_PREFIX} ([0-7]+)$`, 'm').exec(stdout);
+  return m ? parseInt(m[1]!, 8) : undefined;
 }
 
 /** The helper's count of what it wrote, from its stdout; undefined when the line is missing. */

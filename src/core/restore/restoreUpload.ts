@@ -5,7 +5,7 @@ import { HELPER_CONTAINER } from '../backup/helperPodSpec';
 import { describeKubeError } from '../kube/describeKubeError';
 import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } from '../kube/podExec';
 import { ArchiveTally, ArchiveTallyStream } from './archiveTally';
-import { countCommand, countInput, extractCommand, modesCommand, modesInput, parseRestoredCount } from './extractCommand';
+import { countCommand, countInput, extractCommand, modesCommand, modesInput, parseRestoredCount, parseRootMode } from './extractCommand';
 import { RestoreStageError, restoreNextStepFor } from './restoreStage';
 import { describeWriteProblems, writeProblems } from './writeProblems';
 import { imageToolsNextStep, missingCommandIn } from '../backup/helperImageTools';
@@ -103,6 +103,12 @@ export async function upload(
     const counted = await run(countCommand(), countInput(archived.fileNames));
     const count = parseRestoredCount(counted.stdout);
     if (!count) throw new RestoreStageError('verify', `the helper pod did not report what it wrote${counted.stderr ? `: ${counted.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`, restoreNextStepFor('verify', { namespace }), messages);
+    const rootMode = parseRootMode(counted.stdout);
+    if (archived.rootMode !== undefined && rootMode !== undefined && rootMode !== archived.rootMode) {
+      // A helper that does not own the mount point may not change its mode (BusyBox tar says nothing).
+      const octal = (m: number) => m.toString(8).padStart(4, '0');
+      messages.unshift(`The volume's root folder keeps mode ${octal(rootMode)} where the archive has ${octal(archived.rootMode)}: only its owner or root may change it (restore as root to set it).`);
+    }
     return { tally: archived, count, warnings: messages };
   } catch (e) {
     if (e instanceof RestoreStageError || signal?.aborted) throw e;

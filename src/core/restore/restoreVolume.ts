@@ -7,7 +7,7 @@ import { deleteHelperPod, runtimeGrantNextStep } from '../backup/helperPod';
 import { startHelperPod } from '../backup/helperStart';
 import { describeIdentity, helperIdentity, helperPodAs, ownerIdentity, type HelperIdentity } from '../backup/helperIdentity';
 import { describePodSecurity, namespacePodSecurity } from '../backup/namespacePodSecurity';
-import { decideRestoreOwner, describeOwners, type VolumeOwners } from '../backup/volumeOwners';
+import { decideOwner, decideRestoreOwner, describeOwners, type VolumeOwners } from '../backup/volumeOwners';
 import { probeVolumeOwners } from '../backup/volumeOwnersProbe';
 import { HelperLease } from '../backup/helperLease';
 import { prepareHelperPod } from '../backup/helperPreparation';
@@ -81,6 +81,11 @@ export interface RestoreResult extends RestoreTargetRef {
   bytes?: number;
   /** The claim was created by this restore (and deleted again if the restore did not succeed). */
   claimCreated: boolean;
+  /**
+   * Set when the restore stopped before writing because only root could replace the files, and the
+   * namespace's Pod Security level admits a root helper: the same restore with runAsRoot would work.
+   */
+  rootWouldWrite?: boolean;
   helperPod?: string;
   startedAt: Date;
   finishedAt: Date;
@@ -133,6 +138,11 @@ export async function restoreVolume(
       claimCreated = true;
     }
     const base = await backupHelperSpec(core, request, settings, runId, claimCreated);
+    // Nobody names a user: when the archive's files belong to one non-root user, write as that user, so they
+    // keep their owner without root (a new claim's root is then handed to that user's group).
+    const archived = base.identity.source === 'default' ? decideOwner({ owners: preflight.owners }, base.identity.runAsUser) : undefined;
+    if (archived?.kind === 'owner') base.identity = ownerIdentity(base.identity, archived);
+    if (archived?.kind === 'owner') base.spec = helperPodAs(base.spec, base.identity);
     let spec = restoreHelperPod(base.spec, pvc, { newClaim: claimCreated });
     const startHelper = (): Promise<string> =>
       startHelperPod(kubeConfig, core, spec, {
@@ -144,7 +154,7 @@ export async function restoreVolume(
         onWait: () => report('wait'),
       });
     let helperName = await startHelper();
-    if (!claimCreated && base.identity.source === 'default') {
+    if (!claimCreated && (base.identity.source === 'default' || archived?.kind === 'owner')) {
       // Nobody names a user for this claim: the volume's own owners decide, before anything is written.
       const owners = await probeVolumeOwners(kubeConfig, namespace, helperName, options.signal).catch(() => undefined);
       const decision = owners && decideRestoreOwner(owners, base.identity);
@@ -203,7 +213,7 @@ export async function restoreVolume(
       stage: 'cleanup',
       message: `Restored ${written.files} files (${written.bytes} bytes) into ${namespace}/${pvc}`,
       evidence: [],
-      warnings: uploaded.warnings,
+      warnings: [...ownersNotKept(tally, spec), ...uploaded.warnings],
       archiveBytes: tally.archiveBytes,
       checksum: tally.sha256,
       files: written.files,
@@ -221,6 +231,7 @@ export async function restoreVolume(
             ? RestoreStageError.from(e, stage)
             : new RestoreStageError(stage, e instanceof Error ? e.message : String(e), restoreNextStepFor(stage, { namespace, helperPod: podName }));
       result = finish({ status: 'failed', stage: failure.stage, message: failure.message, nextStep: failure.nextStep, evidence: failure.evidence, warnings: [], ...known });
+      if (failure instanceof OwnersRefusal && failure.rootAllowed) result.rootWouldWrite = true;
     }
   }
 
@@ -278,6 +289,25 @@ async function backupHelperSpec(core: CoreV1Api, request: RestoreRequest, settin
   return { spec, identity };
 }
 
+/** "Owners not kept: ..." when a non-root helper wrote files the archive gives to other users; nothing otherwise. */
+function ownersNotKept(tally: ArchiveTally, spec: V1Pod): string[] {
+  const uid = spec.spec?.securityContext?.runAsUser;
+  if (uid === undefined || uid === 0) return [];
+  const others = tally.owners.filter((o) => o.uid !== uid);
+  if (!others.length) return [];
+  const byUid = new Map<number, number>();
+  for (const o of others) byUid.set(o.uid, (byUid.get(o.uid) ?? 0) + o.entries);
+  const listed = [...byUid].map(([u, n]) => `${n} ${n === 1 ? 'entry' : 'entries'} of uid ${u}${u === 0 ? ' (root)' : ''}`).join(', ');
+  return [`Owners not kept: ${listed} now belong to uid ${uid}, the helper's user. Restore as root (where Pod Security allows it) to give them their archived owners.`];
+}
+
+/** A restore stopped before writing because only root could replace the files; says whether root is admitted. */
+class OwnersRefusal extends RestoreStageError {
+  constructor(causeText: string, nextStep: string, readonly rootAllowed: boolean) {
+    super('create', causeText, nextStep);
+  }
+}
+
 /** Stops a restore before it writes into files a non-root helper could neither replace nor give back. */
 async function ownersRefusal(core: CoreV1Api, request: RestoreRequest, owners: VolumeOwners, runAs: string): Promise<RestoreStageError> {
   const { namespace, pvc } = request.target;
@@ -286,10 +316,10 @@ async function ownersRefusal(core: CoreV1Api, request: RestoreRequest, owners: V
     podSecurity.enforce === 'restricted'
       ? `Root is refused here (namespace "${namespace}" enforces Pod Security "restricted"): restore into a new claim instead`
       : `Restore as root, which namespace "${namespace}" allows (${describePodSecurity(podSecurity)}): turn on "run as root" for this restore, or add "${namespace}" to nkvm.helper.runAsRoot (NKVM_HELPER_RUN_AS_ROOT), so owners come back as archived`;
-  return new RestoreStageError(
-    'create',
+  return new OwnersRefusal(
     `the files in ${namespace}/${pvc} belong to ${describeOwners(owners)}; the helper, running as ${runAs}, could neither replace them nor give them their owners. Nothing was written`,
     `${root}; or name one owner for the claim in nkvm.helper.runAsUser (e.g. {"${namespace}/${pvc}": "999:999"}), or restore into a new claim.`,
+    podSecurity.enforce !== 'restricted',
   );
 }
 
