@@ -86,6 +86,8 @@ function describeResult(r: RestoreResult): string {
   if (r.status === 'success') {
     const lines = [`ok  ${name}  ${r.files} files, ${formatBytes(r.bytes)} in ${(r.durationMs / 1000).toFixed(1)} s  from ${r.archivePath}`];
     if (r.claimCreated) lines.push('    created the claim');
+    for (const w of r.warnings.slice(0, 5)) lines.push(`    warning: ${w}`);
+    if (r.warnings.length > 5) lines.push(`    ... ${r.warnings.length - 5} more warnings (--json lists them)`);
     if (r.nextStep) lines.push(`    ${r.message}`, `    next step: ${r.nextStep}`);
     return lines.join('\n') + '\n';
   }

@@ -70,21 +70,35 @@ export class RestoreController implements vscode.Disposable {
     } finally {
       this.history.notifyChanged();
     }
-    this.announce(result, label);
+    this.announce(result, request, label);
     return result;
   }
 
-  private announce(result: RestoreResult, label: string): void {
+  private announce(result: RestoreResult, request: RestoreRequest, label: string): void {
     const where = `${result.namespace}/${result.pvc}`;
     if (result.status === 'success') {
-      this.log.info(`[restore] ${where}: ${result.message}`);
-      void vscode.window.showInformationMessage(`Restored ${label} into ${where}: ${result.files ?? 0} files, ${formatBytes(result.bytes ?? 0)}, counts checked in the pod.`);
+      this.log.info(`[restore] ${where}: ${result.message}${result.warnings.length ? `\n  ${result.warnings.join('\n  ')}` : ''}`);
+      const summary = `Restored ${label} into ${where}: ${result.files ?? 0} files, ${formatBytes(result.bytes ?? 0)}, counts checked in the pod.`;
+      if (!result.warnings.length) {
+        void vscode.window.showInformationMessage(summary);
+        return;
+      }
+      // What the restore could not do as archived (owners, the mount point's times) is said, not only logged.
+      void vscode.window.showWarningMessage(`${summary} ${result.warnings[0]}${result.warnings.length > 1 ? ` (+${result.warnings.length - 1} more in the log)` : ''}`, 'Show Log').then((pick) => pick && this.log.show());
       return;
     }
     const line = `[restore] ${where}: ${result.status} in the ${result.stage} stage - ${result.message}`;
     this.log.warn(`${line}${result.nextStep ? ` Next step: ${result.nextStep}` : ''}${result.evidence.length ? `\n  ${result.evidence.join('\n  ')}` : ''}`);
     if (result.status === 'cancelled') {
       void vscode.window.showInformationMessage(`Restore into ${where} cancelled; the helper pod was removed.`);
+      return;
+    }
+    if (result.rootWouldWrite) {
+      // Nothing was written: only root can replace these files, and the namespace admits a root helper.
+      const asRoot = 'Restore as Root';
+      void vscode.window
+        .showWarningMessage(`Restore into ${where} stopped before writing: ${result.message.replace(/^\w+ stage failed: /, '')}.`, { modal: true, detail: result.nextStep }, asRoot)
+        .then((pick) => (pick === asRoot ? this.run({ ...request, runAsRoot: true }, `${label} (as root)`) : undefined));
       return;
     }
     void vscode.window

@@ -42,9 +42,18 @@ describe('restoring into a claim the helper may not write', function () {
       assert.equal(result.stage, 'create', result.message);
       assert.match(result.message, /belong to uid 0 \(root\) \(1 entry\); the helper, running as uid 65534.*could neither replace them.*Nothing was written/);
       assert.match(result.nextStep ?? '', /Restore as root, which namespace "media" allows.*nkvm\.helper\.runAsRoot.*nkvm\.helper\.runAsUser/);
+      assert.equal(result.rootWouldWrite, true, 'the window offers "Restore as Root"');
       assert.equal(execFileSync('cat', [join(path, 'old', 'file')], { encoding: 'utf8' }), 'keep\n', 'nothing was touched');
     });
   }
+
+  it('does the same restore as root when asked: the files get their archived owners', async () => {
+    const pvc = 'root-owned-as-root';
+    await claimWith(pvc, 'mkdir -p old && echo keep > old/file && chown -R 0:0 . && chmod 755 . old');
+    const result = await restoreVolume(sb.kubeConfig, { archivePath, target: { context: 'sandbox', namespace, pvc }, runAsRoot: true }, settings, `restore-${pvc}`);
+    assert.equal(result.status, 'success', `${result.stage}: ${result.message}`);
+    assert.deepEqual(result.warnings.filter((w) => /Owners not kept/.test(w)), []);
+  });
 
   it('names a permission problem deeper in the volume, the helper user and the settings that fix it, not the network', async () => {
     const pvc = 'locked-inside';
