@@ -79,7 +79,10 @@ function workbench(page: Page, server: RunningCodeServer, browser: Browser, cons
       await item.waitFor({ timeout: 15_000 });
       await page.waitForTimeout(300);
       await item.click();
-      if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+      // A click taken closes the menu within its fade-out; only a menu still open after that lost the click.
+      // Pressing Enter at once instead would reach whatever the command opened next (a quick pick's first item).
+      const closed = await item.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+      if (!closed) await page.keyboard.press('Enter');
     },
     view,
     treeRow: (viewId, label) => view(viewId).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }),
