@@ -98,7 +98,8 @@ export function archiveCommand(options: ArchiveOptions = WHOLE_VOLUME_GZIP): str
   return ['sh', '-c', script, 'nkvm-archive', ...options.exclude.map((p) => `x:${p}`), ...options.include.map((p) => `i:${p}`)];
 }
 
-function shellWord(text: string): string {
+/** `text` as one single-quoted word of a POSIX shell script, whatever it holds. */
+export function shellWord(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -1,3 +1,4 @@
+import { shellWord } from '../backup/archiveCommand';
 import { MISSING_TOOL_TEXT } from '../backup/helperImageTools';
 import { DATA_MOUNT } from '../backup/helperPodSpec';
 
@@ -114,8 +115,4 @@ export function parseRestoredCount(stdout: string): RestoredCount | undefined {
 /** tar matches member names as fnmatch patterns; a name with `*`, `?` or `[` must match only itself. */
 function escapeGlob(name: string): string {
   return name.replace(/[\\*?[]/g, (c) => `\\${c}`);
-}
-
-function shellWord(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
