@@ -11,7 +11,7 @@ export const restoreBackupCommand: NkvmCommand = {
     if (!request) return undefined;
     const result = await deps.restores.run({ ...request, archivePath: record.backupPath }, `the backup of ${record.pvcName}`);
     // A new claim belongs in the tree now, not at the next refresh.
-    if (result?.claimCreated && result.status === 'success') deps.tree.refresh();
+    if (result?.claimCreated && result.status === 'success') deps.tree.claimsChanged(result.context, result.namespace);
     return result;
   },
 };

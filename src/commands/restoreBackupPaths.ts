@@ -12,7 +12,7 @@ export const restoreBackupPathsCommand: NkvmCommand = {
     if (!request) return undefined;
     const label = paths.length === 1 ? paths[0] : paths.length ? `${paths.length} items from the backup of ${record.pvcName}` : `the backup of ${record.pvcName}`;
     const result = await deps.restores.run({ ...request, archivePath }, label);
-    if (result?.claimCreated && result.status === 'success') deps.tree.refresh();
+    if (result?.claimCreated && result.status === 'success') deps.tree.claimsChanged(result.context, result.namespace);
     return result;
   },
 };

@@ -66,12 +66,15 @@ export function contextValueOf(node: VolumeTreeNode): string {
   }
 }
 
+/** The id of a namespace's node, found without the node. */
+export const namespaceNodeId = (context: string, namespace: string): string => `cluster/${context}/ns/${namespace}`;
+
 export function nodeId(node: VolumeTreeNode): string | undefined {
   switch (node.kind) {
     case 'cluster':
       return `cluster/${node.context.name}`;
     case 'namespace':
-      return `${nodeId(node.parent)}/ns/${node.namespace}`;
+      return namespaceNodeId(node.parent.context.name, node.namespace);
     case 'pvc':
       return `${nodeId(node.parent)}/pvc/${node.volume.name}`;
     case 'backup':

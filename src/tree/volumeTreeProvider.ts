@@ -4,10 +4,11 @@ import { engine } from '../services/engine';
 import type { ExtensionSettings } from '../services/extensionSettings';
 import type { HistoryService } from '../services/historyService';
 import type { VolumeInfo } from '../core/discovery/volumeInventory';
-import { CLAIMS_PAGE_SIZE, ClusterNode, MessageNode, MoreNode, NamespaceNode, nodeId, PvcNode, VolumeTreeNode } from './volumeTreeNodes';
+import { CLAIMS_PAGE_SIZE, ClusterNode, MessageNode, MoreNode, NamespaceNode, namespaceNodeId, nodeId, PvcNode, VolumeTreeNode } from './volumeTreeNodes';
 import { treeItemOf } from './volumeTreeItems';
 
 export const NAMESPACE_FILTERS_KEY = 'nkvm.namespaceFilters';
+const REDRAW_DELAY_MS = 100;
 
 interface LoadedClaims {
   volumes: VolumeInfo[];
@@ -26,6 +27,10 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
   private readonly subscriptions: vscode.Disposable[];
   /** The pages of claims loaded so far, per namespace node. */
   private readonly loaded = new Map<string, LoadedClaims>();
+  /** A whole-tree redraw asked for and not yet sent, and how many levels the tree is still fetching. */
+  private redrawTimer: NodeJS.Timeout | undefined;
+  private redrawWaiting = false;
+  private fetching = 0;
 
   constructor(
     private readonly connections: ClusterConnections,
@@ -35,7 +40,33 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
     private readonly log: vscode.LogOutputChannel,
   ) {
     // New history rows change only the icons and backup nodes: the claims already loaded stay.
-    this.subscriptions = [connections.onDidChange(() => this.refresh()), settings.onDidChange(() => this.refresh()), history.onDidChange(() => this.changed.fire(undefined))];
+    this.subscriptions = [connections.onDidChange(() => this.refresh()), settings.onDidChange(() => this.refresh()), history.onDidChange(() => this.redraw())];
+  }
+
+  /**
+   * Redraws the whole tree once for a burst of changes (a run's history rows, the claim a restore created), and
+   * never while the tree is still fetching a level: a second refresh during the first one makes the
+   * workbench forget which claims were expanded.
+   */
+  private redraw(): void {
+    if (this.redrawTimer || this.redrawWaiting) return;
+    this.redrawTimer = setTimeout(() => {
+      this.redrawTimer = undefined;
+      this.redrawWaiting = true;
+      this.redrawWhenIdle();
+    }, REDRAW_DELAY_MS);
+  }
+
+  private redrawWhenIdle(): void {
+    if (!this.redrawWaiting || this.fetching > 0) return;
+    this.redrawWaiting = false;
+    this.changed.fire(undefined);
+  }
+
+  /** A claim was created or deleted in this namespace: its list is read again, the rest of the tree stays. */
+  claimsChanged(context: string, namespace: string): void {
+    this.loaded.delete(namespaceNodeId(context, namespace));
+    this.redraw();
   }
 
   refresh(node?: VolumeTreeNode): void {
@@ -83,6 +114,17 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
   }
 
   async getChildren(node?: VolumeTreeNode): Promise<VolumeTreeNode[]> {
+    this.fetching++;
+    try {
+      return await this.children(node);
+    } finally {
+      this.fetching--;
+      // Let the workbench take in this level before a waiting redraw starts the next pass.
+      setTimeout(() => this.redrawWhenIdle(), 0);
+    }
+  }
+
+  private async children(node?: VolumeTreeNode): Promise<VolumeTreeNode[]> {
     try {
       if (!node) return this.clusters();
       switch (node.kind) {
@@ -165,6 +207,8 @@ export class VolumeTreeProvider implements vscode.TreeDataProvider<VolumeTreeNod
   }
 
   dispose(): void {
+    clearTimeout(this.redrawTimer);
+    this.redrawWaiting = false;
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
     this.connected.dispose();
