@@ -12,7 +12,7 @@ const usage = `usage:
   nkvm backup <namespace>/<pvc>... [--context C] [--concurrency N] [--json]
   nkvm history [--limit N] [--json]
   nkvm restore <history-id|archive> --to <namespace>/<pvc> [--context C] [--new-claim [--size S] [--storage-class SC]]
-               [--empty-first] [--path P]... [--allow-in-use-on-node] [--json]
+               [--empty-first] [--path P]... [--allow-in-use-on-node] [--as-root] [--json]
   nkvm verify <history-id|archive> [--json]
   nkvm prune [--dry-run] [--json]
   nkvm cleanup [--dry-run] [--context C] [--namespace N] [--json]
@@ -24,6 +24,8 @@ prune keeps per volume the NKVM_RETENTION_KEEP_LAST newest successful archives a
 than NKVM_RETENTION_MAX_AGE_DAYS days (0: no limit), never the newest successful one.
 cleanup removes helper pods that have ended, are past their deadline or whose lease ran out, and waits until they
 are gone; helpers whose lease is renewed (a backup or restore running anywhere) are kept.
+restore --as-root runs the helper as root for this restore (where the namespace's Pod Security allows it), so
+files owned by other users are replaced and get their archived owners back.
 Exit codes: 0 success, 1 a volume was not backed up or restored completely, an archive failed verification or the
 command failed, 2 usage error.
 `;
@@ -47,6 +49,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         'empty-first': { type: 'boolean', default: false },
         path: { type: 'string', multiple: true, default: [] },
         'allow-in-use-on-node': { type: 'boolean', default: false },
+        'as-root': { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -75,6 +78,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
             emptyFirst: values['empty-first'],
             paths: values.path,
             allowInUseOnNode: values['allow-in-use-on-node'],
+            asRoot: values['as-root'],
             json: values.json,
             signal,
           },

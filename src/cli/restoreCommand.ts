@@ -20,6 +20,8 @@ export interface RestoreCommandOptions {
   emptyFirst: boolean;
   paths: string[];
   allowInUseOnNode: boolean;
+  /** Run the helper as root for this restore. */
+  asRoot?: boolean;
   json: boolean;
   /** Aborted on SIGINT/SIGTERM (see main): the helper is deleted. */
   signal?: AbortSignal;
@@ -48,6 +50,7 @@ export async function restoreCommand(options: RestoreCommandOptions, out: NodeJS
       emptyFirst: options.emptyFirst,
       paths: options.paths,
       allowInUseOnNode: options.allowInUseOnNode,
+      runAsRoot: options.asRoot || undefined,
     };
     const result = await runRestore(kubeConfig, request, {
       // A new claim like the one backed up, when that claim can still be read and no size is given.

@@ -41,10 +41,7 @@ export function extractCommand(options: ExtractOptions): string[] {
     // English messages, as the checks below expect them.
     'LC_ALL=C; export LC_ALL',
     't=$(mktemp -d) || exit 2',
-    ...(options.emptyFirst
-      ? // lost+found belongs to the file system (fsck recreates it), not to the data being restored.
-        [`find . -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf -- {} + || { echo "could not empty ${DATA_MOUNT}" >&2; exit 3; }`]
-      : []),
+    ...(options.emptyFirst ? emptyLines() : []),
     // As non-root, tar creates entries through the umask: 1777 would become 1755.
     'umask 0',
     `tar x${options.gzipped ? 'z' : ''}pf - -C ${DATA_MOUNT} --numeric-owner${members ? ` -- ${members}` : ''} 2> "$t/err"`,
@@ -55,6 +52,24 @@ export function extractCommand(options: ExtractOptions): string[] {
     'exit "$rc"',
   ].join('\n');
   return ['sh', '-c', script];
+}
+
+/**
+ * Empties the volume; lost+found belongs to the file system (fsck recreates it), not to the data being
+ * restored. A helper running as the workload's user under a root folder that belongs to root (the
+ * official postgres image keeps PGDATA in such a volume) may not remove the folders at the top: it
+ * empties them instead, and the archive fills them again.
+ */
+function emptyLines(): string[] {
+  const failed = `{ echo "could not empty ${DATA_MOUNT}" >&2; exit 3; }`;
+  return [
+    'if [ -w . ]; then',
+    `  find . -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf -- {} + || ${failed}`,
+    'else',
+    `  find . -mindepth 1 -maxdepth 1 ! -name lost+found ! -type d -exec rm -f -- {} + || ${failed}`,
+    `  find . -maxdepth 2 -path ./lost+found -prune -o -path './*/*' -exec rm -rf -- {} + || ${failed}`,
+    'fi',
+  ];
 }
 
 /**

@@ -315,7 +315,7 @@ async function ownersRefusal(core: CoreV1Api, request: RestoreRequest, owners: V
   const root =
     podSecurity.enforce === 'restricted'
       ? `Root is refused here (namespace "${namespace}" enforces Pod Security "restricted"): restore into a new claim instead`
-      : `Restore as root, which namespace "${namespace}" allows (${describePodSecurity(podSecurity)}): turn on "run as root" for this restore, or add "${namespace}" to nkvm.helper.runAsRoot (NKVM_HELPER_RUN_AS_ROOT), so owners come back as archived`;
+      : `Restore as root, which namespace "${namespace}" allows (${describePodSecurity(podSecurity)}): turn on "run as root" for this restore ("Restore as Root" in VS Code, --as-root with nkvm restore), or add "${namespace}" to nkvm.helper.runAsRoot (NKVM_HELPER_RUN_AS_ROOT), so owners come back as archived`;
   return new OwnersRefusal(
     `the files in ${namespace}/${pvc} belong to ${describeOwners(owners)}; the helper, running as ${runAs}, could neither replace them nor give them their owners. Nothing was written`,
     `${root}; or name one owner for the claim in nkvm.helper.runAsUser (e.g. {"${namespace}/${pvc}": "999:999"}), or restore into a new claim.`,
