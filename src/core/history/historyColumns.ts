@@ -1,8 +1,12 @@
 import type { ParamsObject, SqlValue } from 'sql.js';
 import {
+  BACKUP_CONSISTENCIES,
+  DRILL_OUTCOMES,
   HISTORY_OPERATIONS,
   HISTORY_STATUSES,
   VERIFY_OUTCOMES,
+  type BackupConsistency,
+  type DrillOutcome,
   type HistoryOperation,
   type HistoryPatch,
   type HistoryRecord,
@@ -34,6 +38,13 @@ export const HISTORY_COLUMNS = {
   verifyOutcome: 'verify_outcome',
   verifyMessage: 'verify_message',
   prunedAt: 'pruned_at',
+  consistency: 'consistency',
+  snapshotName: 'snapshot_name',
+  snapshotAt: 'snapshot_at',
+  hooks: 'hooks',
+  drilledAt: 'drilled_at',
+  drillOutcome: 'drill_outcome',
+  drillMessage: 'drill_message',
 } as const satisfies Record<keyof HistoryRecord, string>;
 
 export type HistoryColumnValues = Partial<Record<keyof HistoryRecord, SqlValue>>;
@@ -63,6 +74,13 @@ export function columnsForNewRecord(record: NewHistoryRecord, now: Date): Histor
     verifyOutcome: optionalOutcome(record.verifyOutcome),
     verifyMessage: optionalText(record.verifyMessage, 'verifyMessage'),
     prunedAt: optionalTimestamp(record.prunedAt, 'prunedAt'),
+    consistency: optionalOneOf(record.consistency, BACKUP_CONSISTENCIES, 'consistency'),
+    snapshotName: optionalText(record.snapshotName, 'snapshotName'),
+    snapshotAt: optionalTimestamp(record.snapshotAt, 'snapshotAt'),
+    hooks: optionalText(record.hooks, 'hooks'),
+    drilledAt: optionalTimestamp(record.drilledAt, 'drilledAt'),
+    drillOutcome: optionalOneOf(record.drillOutcome, DRILL_OUTCOMES, 'drillOutcome'),
+    drillMessage: optionalText(record.drillMessage, 'drillMessage'),
   };
 }
 
@@ -82,6 +100,13 @@ export function columnsForPatch(patch: HistoryPatch): HistoryColumnValues {
   if (patch.verifyOutcome !== undefined) columns.verifyOutcome = optionalOutcome(patch.verifyOutcome);
   if (patch.verifyMessage !== undefined) columns.verifyMessage = optionalText(patch.verifyMessage, 'verifyMessage');
   if (patch.prunedAt !== undefined) columns.prunedAt = optionalTimestamp(patch.prunedAt, 'prunedAt');
+  if (patch.consistency !== undefined) columns.consistency = optionalOneOf(patch.consistency, BACKUP_CONSISTENCIES, 'consistency');
+  if (patch.snapshotName !== undefined) columns.snapshotName = optionalText(patch.snapshotName, 'snapshotName');
+  if (patch.snapshotAt !== undefined) columns.snapshotAt = optionalTimestamp(patch.snapshotAt, 'snapshotAt');
+  if (patch.hooks !== undefined) columns.hooks = optionalText(patch.hooks, 'hooks');
+  if (patch.drilledAt !== undefined) columns.drilledAt = optionalTimestamp(patch.drilledAt, 'drilledAt');
+  if (patch.drillOutcome !== undefined) columns.drillOutcome = optionalOneOf(patch.drillOutcome, DRILL_OUTCOMES, 'drillOutcome');
+  if (patch.drillMessage !== undefined) columns.drillMessage = optionalText(patch.drillMessage, 'drillMessage');
   return columns;
 }
 
@@ -111,6 +136,13 @@ export function recordFromRow(row: ParamsObject): HistoryRecord {
     verifyOutcome: textOrNull(row.verify_outcome) as VerifyOutcome | null,
     verifyMessage: textOrNull(row.verify_message),
     prunedAt: textOrNull(row.pruned_at),
+    consistency: textOrNull(row.consistency) as BackupConsistency | null,
+    snapshotName: textOrNull(row.snapshot_name),
+    snapshotAt: textOrNull(row.snapshot_at),
+    hooks: textOrNull(row.hooks),
+    drilledAt: textOrNull(row.drilled_at),
+    drillOutcome: textOrNull(row.drill_outcome) as DrillOutcome | null,
+    drillMessage: textOrNull(row.drill_message),
   };
 }
 
@@ -175,6 +207,10 @@ function optionalChecksum(value: unknown): string | null {
   }
   // sha256sum prints lower case; storing the same makes a plain text comparison work.
   return value.toLowerCase();
+}
+
+function optionalOneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T | null {
+  return value === undefined || value === null ? null : oneOf(value, allowed, field);
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T {

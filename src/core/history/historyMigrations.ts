@@ -53,11 +53,13 @@ const CREATE_TABLE = `CREATE TABLE backup_history (
   verified_at TEXT
 )`;
 
+function columnsOf(db: Database): Set<string> {
+  return new Set((db.exec('PRAGMA table_info(backup_history)')[0]?.values ?? []).map((row) => String(row[1])));
+}
+
 /** Creates the table, or brings the earlier tool's table up to version 1 keeping its rows. */
 function createOrAdoptTable(db: Database): void {
-  const existing = new Set(
-    (db.exec('PRAGMA table_info(backup_history)')[0]?.values ?? []).map((row) => String(row[1])),
-  );
+  const existing = columnsOf(db);
   if (existing.size === 0) {
     db.run(CREATE_TABLE);
   } else {
@@ -97,9 +99,7 @@ function normalizeLegacyTimestamps(db: Database): void {
  * the size and mtime let a reader notice that the archive was replaced.
  */
 function addArchiveMaintenance(db: Database): void {
-  const existing = new Set(
-    (db.exec('PRAGMA table_info(backup_history)')[0]?.values ?? []).map((row) => String(row[1])),
-  );
+  const existing = columnsOf(db);
   for (const [name, definition] of [
     ['verify_outcome', 'TEXT'],
     ['verify_message', 'TEXT'],
@@ -125,11 +125,22 @@ function addArchiveMaintenance(db: Database): void {
  * tell a row whose process ended from one still being worked on.
  */
 function addRunningRowOwner(db: Database): void {
-  const existing = new Set(
-    (db.exec('PRAGMA table_info(backup_history)')[0]?.values ?? []).map((row) => String(row[1])),
-  );
+  const existing = columnsOf(db);
   if (!existing.has('owner')) {
     db.run('ALTER TABLE backup_history ADD COLUMN owner TEXT');
+  }
+}
+
+/**
+ * How each backup read the volume (point-in-time snapshot or live) and from which snapshot, the
+ * application hooks that ran around it, and the last restore drill of its archive.
+ */
+function addConsistencyAndDrills(db: Database): void {
+  const existing = columnsOf(db);
+  for (const name of ['consistency', 'snapshot_name', 'snapshot_at', 'hooks', 'drilled_at', 'drill_outcome', 'drill_message']) {
+    if (!existing.has(name)) {
+      db.run(`ALTER TABLE backup_history ADD COLUMN ${name} TEXT`);
+    }
   }
 }
 
@@ -139,6 +150,7 @@ const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 2, apply: normalizeLegacyTimestamps },
   { version: 3, apply: addArchiveMaintenance },
   { version: 4, apply: addRunningRowOwner },
+  { version: 5, apply: addConsistencyAndDrills },
 ];
 
 export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS[HISTORY_MIGRATIONS.length - 1]!.version;

@@ -38,7 +38,26 @@ export interface HistoryRecord {
   readonly verifyMessage: string | null;
   /** When retention deleted the archive; the row stays as history, without an archive. */
   readonly prunedAt: string | null;
+  /** How the backup read the volume: from a point-in-time snapshot, or live; null on older rows. */
+  readonly consistency: BackupConsistency | null;
+  /** The VolumeSnapshot a snapshot backup read, and when it was taken (its creationTime). */
+  readonly snapshotName: string | null;
+  readonly snapshotAt: string | null;
+  /** The application hooks that ran around the backup, as JSON (HookRun[]); null when none ran. */
+  readonly hooks: string | null;
+  /** The last restore drill of this backup: when, its outcome and what it found. */
+  readonly drilledAt: string | null;
+  readonly drillOutcome: DrillOutcome | null;
+  readonly drillMessage: string | null;
 }
+
+/** `snapshot`: read from a VolumeSnapshot of one instant; `live`: read while the volume was in use. */
+export const BACKUP_CONSISTENCIES = ['snapshot', 'live'] as const;
+export type BackupConsistency = (typeof BACKUP_CONSISTENCIES)[number];
+
+/** `ok`: the drill's restored files match the archive; `differs`: some do not; `failed`: the drill could not run. */
+export const DRILL_OUTCOMES = ['ok', 'differs', 'failed'] as const;
+export type DrillOutcome = (typeof DRILL_OUTCOMES)[number];
 
 /** `ok`, or what was wrong with the archive file when it was last verified. */
 export const VERIFY_OUTCOMES = ['ok', 'missing', 'size-differs', 'checksum-differs', 'damaged'] as const;
@@ -70,6 +89,13 @@ export interface NewHistoryRecord {
   readonly verifyOutcome?: VerifyOutcome | null;
   readonly verifyMessage?: string | null;
   readonly prunedAt?: HistoryTimestamp | null;
+  readonly consistency?: BackupConsistency | null;
+  readonly snapshotName?: string | null;
+  readonly snapshotAt?: HistoryTimestamp | null;
+  readonly hooks?: string | null;
+  readonly drilledAt?: HistoryTimestamp | null;
+  readonly drillOutcome?: DrillOutcome | null;
+  readonly drillMessage?: string | null;
 }
 
 /** Fields `update` may change; identity fields (volume, run, operation, creation time) are fixed. */
