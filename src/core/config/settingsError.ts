@@ -3,7 +3,7 @@ import type { ArchiveSettingKey } from './archiveSettings';
 import type { SettingKey } from './nkvmSettings';
 
 export interface SettingProblem {
-  readonly key: SettingKey | HelperSettingKey | ArchiveSettingKey;
+  readonly key: SettingKey | HelperSettingKey | ArchiveSettingKey | 'backup.hooks';
   /** The variable or setting that holds the bad value, e.g. `NKVM_MAX_NAMESPACE_SCAN`. */
   readonly name: string;
   readonly source: 'env' | 'setting';
