@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ArchiveDigestTap, type ArchiveDigests } from '../archive/archiveDigests';
 import { describeKubeError } from '../kube/describeKubeError';
 import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } from '../kube/podExec';
 import { ArchiveOptions, archiveCommand } from './archiveCommand';
@@ -21,6 +22,10 @@ export interface StreamedArchive {
    * `local-gzip`. In the other modes the archive holds exactly what arrived, so its own digest is it.
    */
   received?: { bytes: number; sha256: string };
+  /** Every entry of the archive with the SHA-256 of its data, read from the bytes as they arrived. */
+  digests?: ArchiveDigests;
+  /** Why there is no listing (the stream was not a tar this process could read); the backup stands. */
+  digestsProblem?: string;
 }
 
 export interface StreamArchiveRequest {
@@ -45,7 +50,9 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
   // compression makes what arrived differ from what is written.
   const digest = options.compression === 'local-gzip' ? new ReceivedDigest() : undefined;
   const received = digest ?? new PassThrough({ highWaterMark: 1024 * 1024 });
-  const stages: (Transform | Writable)[] = [received];
+  // Lists the tar as it arrives, before local compression, so no gzip layer is undone here for it.
+  const listing = new ArchiveDigestTap(options.compression === 'pod-gzip');
+  const stages: (Transform | Writable)[] = [received, listing];
   if (digest) stages.push(new ParallelGzip({ level: options.level }));
   stages.push(archive.writable());
   const stop = new AbortController();
@@ -80,7 +87,13 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
     received.end();
     await written;
     request.onBytes(archive.size);
-    return { exitCode, stderr: stderr.end(), ...(digest ? { received: { bytes: digest.bytes, sha256: digest.digest() } } : {}) };
+    const listed = listing.digests();
+    return {
+      exitCode,
+      stderr: stderr.end(),
+      ...(digest ? { received: { bytes: digest.bytes, sha256: digest.digest() } } : {}),
+      ...(listed.digests ? { digests: listed.digests } : { digestsProblem: listed.problem }),
+    };
   } catch (e) {
     tearingDown = true;
     received.destroy();

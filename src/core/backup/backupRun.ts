@@ -5,6 +5,8 @@ import { BackupProgress, BackupResult, BackupSettings, BackupTarget, backupVolum
 import { outcomeFields } from '../history/outcomeFields';
 import { RunningHistoryRow } from '../history/runningHistoryRow';
 import { recoverInterruptedWork } from './interruptedWork';
+import type { ArchiveDigests } from '../archive/archiveDigests';
+import { recordBackupDigests } from '../archive/archiveDigestsHistory';
 
 export interface BackupRunOptions {
   kubeConfigFor: (context: string) => KubeConfig;
@@ -52,7 +54,10 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
       const result = await backupOne(target, runId, row ? { ...options, onProgress: row.tracking(options.onProgress) } : options);
       if (row) {
         try {
-          await row.finish(historyRecordOf(result));
+          const id = await row.finish(historyRecordOf(result));
+          // The listing a restore drill compares with; kept only for an archive that was kept.
+          const { digests } = result as BackupResult & { digests?: ArchiveDigests };
+          if (digests && result.archivePath) await recordBackupDigests(options.history!, id, digests);
         } catch (e) {
           options.onHistoryError?.(e as Error, result);
         }

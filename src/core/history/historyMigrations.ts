@@ -144,6 +144,20 @@ function addConsistencyAndDrills(db: Database): void {
   }
 }
 
+/**
+ * Each backup's listing as its archive was received (path, type, size, mode, owner, mtime, link
+ * target and the SHA-256 of every file), which a restore drill compares the restored files with.
+ * The archive alone cannot tell which file a damaged byte belongs to; this can.
+ */
+function addBackupDigests(db: Database): void {
+  db.run(`CREATE TABLE IF NOT EXISTS backup_digests (
+  history_id INTEGER PRIMARY KEY,
+  recorded_at TEXT NOT NULL,
+  entry_count INTEGER NOT NULL,
+  listing BLOB NOT NULL
+)`);
+}
+
 /** Ordered steps; append new ones, never edit or reorder shipped ones. */
 const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 1, apply: createOrAdoptTable },
@@ -151,6 +165,7 @@ const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 3, apply: addArchiveMaintenance },
   { version: 4, apply: addRunningRowOwner },
   { version: 5, apply: addConsistencyAndDrills },
+  { version: 6, apply: addBackupDigests },
 ];
 
 export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS[HISTORY_MIGRATIONS.length - 1]!.version;

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { ensurePrivateDir } from '../config/ensurePrivateDir';
 import { replaceArchiveIndex, selectArchiveIndex, type StoredArchiveIndex } from './archiveIndexRows';
+import { replaceBackupDigests, selectBackupDigests, type StoredBackupDigests } from './backupDigestRows';
 import { canonicalFilePath } from './canonicalFilePath';
 import { currentProcessOwner } from '../liveness/processOwner';
 import {
@@ -199,12 +200,26 @@ export class HistoryStore {
     });
   }
 
+  /** The listing a backup recorded as its archive was received, or undefined (older rows, failed listings). */
+  async loadBackupDigests(historyId: number): Promise<StoredBackupDigests | undefined> {
+    return this.read(() => selectBackupDigests(this.db, historyId));
+  }
+
+  async saveBackupDigests(digests: StoredBackupDigests): Promise<void> {
+    await this.mutate((db) => {
+      replaceBackupDigests(db, digests);
+      return { changed: true, value: undefined };
+    });
+  }
+
   /** Records that retention deleted the archive, and drops its cached listing. */
   async markPruned(id: number, at: Date): Promise<HistoryRecord | undefined> {
     return this.mutate((db) => {
       db.run('UPDATE backup_history SET pruned_at = ? WHERE id = ?', [at.toISOString(), id]);
       const changed = db.getRowsModified() > 0;
       db.run('DELETE FROM archive_index WHERE history_id = ?', [id]);
+      // Nothing is left to drill once the archive is gone.
+      db.run('DELETE FROM backup_digests WHERE history_id = ?', [id]);
       return { changed, value: changed ? this.selectRecords(`${SELECT_HISTORY} WHERE id = ?`, [id])[0] : undefined };
     });
   }

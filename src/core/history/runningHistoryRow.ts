@@ -34,8 +34,11 @@ export class RunningHistoryRow {
     };
   }
 
-  /** Writes the outcome over the running row (or as a new row if there is none); throws if the history cannot be written. */
-  async finish(record: NewHistoryRecord): Promise<void> {
+  /**
+   * Writes the outcome over the running row (or as a new row if there is none) and returns the row's id;
+   * throws if the history cannot be written.
+   */
+  async finish(record: NewHistoryRecord): Promise<number> {
     await this.pending;
     if (this.id !== undefined) {
       const patch: HistoryPatch = {
@@ -50,9 +53,9 @@ export class RunningHistoryRow {
         backupPath: record.backupPath,
       };
       if ((await this.history.update(this.id, patch)) !== undefined) {
-        return;
+        return this.id;
       }
     }
-    await this.history.append(record);
+    return this.history.append(record);
   }
 }
