@@ -5,10 +5,15 @@ import { SandboxCluster } from './sandboxCluster';
 
 /** A block-storage CSI driver: volumes are formatted ext4, the kubelet applies fsGroup to ReadWriteOnce ones. */
 const BLOCK_CSI_DRIVER = 'disk.csi.sandbox.nkvm.dev';
+/** Another block-storage CSI driver, with no VolumeSnapshotClass: its claims can only be backed up live. */
+const HDD_CSI_DRIVER = 'hdd.csi.sandbox.nkvm.dev';
 /** Hands out 0777 folders of an NFS export, which the kubelet never re-owns. */
 const NFS_PROVISIONER = 'cluster.local/nfs-subdir-external-provisioner';
 
-/** Demo inventory: three nodes, workloads owning pods that mount claims, an unused claim and a Pending one. */
+/**
+ * Demo inventory: three nodes, workloads owning pods that mount claims, an unused claim and a Pending one.
+ * Claims of `standard` can be snapshotted (csi-snapclass); archive-2019 (archive-hdd) and reports (NFS) cannot.
+ */
 export function seedDemo(cluster: SandboxCluster): void {
   cluster.seed(
     node('node-a', 'zone-a'),
@@ -17,11 +22,13 @@ export function seedDemo(cluster: SandboxCluster): void {
     storageClass('standard', 'Immediate', true, BLOCK_CSI_DRIVER),
     storageClass('local-wait', 'WaitForFirstConsumer', false, BLOCK_CSI_DRIVER),
     storageClass('shared-nfs', 'Immediate', false, NFS_PROVISIONER),
+    storageClass('archive-hdd', 'Immediate', false, HDD_CSI_DRIVER),
+    snapshotClass('csi-snapclass', BLOCK_CSI_DRIVER),
     ...['default', 'kube-system', 'shop', 'analytics', 'media'].map(namespace),
     claim('shop', 'storefront-uploads', '5Gi', ['ReadWriteOnce']),
     claim('shop', 'data-orders-db-0', '10Gi', ['ReadWriteOnce']),
     claim('analytics', 'reports', '2Gi', ['ReadWriteMany'], 'shared-nfs'),
-    claim('media', 'archive-2019', '20Gi', ['ReadWriteOnce']),
+    claim('media', 'archive-2019', '20Gi', ['ReadWriteOnce'], 'archive-hdd'),
     claim('media', 'scratch', '1Gi', ['ReadWriteOnce'], 'fast-nvme'),
   );
   writeDemoFiles(cluster);
@@ -114,6 +121,17 @@ function storageClass(name: string, mode: string, isDefault: boolean, provisione
     reclaimPolicy: 'Delete',
     volumeBindingMode: mode,
     allowVolumeExpansion: true,
+  };
+}
+
+/** The default snapshot class of a CSI driver, as a driver's installation manifests ship one. */
+function snapshotClass(name: string, driver: string): KubeObject {
+  return {
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    kind: 'VolumeSnapshotClass',
+    metadata: { name, annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' } },
+    driver,
+    deletionPolicy: 'Delete',
   };
 }
 

@@ -9,6 +9,15 @@ export interface FaultTarget {
   pvc?: string;
 }
 
+/** Which VolumeSnapshots a snapshot fault applies to; every given field must match. */
+export interface SnapshotFaultTarget {
+  namespace?: string;
+  /** VolumeSnapshot name, exact or by prefix when it ends with `*`. */
+  snapshot?: string;
+  /** Snapshots of this claim (spec.source.persistentVolumeClaimName). */
+  pvc?: string;
+}
+
 export type Fault =
   | { kind: 'imagePull'; target: FaultTarget }
   | { kind: 'unschedulable'; target: FaultTarget; message?: string }
@@ -22,7 +31,11 @@ export type Fault =
   /** `skip` lets that many matching requests through first, e.g. to fail the second page of a list. */
   | { kind: 'httpError'; status: 429 | 500 | 503; count: number; retryAfterSeconds?: number; pathPrefix?: string; method?: string; skip?: number }
   /** The connection is dropped before an answer, as a load balancer or a restarting API server does. */
-  | { kind: 'connectionReset'; count: number; pathPrefix?: string; method?: string; skip?: number };
+  | { kind: 'connectionReset'; count: number; pathPrefix?: string; method?: string; skip?: number }
+  /** The CSI driver's CreateSnapshot fails with this message: status.error on the content and the VolumeSnapshot. */
+  | { kind: 'snapshotError'; target: SnapshotFaultTarget; message: string }
+  /** The snapshot is cut but never finishes uploading: readyToUse stays false. */
+  | { kind: 'snapshotNeverReady'; target: SnapshotFaultTarget };
 
 /** Faults injected by tests; each returns a handle that removes it. */
 export class FaultRegistry {
@@ -43,6 +56,10 @@ export class FaultRegistry {
 
   forPod<K extends Fault['kind']>(kind: K, pod: KubeObject): Extract<Fault, { kind: K }> | undefined {
     return this.faults.find((f): f is Extract<Fault, { kind: K }> => f.kind === kind && 'target' in f && podMatches(f.target, pod));
+  }
+
+  forSnapshot<K extends 'snapshotError' | 'snapshotNeverReady'>(kind: K, snapshot: KubeObject): Extract<Fault, { kind: K }> | undefined {
+    return this.faults.find((f): f is Extract<Fault, { kind: K }> => f.kind === kind && snapshotMatches(f.target, snapshot));
   }
 
   isForbidden(verb: string, resource: string, subresource: string | undefined, namespace: string | undefined): boolean {
@@ -110,4 +127,14 @@ export function podMatches(target: FaultTarget, pod: KubeObject): boolean {
     if (!volumes.some((v) => v.persistentVolumeClaim?.claimName === target.pvc)) return false;
   }
   return true;
+}
+
+function snapshotMatches(target: SnapshotFaultTarget, snapshot: KubeObject): boolean {
+  if (target.namespace && snapshot.metadata.namespace !== target.namespace) return false;
+  if (target.snapshot) {
+    const name = snapshot.metadata.name ?? '';
+    if (!(target.snapshot.endsWith('*') ? name.startsWith(target.snapshot.slice(0, -1)) : name === target.snapshot)) return false;
+  }
+  const claim = (snapshot.spec as { source?: { persistentVolumeClaimName?: string } } | undefined)?.source?.persistentVolumeClaimName;
+  return !target.pvc || claim === target.pvc;
 }

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeObject } from './api/objectStore';
-import { resourceTypes } from './resourceTypes';
+import { findResourceType, ResourceType, resourceTypes } from './resourceTypes';
 import { SandboxCluster } from './sandboxCluster';
 
 const fileName = 'cluster.json';
 // Objects that others refer to come first so that loading replays creation in a valid order.
-const order = ['Node', 'StorageClass', 'Namespace', 'PersistentVolume', 'PersistentVolumeClaim', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'ReplicaSet', 'Job', 'Pod'];
+const order = ['Node', 'StorageClass', 'VolumeSnapshotClass', 'Namespace', 'PersistentVolume', 'PersistentVolumeClaim', 'VolumeSnapshot', 'VolumeSnapshotContent', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'ReplicaSet', 'Job', 'Pod'];
 
 /** Saves the cluster's objects (not events) next to its volume data, so `--data` survives a restart. */
 export function saveCluster(cluster: SandboxCluster): void {
@@ -37,5 +37,19 @@ export function loadCluster(cluster: SandboxCluster): boolean {
     const [created] = cluster.seed({ ...o, metadata: { ...meta, ...(ownerReferences ? { ownerReferences } : {}) }, ...(statusToKeep ? { status: statusToKeep } : { status: undefined }) });
     if (oldUid) uids.set(oldUid, created.metadata.uid!);
   }
+  relinkReferences(cluster, uids);
   return true;
+}
+
+/** Volumes and snapshot contents name their claim or snapshot by uid too: point them at the reloaded objects. */
+function relinkReferences(cluster: SandboxCluster, uids: Map<string, string>): void {
+  const relink = (type: ResourceType, field: 'claimRef' | 'volumeSnapshotRef'): void => {
+    for (const o of cluster.store.list(type)) {
+      const ref = (o.spec as Record<string, { uid?: string } | undefined> | undefined)?.[field];
+      const uid = ref?.uid && uids.get(ref.uid);
+      if (uid) cluster.store.mutate(type, undefined, o.metadata.name!, (c) => ((c.spec as Record<string, { uid?: string }>)[field].uid = uid));
+    }
+  };
+  relink(findResourceType('', 'v1', 'persistentvolumes')!, 'claimRef');
+  relink(findResourceType('snapshot.storage.k8s.io', 'v1', 'volumesnapshotcontents')!, 'volumeSnapshotRef');
 }

@@ -32,6 +32,10 @@ export const resourceTypes: ResourceType[] = [
   { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', singular: 'rolebinding', namespaced: true, verbs: crud },
   { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false, verbs: crud },
   { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', singular: 'clusterrolebinding', namespaced: false, verbs: crud },
+  // The external-snapshotter CRDs (client/config/crd), served as a cluster with the snapshot controller has them.
+  { group: 'snapshot.storage.k8s.io', version: 'v1', kind: 'VolumeSnapshotClass', plural: 'volumesnapshotclasses', singular: 'volumesnapshotclass', namespaced: false, shortNames: ['vsclass', 'vsclasses'], verbs: crud },
+  { group: 'snapshot.storage.k8s.io', version: 'v1', kind: 'VolumeSnapshot', plural: 'volumesnapshots', singular: 'volumesnapshot', namespaced: true, shortNames: ['vs'], verbs: crud },
+  { group: 'snapshot.storage.k8s.io', version: 'v1', kind: 'VolumeSnapshotContent', plural: 'volumesnapshotcontents', singular: 'volumesnapshotcontent', namespaced: false, shortNames: ['vsc', 'vscs'], verbs: crud },
   { group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false, verbs: ['create'] },
 ];
 
@@ -41,7 +45,14 @@ export const subresources: { parent: string; name: string; kind: string; verbs: 
   { parent: 'pods', name: 'status', kind: 'Pod', verbs: ['get'] },
   { parent: 'pods', name: 'log', kind: 'Pod', verbs: ['get'] },
   { parent: 'persistentvolumeclaims', name: 'status', kind: 'PersistentVolumeClaim', verbs: ['get'] },
+  { parent: 'volumesnapshots', name: 'status', kind: 'VolumeSnapshot', verbs: ['get', 'patch', 'update'] },
+  { parent: 'volumesnapshotcontents', name: 'status', kind: 'VolumeSnapshotContent', verbs: ['get', 'patch', 'update'] },
 ];
+
+/** Resources whose status only changes through their status subresource, as for CRDs with `subresources.status`. */
+export function hasStatusSubresource(plural: string): boolean {
+  return subresources.some((s) => s.parent === plural && s.name === 'status' && s.verbs.includes('update'));
+}
 
 export function apiVersionOf(type: ResourceType): string {
   return type.group ? `${type.group}/${type.version}` : type.version;

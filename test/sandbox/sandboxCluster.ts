@@ -21,6 +21,7 @@ import { negotiateExecProtocol } from './exec/execSession';
 import { NodeOutageOptions, NodeOutages } from './cluster/nodeOutage';
 import { LifecycleTiming, PodLifecycle } from './cluster/podLifecycle';
 import { Provisioner } from './cluster/provisioner';
+import { SnapshotController } from './cluster/snapshotController';
 import { types } from './cluster/types';
 import { VolumeData } from './cluster/volumeData';
 import { FaultRegistry } from './faults';
@@ -33,6 +34,8 @@ export interface SandboxOptions {
   /** Folder for volume contents; a temporary one (removed on stop) when absent. */
   dataDir?: string;
   timing?: Partial<LifecycleTiming>;
+  /** How long a new VolumeSnapshot takes to become readyToUse after it is cut (default 300 ms). */
+  snapshotReadyDelayMs?: number;
 }
 
 export interface RequestRecord {
@@ -58,10 +61,13 @@ export class SandboxCluster {
   readonly adminToken = randomBytes(24).toString('hex');
   readonly data: VolumeData;
   readonly pods: PodLifecycle;
+  /** The snapshot controller and CSI snapshotter; `snapshots.readyDelayMs` can be changed at any time. */
+  readonly snapshots: SnapshotController;
   readonly caPem: string;
   /** Enforces containers' CPU and memory limits; `enforcement` and `memoryEnforcement` say whether it can. */
   readonly cpuLimits = new CpuLimits();
   private readonly hooks: ClusterHooks;
+  private readonly provisioner: Provisioner;
   private readonly outages: NodeOutages;
   private readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => negotiateExecProtocol([...offered]) ?? false });
@@ -72,9 +78,10 @@ export class SandboxCluster {
     this.ownsData = !options.dataDir;
     this.data = new VolumeData(options.dataDir ?? mkdtempSync(join(tmpdir(), 'nkvm-sandbox-')));
     const events = new EventRecorder(this.store);
-    const provisioner = new Provisioner(this.store, this.data, events);
-    this.pods = new PodLifecycle(this.store, this.faults, events, provisioner, this.data, this.cpuLimits, { stepMs: 40, backoffMs: 10_000, ...options.timing });
-    this.hooks = new ClusterHooks(this.store, this.pods, provisioner);
+    this.provisioner = new Provisioner(this.store, this.data, events);
+    this.pods = new PodLifecycle(this.store, this.faults, events, this.provisioner, this.data, this.cpuLimits, { stepMs: 40, backoffMs: 10_000, ...options.timing });
+    this.snapshots = new SnapshotController(this.store, this.data, events, this.faults, options.snapshotReadyDelayMs ?? 300);
+    this.hooks = new ClusterHooks(this.store, this.pods, this.provisioner, this.snapshots);
     this.outages = new NodeOutages(this.store, events, this.pods);
     this.access.addToken(this.adminToken, { username: 'sandbox-admin', groups: ['system:masters', 'system:authenticated'] });
     const certs = createCertificates();
@@ -158,6 +165,15 @@ export class SandboxCluster {
     return this.data.volumePath(pvName);
   }
 
+  /** The folder on this machine holding the data of a VolumeSnapshot's content (the CSI snapshot), once it is cut. */
+  snapshotPath(namespace: string, snapshot: string): string {
+    const contentName = (this.store.get(types.snapshots, namespace, snapshot)?.status as { boundVolumeSnapshotContentName?: string } | undefined)?.boundVolumeSnapshotContentName;
+    const content = contentName ? this.store.get(types.snapshotContents, undefined, contentName) : undefined;
+    const handle = (content?.status as { snapshotHandle?: string } | undefined)?.snapshotHandle;
+    if (!handle) throw new Error(`volume snapshot ${namespace}/${snapshot} has not been cut`);
+    return this.data.snapshotPath(handle);
+  }
+
   /**
    * Takes a node away as a reboot or a kubelet/network outage does (see NodeOutages); resolves once it is
    * back and has reported its pods.
@@ -168,6 +184,8 @@ export class SandboxCluster {
 
   async stop(): Promise<void> {
     this.outages.stop();
+    this.snapshots.stop();
+    this.provisioner.stop();
     const containersGone = this.pods.stop();
     for (const ws of this.wss.clients) ws.terminate();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

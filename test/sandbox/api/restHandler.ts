@@ -1,5 +1,5 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { ResourceType, apiVersionOf, findResourceType } from '../resourceTypes';
+import { ResourceType, apiVersionOf, findResourceType, hasStatusSubresource } from '../resourceTypes';
 import { AccessControl, UserInfo } from './access';
 import { readAccessReview } from './accessReview';
 import { KubeObject, ObjectStore } from './objectStore';
@@ -9,6 +9,7 @@ import { ResourceRequest } from './requestInfo';
 import { hasTablePrinter, toTable } from './tablePrinters';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors';
 import { ApiError, errors, successStatus } from './status';
+import { withStatusSubresource } from './statusSubresource';
 import { serveWatch } from './watchStream';
 
 /** Behaviour of particular resources (pods, PVCs, namespaces) layered over the generic storage. */
@@ -18,6 +19,10 @@ export interface ResourceHooks {
   created(type: ResourceType, obj: KubeObject): void;
   /** Deletes (maybe gracefully) and returns what the client gets back. */
   remove(type: ResourceType, namespace: string | undefined, name: string, gracePeriodSeconds: number | undefined): KubeObject;
+  /** Validation of a replacement (immutable fields); throws ApiError to refuse. */
+  admitUpdate?(type: ResourceType, current: KubeObject, next: KubeObject): void;
+  /** Called after a PUT or PATCH stored `obj`, e.g. to finish a deletion whose last finalizer was removed. */
+  updated?(type: ResourceType, obj: KubeObject): void;
 }
 
 export interface RestContext {
@@ -74,7 +79,8 @@ export async function handleResource(ctx: RestContext, user: UserInfo, req: Inco
     });
   }
 
-  if (subresource && !(subresource === 'status' && (method === 'GET' || method === 'HEAD'))) throw errors.methodNotAllowed();
+  const statusWrite = subresource === 'status' && (method === 'PUT' || method === 'PATCH') && hasStatusSubresource(type.plural);
+  if (subresource && !(subresource === 'status' && (method === 'GET' || method === 'HEAD')) && !statusWrite) throw errors.methodNotAllowed();
   if (namespace !== undefined && method === 'POST' && !ctx.store.get(namespacesType, undefined, namespace)) {
     throw errors.notFound('namespaces', '', namespace);
   }
@@ -134,8 +140,14 @@ export async function handleResource(ctx: RestContext, user: UserInfo, req: Inco
       const obj = parseObject(body, req.headers['content-type']);
       if (obj.metadata?.name !== name) throw errors.badRequest('the name of the object does not match the name on the URL');
       if (type.namespaced) obj.metadata.namespace = namespace;
-      if (dryRun) return sendJson(res, 200, obj);
-      return sendJson(res, 200, ctx.store.update(type, obj, obj.metadata.resourceVersion));
+      const current = ctx.store.get(type, namespace, name);
+      if (!current) throw errors.notFound(type.plural, type.group, name);
+      const replacement = withStatusSubresource(type, subresource, current, obj);
+      ctx.hooks.admitUpdate?.(type, current, replacement);
+      if (dryRun) return sendJson(res, 200, replacement);
+      const stored = ctx.store.update(type, replacement, obj.metadata.resourceVersion);
+      ctx.hooks.updated?.(type, stored);
+      return sendJson(res, 200, stored);
     }
     case 'PATCH': {
       if (!name) throw errors.methodNotAllowed();
@@ -149,8 +161,12 @@ export async function handleResource(ctx: RestContext, user: UserInfo, req: Inco
       else throw errors.unsupportedMediaType(contentType);
       next.metadata.name = name;
       next.metadata.namespace = current.metadata.namespace;
-      if (dryRun) return sendJson(res, 200, next);
-      return sendJson(res, 200, ctx.store.update(type, next));
+      const replacement = withStatusSubresource(type, subresource, current, next);
+      ctx.hooks.admitUpdate?.(type, current, replacement);
+      if (dryRun) return sendJson(res, 200, replacement);
+      const stored = ctx.store.update(type, replacement);
+      ctx.hooks.updated?.(type, stored);
+      return sendJson(res, 200, stored);
     }
     case 'DELETE': {
       if (!name) throw errors.methodNotAllowed();

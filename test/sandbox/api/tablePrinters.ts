@@ -1,6 +1,7 @@
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { KubeObject } from './objectStore';
 import { partialMetadata } from './partialMetadata';
+import { snapshotPrinters } from './snapshotTablePrinters';
 
 interface ColumnDefinition {
   name: string;
@@ -12,7 +13,7 @@ interface ColumnDefinition {
 
 interface TablePrinter {
   columns: ColumnDefinition[];
-  cells(obj: KubeObject, now: number): (string | number)[];
+  cells(obj: KubeObject, now: number): (string | number | boolean | null)[];
 }
 
 const column = (name: string, description: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, type: 'string', format: '', description, priority: 0, ...extra });
@@ -49,6 +50,9 @@ const printers: Record<string, TablePrinter> = {
     ],
     cells: (obj, now) => claimCells(obj as unknown as V1PersistentVolumeClaim, now),
   },
+  ...Object.fromEntries(
+    Object.entries(snapshotPrinters(nameColumn)).map(([plural, p]): [string, TablePrinter] => [plural, { columns: p.columns, cells: (obj, now) => p.cells(obj, now, humanDuration) }]),
+  ),
 };
 
 export function hasTablePrinter(plural: string): boolean {

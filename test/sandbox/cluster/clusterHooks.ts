@@ -6,11 +6,18 @@ import { checkPodQuantities } from '../api/resourceQuantities';
 import { ResourceType, resourceTypes } from '../resourceTypes';
 import { PodLifecycle } from './podLifecycle';
 import { Provisioner } from './provisioner';
+import { SnapshotController } from './snapshotController';
+import { validateSnapshotObject, validateSnapshotUpdate } from './snapshotValidation';
 import { types } from './types';
 
 /** Resource-specific behaviour: defaults on create, provisioning, graceful pod deletion, namespace cascade. */
 export class ClusterHooks implements ResourceHooks {
-  constructor(private readonly store: ObjectStore, private readonly pods: PodLifecycle, private readonly provisioner: Provisioner) {}
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly pods: PodLifecycle,
+    private readonly provisioner: Provisioner,
+    private readonly snapshots: SnapshotController,
+  ) {}
 
   admit(type: ResourceType, obj: KubeObject): void {
     if (type === types.namespaces) {
@@ -31,19 +38,34 @@ export class ClusterHooks implements ResourceHooks {
         if (fallback) spec.storageClassName = fallback;
       }
       spec.volumeMode ??= 'Filesystem';
+      mirrorDataSource(spec);
       obj.spec = spec;
       if (!spec.volumeName) obj.status = { phase: 'Pending' };
+    } else if (isSnapshotType(type)) {
+      validateSnapshotObject(type, obj);
+      // A custom resource with a status subresource ignores the status sent on create.
+      delete obj.status;
     }
+  }
+
+  admitUpdate(type: ResourceType, current: KubeObject, next: KubeObject): void {
+    if (isSnapshotType(type)) validateSnapshotUpdate(type, current, next);
+  }
+
+  updated(type: ResourceType, obj: KubeObject): void {
+    if (type === types.snapshots || type === types.snapshotContents) this.snapshots.deletion.updated(type, obj);
   }
 
   created(type: ResourceType, obj: KubeObject): void {
     if (type === types.pods) this.pods.created(obj);
     else if (type === types.pvcs) this.provisioner.claimCreated(obj);
+    else if (type === types.snapshots) this.snapshots.snapshotCreated(obj);
   }
 
   remove(type: ResourceType, namespace: string | undefined, name: string, gracePeriodSeconds: number | undefined): KubeObject {
     if (type === types.pods) return this.pods.remove(namespace!, name, gracePeriodSeconds);
     if (type === types.namespaces) return this.removeNamespace(name);
+    if (type === types.snapshots || type === types.snapshotContents) return this.snapshots.deletion.remove(type, namespace, name);
     const removed = this.store.remove(type, namespace, name);
     if (type === types.pvcs) this.provisioner.claimDeleted(removed);
     return removed;
@@ -66,6 +88,19 @@ export class ClusterHooks implements ResourceHooks {
     });
     return terminating;
   }
+}
+
+function isSnapshotType(type: ResourceType): boolean {
+  return type === types.snapshots || type === types.snapshotContents || type === types.snapshotClasses;
+}
+
+/** With AnyVolumeDataSource (on since 1.24) the API server keeps dataSource and dataSourceRef alike. */
+function mirrorDataSource(spec: Record<string, unknown>): void {
+  type Ref = { apiGroup?: string; kind?: string; name?: string; namespace?: string };
+  const source = spec.dataSource as Ref | undefined;
+  const ref = spec.dataSourceRef as Ref | undefined;
+  if (source && !ref) spec.dataSourceRef = { ...source };
+  else if (ref && !source && !ref.namespace) spec.dataSource = { ...(ref.apiGroup ? { apiGroup: ref.apiGroup } : {}), kind: ref.kind, name: ref.name };
 }
 
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';

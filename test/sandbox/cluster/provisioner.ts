@@ -1,5 +1,6 @@
 import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
 import { KubeObject, ObjectStore } from '../api/objectStore';
+import { resolveDataSource } from './dataSource';
 import { EventRecorder } from './eventRecorder';
 import { types } from './types';
 import { VolumeData } from './volumeData';
@@ -30,7 +31,21 @@ export function volumeSourceFor(sc: V1StorageClass, claim: KubeObject, pvName: s
 
 /** Binds claims to new volumes as a dynamic provisioner does; WaitForFirstConsumer waits for a scheduled pod. */
 export class Provisioner {
-  constructor(private readonly store: ObjectStore, private readonly data: VolumeData, private readonly events: EventRecorder) {}
+  /** Claims whose data source was not usable yet (namespace/name to the node chosen for them, if any). */
+  private readonly waiting = new Map<string, string | undefined>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly store: ObjectStore, private readonly data: VolumeData, private readonly events: EventRecorder) {
+    // The provisioner retries: a snapshot turning ready or a source claim binding lets a waiting claim go on.
+    this.unsubscribe = store.subscribe((e) => {
+      const relevant = e.resource === types.snapshots || e.resource === types.snapshotContents || (e.resource === types.pvcs && e.type !== 'ADDED');
+      if (relevant && this.waiting.size) setImmediate(() => this.retryWaiting());
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe();
+  }
 
   defaultClassName(): string | undefined {
     return this.store
@@ -77,14 +92,38 @@ export class Provisioner {
     return sc?.volumeBindingMode === 'WaitForFirstConsumer';
   }
 
+  private retryWaiting(): void {
+    for (const [key, node] of [...this.waiting]) {
+      const [namespace, name] = key.split('/');
+      const claim = this.store.get(types.pvcs, namespace, name);
+      const className = (claim?.spec as { storageClassName?: string } | undefined)?.storageClassName;
+      const sc = className ? (this.store.get(types.storageClasses, undefined, className) as unknown as V1StorageClass | undefined) : undefined;
+      if (!claim || !sc || (claim.spec as { volumeName?: string }).volumeName) this.waiting.delete(key);
+      else this.bind(claim, sc, node);
+    }
+  }
+
   private bind(claim: KubeObject, sc: V1StorageClass, node?: string): void {
     const pvc = claim as unknown as V1PersistentVolumeClaim;
     const pvName = `pvc-${claim.metadata.uid}`;
     const storage = pvc.spec?.resources?.requests?.storage ?? '1Gi';
     const accessModes = pvc.spec?.accessModes ?? ['ReadWriteOnce'];
+    const key = `${claim.metadata.namespace}/${claim.metadata.name}`;
+    const dataSource = resolveDataSource(this.store, claim, sc);
+    if (dataSource.kind === 'populator') {
+      this.events.record(claim, 'Normal', 'Provisioning', 'Assuming an external populator will provision the volume', sc.provisioner);
+      return;
+    }
     this.events.record(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`, sc.provisioner);
+    if (dataSource.kind === 'failed') {
+      this.waiting.set(key, node);
+      this.events.record(claim, 'Warning', 'ProvisioningFailed', dataSource.message, sc.provisioner);
+      return;
+    }
+    this.waiting.delete(key);
     const source = volumeSourceFor(sc, claim, pvName);
-    this.data.createVolume(pvName, source.nfs ? 'nfs-export' : 'ext4');
+    if (dataSource.kind === 'ready') this.data.createVolumeFrom(pvName, dataSource.source);
+    else this.data.createVolume(pvName, source.nfs ? 'nfs-export' : 'ext4');
     this.store.create(types.pvs, {
       metadata: { name: pvName, annotations: { 'pv.kubernetes.io/provisioned-by': sc.provisioner } },
       spec: {

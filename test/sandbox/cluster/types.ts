@@ -15,4 +15,7 @@ export const types = {
   pvcs: typeOf('', 'persistentvolumeclaims'),
   pvs: typeOf('', 'persistentvolumes'),
   storageClasses: typeOf('storage.k8s.io', 'storageclasses'),
+  snapshotClasses: typeOf('snapshot.storage.k8s.io', 'volumesnapshotclasses'),
+  snapshots: typeOf('snapshot.storage.k8s.io', 'volumesnapshots'),
+  snapshotContents: typeOf('snapshot.storage.k8s.io', 'volumesnapshotcontents'),
 };
