@@ -12,7 +12,8 @@ const NFS_PROVISIONER = 'cluster.local/nfs-subdir-external-provisioner';
 
 /**
  * Demo inventory: three nodes, workloads owning pods that mount claims, an unused claim and a Pending one.
- * Claims of `standard` can be snapshotted (csi-snapclass); archive-2019 (archive-hdd) and reports (NFS) cannot.
+ * Claims of `standard` can be snapshotted (csi-snapclass); reports (NFS) cannot, nor would a claim of
+ * archive-hdd, whose CSI driver has no VolumeSnapshotClass.
  */
 export function seedDemo(cluster: SandboxCluster): void {
   cluster.seed(
@@ -28,7 +29,7 @@ export function seedDemo(cluster: SandboxCluster): void {
     claim('shop', 'storefront-uploads', '5Gi', ['ReadWriteOnce']),
     claim('shop', 'data-orders-db-0', '10Gi', ['ReadWriteOnce']),
     claim('analytics', 'reports', '2Gi', ['ReadWriteMany'], 'shared-nfs'),
-    claim('media', 'archive-2019', '20Gi', ['ReadWriteOnce'], 'archive-hdd'),
+    claim('media', 'archive-2019', '20Gi', ['ReadWriteOnce']),
     claim('media', 'scratch', '1Gi', ['ReadWriteOnce'], 'fast-nvme'),
   );
   writeDemoFiles(cluster);
