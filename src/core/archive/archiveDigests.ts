@@ -77,11 +77,12 @@ export class ArchiveDigestParser {
   /** Resolves with the listing once `input` has ended; rejects when the bytes are not a readable tar. */
   readonly result: Promise<ArchiveDigests>;
 
-  constructor(gzipped: boolean) {
+  /** `chunkSize`: gunzip's output chunk; zlib drops the chunk in progress at a damage, so small ones lose little. */
+  constructor(gzipped: boolean, chunkSize?: number) {
     const entries = this.entries;
     // latin1 keeps each byte of a name; pax names are UTF-8 by definition.
     const parser = extract({ filenameEncoding: 'latin1' });
-    const front: Transform = gzipped ? createGunzip() : new PassThrough({ highWaterMark: 1024 * 1024 });
+    const front: Transform = gzipped ? createGunzip(chunkSize ? { chunkSize } : {}) : new PassThrough({ highWaterMark: 1024 * 1024 });
     parser.on('entry', (header: Headers, body, next) => {
       const pax = (header as { pax?: Record<string, string> }).pax;
       const rawName = pax?.path !== undefined ? Buffer.from(pax.path, 'utf8').toString('latin1') : header.name;
@@ -89,6 +90,7 @@ export class ArchiveDigestParser {
       const type = entryType(header);
       const hash = type === 'file' ? createHash('sha256') : undefined;
       body.on('data', (chunk: Buffer) => hash?.update(chunk));
+      body.on('error', () => undefined);
       body.on('end', () => {
         entries.push({
           name: normaliseDigestName(rawName),
@@ -104,7 +106,24 @@ export class ArchiveDigestParser {
         next();
       });
     });
-    this.result = pipeline(front, parser).then(() => ({ entries }));
+    // Piped by hand, not with pipeline(): a gzip error must let the parser finish the data it already has,
+    // so the entries before the damage are listed.
+    let failure: Error | undefined;
+    front.on('data', (chunk: Buffer) => {
+      if (!parser.write(chunk)) {
+        front.pause();
+        parser.once('drain', () => front.resume());
+      }
+    });
+    front.on('end', () => parser.end());
+    front.on('error', (e: Error) => {
+      failure ??= e;
+      if (!parser.destroyed) parser.end();
+    });
+    this.result = new Promise<ArchiveDigests>((resolve, reject) => {
+      parser.on('finish', () => (failure ? reject(failure) : resolve({ entries })));
+      parser.on('error', (e: Error) => reject(failure ?? e));
+    });
     this.result.catch(() => undefined);
     this.input = front;
   }
@@ -175,7 +194,18 @@ export interface ArchiveFileDigests extends ArchiveDigests {
 
 /** The listing and checksum of an archive file (gzip'd or not, told by its content), in one read. */
 export async function digestArchiveFile(archivePath: string, signal?: AbortSignal): Promise<ArchiveFileDigests> {
-  const parser = new ArchiveDigestParser(await startsWithGzipMagic(archivePath));
+  const gzipped = await startsWithGzipMagic(archivePath);
+  const read = await readDigests(archivePath, new ArchiveDigestParser(gzipped), signal);
+  // A damaged gzip stream ends in an error that takes the output in progress with it: read again in
+  // small pieces to list every entry that lies before the damage.
+  if (!read.problem || !gzipped) return read;
+  return readDigests(archivePath, new ArchiveDigestParser(gzipped, SALVAGE_CHUNK), signal);
+}
+
+/** The tar's end-of-archive blocks are 1024 bytes: losing no more than that keeps every entry. */
+const SALVAGE_CHUNK = 1024;
+
+async function readDigests(archivePath: string, parser: ArchiveDigestParser, signal?: AbortSignal): Promise<ArchiveFileDigests> {
   const hash = createHash('sha256');
   let problem: string | undefined;
   // The file's checksum must cover every byte even when the listing stops at damage.

@@ -86,14 +86,20 @@ export function claimSizeFor(bytes: number): string {
 }
 
 /** The claim a restore creates; labelled so that it can be told apart from the workload's own claims. */
-export function restoreClaimManifest(namespace: string, pvc: string, shape: Partial<ClaimShape> & { storage: string }, archiveName: string): V1PersistentVolumeClaim {
+export function restoreClaimManifest(
+  namespace: string,
+  pvc: string,
+  shape: Partial<ClaimShape> & { storage: string },
+  archiveName: string,
+  extraLabels: Record<string, string> = {},
+): V1PersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: {
       name: pvc,
       namespace,
-      labels: { 'app.kubernetes.io/managed-by': 'nerdy-k8s-volume-manager' },
+      labels: { ...extraLabels, 'app.kubernetes.io/managed-by': 'nerdy-k8s-volume-manager' },
       annotations: { 'nkvm.dev/restored-from': archiveName },
     },
     spec: {

@@ -48,6 +48,22 @@ export interface RestoreRequest {
    * nkvm.helper.runAsRoot setting decides. Otherwise it writes as the workload's user (or nobody).
    */
   runAsRoot?: boolean;
+  /** Extra labels for a claim this restore creates (a drill's temporary claim). */
+  claimLabels?: Record<string, string>;
+  /**
+   * Runs in the helper once everything is written and counted, before the helper is deleted (a drill
+   * lists the volume there); a throw fails the restore like any other stage.
+   */
+  afterWrite?: (helper: WrittenVolume) => Promise<void>;
+}
+
+/** The helper that wrote a restore, for work on the volume in the same pod. */
+export interface WrittenVolume {
+  namespace: string;
+  pod: string;
+  /** The user the helper ran as; 0 for root, undefined when the image decides. */
+  runAsUser?: number;
+  signal?: AbortSignal;
 }
 
 export type RestoreSettings = Pick<
@@ -208,6 +224,7 @@ export async function restoreVolume(
         restoreNextStepFor('verify', { namespace }),
       );
     }
+    await request.afterWrite?.({ namespace, pod: helperName, runAsUser: security?.runAsUser, signal: options.signal });
     result = finish({
       status: 'success',
       stage: 'cleanup',
@@ -333,7 +350,7 @@ async function createClaim(core: CoreV1Api, request: RestoreRequest, tally: Arch
   const { namespace, pvc } = request.target;
   const shape = { ...request.createClaim, storage: request.createClaim?.storage ?? claimSizeFor(tally.bytes) };
   try {
-    await core.createNamespacedPersistentVolumeClaim({ namespace, body: restoreClaimManifest(namespace, pvc, shape, basename(request.archivePath)) });
+    await core.createNamespacedPersistentVolumeClaim({ namespace, body: restoreClaimManifest(namespace, pvc, shape, basename(request.archivePath), request.claimLabels) });
   } catch (e) {
     const d = describeKubeError(e);
     throw new RestoreStageError('create', `could not create PersistentVolumeClaim "${pvc}": ${d.message}`, d.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'create persistentvolumeclaims') : 'Check the size and storage class (kubectl get storageclass) and the namespace quota, then restore again.');
