@@ -3,6 +3,7 @@ import { cliSettings } from './cliSettings';
 import { statusInWords } from '../core/report/outcomeText';
 import { formatBytes } from '../core/report/quantityText';
 import { table } from './cliOutput';
+import { backupChecksText } from '../core/drill/checksText';
 
 export async function historyCommand(options: { limit: number; json: boolean }, out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
   const settings = cliSettings();
@@ -12,7 +13,13 @@ export async function historyCommand(options: { limit: number; json: boolean }, 
     await history.markInterruptedRows().catch((e: unknown) => err.write(`warning: could not mark interrupted rows: ${(e as Error).message}\n`));
     const rows = await history.latest({ limit: options.limit });
     if (options.json) out.write(JSON.stringify(rows, null, 2) + '\n');
-    else out.write(table(['CREATED', 'NAMESPACE', 'PVC', 'STATUS', 'SIZE', 'ARCHIVE'], rows.map((r) => [r.createdAt, r.namespace, r.pvcName, statusInWords(r.status, r.stage), formatBytes(r.sizeBytes), r.backupPath ?? r.message ?? '-'])));
+    else
+      out.write(
+        table(
+          ['CREATED', 'NAMESPACE', 'PVC', 'STATUS', 'SIZE', 'CHECKS', 'ARCHIVE'],
+          rows.map((r) => [r.createdAt, r.namespace, r.pvcName, statusInWords(r.status, r.stage), formatBytes(r.sizeBytes), backupChecksText(r), r.backupPath ?? r.message ?? '-']),
+        ),
+      );
     return 0;
   } finally {
     await history.close();

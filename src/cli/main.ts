@@ -1,19 +1,22 @@
 import { parseArgs } from 'node:util';
 import { backupCommand, UsageError } from './backupCommand';
 import { cleanupCommand } from './cleanupCommand';
+import { drillCommand } from './drillCommand';
 import { historyCommand } from './historyCommand';
 import { pruneCommand } from './pruneCommand';
 import { restoreCommand } from './restoreCommand';
 import { verifyCommand } from './verifyCommand';
 import { volumesCommand } from './volumesCommand';
+import { CONSISTENCY_MODES, type ConsistencyMode } from '../core/snapshot/consistencyPlan';
 
 const usage = `usage:
   nkvm volumes [--context C] [--namespace N] [--json]
-  nkvm backup <namespace>/<pvc>... [--context C] [--concurrency N] [--json]
+  nkvm backup <namespace>/<pvc>... [--context C] [--concurrency N] [--consistency auto|snapshot|live] [--json]
   nkvm history [--limit N] [--json]
   nkvm restore <history-id|archive> --to <namespace>/<pvc> [--context C] [--new-claim [--size S] [--storage-class SC]]
                [--empty-first] [--path P]... [--allow-in-use-on-node] [--as-root] [--json]
   nkvm verify <history-id|archive> [--json]
+  nkvm drill <history-id|archive> [--namespace N] [--storage-class SC] [--context C] [--json]
   nkvm prune [--dry-run] [--json]
   nkvm cleanup [--dry-run] [--context C] [--namespace N] [--json]
 
@@ -22,6 +25,8 @@ NKVM_BACKUP_DIR, NKVM_METADATA_DB_PATH, NKVM_HELPER_IMAGE, NKVM_HELPER_POD_TIMEO
 NKVM_DISCOVERY_TIMEOUT_SECONDS and NKVM_MAX_NAMESPACE_SCAN change the defaults.
 prune keeps per volume the NKVM_RETENTION_KEEP_LAST newest successful archives and deletes those older
 than NKVM_RETENTION_MAX_AGE_DAYS days (0: no limit), never the newest successful one.
+drill restores a backup into a temporary claim (in the backup's namespace unless --namespace), compares every
+file with the listing recorded at backup time, and deletes the claim again.
 cleanup removes helper pods that have ended, are past their deadline or whose lease ran out, and waits until they
 are gone; helpers whose lease is renewed (a backup or restore running anywhere) are kept.
 restore --as-root runs the helper as root for this restore (where the namespace's Pod Security allows it), so
@@ -40,6 +45,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         context: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
         concurrency: { type: 'string', default: '1' },
+        consistency: { type: 'string' },
         limit: { type: 'string', default: '20' },
         json: { type: 'boolean', default: false },
         to: { type: 'string' },
@@ -63,7 +69,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'volumes':
         return await volumesCommand({ context: values.context, namespace: values.namespace, json: values.json }, out, err);
       case 'backup':
-        return await backupCommand({ volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), json: values.json, signal }, out, err);
+        return await backupCommand(
+          { volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), consistency: consistencyOf(values.consistency), json: values.json, signal },
+          out,
+          err,
+        );
       case 'history':
         return await historyCommand({ limit: wholeNumber('--limit', values.limit, 1, 10000), json: values.json }, out, err);
       case 'restore':
@@ -87,6 +97,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         );
       case 'verify':
         return await verifyCommand({ target: rest[0], json: values.json, signal }, out, err);
+      case 'drill':
+        return await drillCommand({ source: rest[0], namespace: values.namespace, storageClass: values['storage-class'], context: values.context, json: values.json, signal }, out, err);
       case 'prune':
         return await pruneCommand({ dryRun: values['dry-run'], json: values.json }, out, err);
       case 'cleanup':
@@ -104,6 +116,12 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   }
 }
 
+function consistencyOf(text: string | undefined): ConsistencyMode | undefined {
+  if (text === undefined) return undefined;
+  if (!(CONSISTENCY_MODES as readonly string[]).includes(text)) throw new UsageError(`--consistency is auto, snapshot or live, got "${text}"`);
+  return text as ConsistencyMode;
+}
+
 function wholeNumber(flag: string, text: string, min: number, max: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
@@ -114,7 +132,7 @@ function wholeNumber(flag: string, text: string, min: number, max: number): numb
 const CLEANUP_WAIT_MS = 10_000;
 
 /** Commands that create helpers or partial files and so cancel and clean up on a signal. */
-const CANCELLABLE_COMMANDS = new Set(['backup', 'restore', 'verify']);
+const CANCELLABLE_COMMANDS = new Set(['backup', 'restore', 'verify', 'drill']);
 
 /** The shell's convention: 128 + the signal's number. */
 const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
