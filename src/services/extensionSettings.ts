@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { resolveArchiveSettings, type ArchiveSettings } from '../core/config/archiveSettings';
+import { resolveBackupHookSettings, type BackupHookSettings } from '../core/config/backupHookSettings';
 import { detectInCluster } from '../core/config/detectInCluster';
 import { createHelperOwner, type HelperOwner } from '../core/backup/helperOwner';
 import { resolveHelperSettings, type HelperPodSettings } from '../core/config/helperSettings';
@@ -66,6 +67,11 @@ export class ExtensionSettings implements vscode.Disposable {
   archiveSettings(): ArchiveSettings {
     const c = this.config();
     return resolveArchiveSettings({ compression: c.get('compression'), compressionLevel: c.get('compressionLevel'), backupInclude: c.get('backup.include'), backupExclude: c.get('backup.exclude') }, process.env);
+  }
+
+  /** `nkvm.backup.hooks`, or NKVM_BACKUP_HOOKS; throws a SettingsError naming each bad value. */
+  backupHookSettings(): BackupHookSettings {
+    return resolveBackupHookSettings(this.config().get('backup.hooks'), process.env);
   }
 
   kubeconfigPaths(): string[] {
