@@ -25,6 +25,7 @@ import { restoreBackupPathsCommand } from './restoreBackupPaths';
 import { revealArchiveCommand } from './revealArchive';
 import { showLogCommand } from './showLog';
 import { verifyBackupCommand } from './verifyBackup';
+import { drillBackupCommand } from './drillBackup';
 
 /** Every command of the extension; package.json contributes exactly these (a test checks both ways). */
 export const commands: NkvmCommand[] = [
@@ -48,6 +49,7 @@ export const commands: NkvmCommand[] = [
   restoreBackupCommand,
   restoreBackupPathsCommand,
   verifyBackupCommand,
+  drillBackupCommand,
   pruneBackupsCommand,
   addKubeconfigCommand,
   checkPermissionsCommand,

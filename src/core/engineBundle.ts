@@ -19,3 +19,4 @@ export * as preflight from './preflight/preflightVolumes';
 export * as restorePreflight from './preflight/restorePreflight';
 export * as preflightReport from './preflight/preflightMarkdown';
 export * as restoreTargets from './restore/restoreTarget';
+export * as drills from './drill/restoreDrill';

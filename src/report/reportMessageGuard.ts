@@ -77,6 +77,7 @@ export function isReportWebviewMessage(value: unknown): value is ReportWebviewMe
       return value.format === 'json' || value.format === 'markdown';
     case 'restoreBackup':
     case 'verifyBackup':
+    case 'drillBackup':
       return Number.isSafeInteger(value.historyId) && (value.historyId as number) > 0;
     case 'openArchiveFolder':
     case 'rerunFailed':

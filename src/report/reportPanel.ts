@@ -154,6 +154,9 @@ export class ReportPanel implements vscode.Disposable {
       case 'verifyBackup':
         await vscode.commands.executeCommand('nkvm.verifyBackup', message.historyId);
         return;
+      case 'drillBackup':
+        await vscode.commands.executeCommand('nkvm.drillBackup', message.historyId);
+        return;
     }
   }
 
@@ -305,6 +308,7 @@ const ACTION_WORDS: Record<ReportWebviewMessage['type'], string> = {
   rerunFailed: 'start the failed backups again',
   restoreBackup: 'restore the backup',
   verifyBackup: 'verify the backup',
+  drillBackup: 'test-restore the backup',
 };
 
 /** Restores the report after a window reload; the webview brings back its own filter and page. */

@@ -95,4 +95,6 @@ export type ReportWebviewMessage =
   | { readonly type: 'rerunFailed' }
   /** Backup rows of the history: the restore wizard and Verify run on the history id. */
   | { readonly type: 'restoreBackup'; readonly historyId: number }
-  | { readonly type: 'verifyBackup'; readonly historyId: number };
+  | { readonly type: 'verifyBackup'; readonly historyId: number }
+  /** Test Restore: a restore drill of the backup into a temporary claim. */
+  | { readonly type: 'drillBackup'; readonly historyId: number };

@@ -33,4 +33,5 @@ export const engine = {
   restorePreflight: () => load().restorePreflight,
   preflightReport: () => load().preflightReport,
   restoreTargets: () => load().restoreTargets,
+  drills: () => load().drills,
 };

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { archiveStateText } from '../core/archive/backupArchive';
 import type { VolumeInfo } from '../core/discovery/volumeInventory';
 import type { HistoryStatus } from '../core/history/historyRecord';
+import { drillTooltipLine } from '../core/drill/checksText';
 import { statusInWords } from '../core/report/outcomeText';
 import { formatBytes } from '../core/report/quantityText';
 import { contextValueOf, nodeId, VolumeTreeNode } from './volumeTreeNodes';
@@ -45,8 +46,9 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       const r = node.record;
       item = new vscode.TreeItem(new Date(r.createdAt).toLocaleString(), C.None);
       const archiveState = archiveStateText(r);
-      item.description = [r.operation === 'restore' ? `restore ${statusInWords(r.status, r.stage)}` : statusInWords(r.status, r.stage), r.sizeBytes !== null ? formatBytes(r.sizeBytes) : undefined, archiveState].filter(Boolean).join(' · ');
-      item.iconPath = r.verifyOutcome && r.verifyOutcome !== 'ok' && r.prunedAt === null ? new vscode.ThemeIcon('alert', new vscode.ThemeColor('list.errorForeground')) : statusIcon[r.status];
+      item.description = [r.operation === 'restore' ? `restore ${statusInWords(r.status, r.stage)}` : statusInWords(r.status, r.stage), r.sizeBytes !== null ? formatBytes(r.sizeBytes) : undefined, archiveState, r.drillOutcome ? `drill ${r.drillOutcome}` : undefined].filter(Boolean).join(' · ');
+      const checkFailed = (r.verifyOutcome && r.verifyOutcome !== 'ok') || r.drillOutcome === 'differs';
+      item.iconPath = checkFailed && r.prunedAt === null ? new vscode.ThemeIcon('alert', new vscode.ThemeColor('list.errorForeground')) : statusIcon[r.status];
       const md = new vscode.MarkdownString();
       md.appendMarkdown(`**${r.status}** (${r.stage ?? '-'})\n\n`);
       md.appendText(`${r.message ?? ''}\n`);
@@ -54,6 +56,8 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       if (r.backupPath) md.appendText(`\nArchive: ${r.backupPath}\n`);
       if (r.checksum) md.appendText(`sha256: ${r.checksum}\n`);
       if (r.verifiedAt) md.appendText(`\nVerified ${r.verifiedAt}: ${r.verifyOutcome === 'ok' ? 'intact' : (r.verifyMessage ?? r.verifyOutcome)}\n`);
+      const drill = drillTooltipLine(r);
+      if (drill) md.appendText(`\n${drill}\n`);
       if (r.prunedAt) md.appendText(`\nArchive deleted by retention at ${r.prunedAt}\n`);
       item.tooltip = md;
       break;

@@ -1,4 +1,5 @@
 import { hasArchive } from '../../core/archive/backupArchive';
+import { backupChecksText, drillTooltipLine } from '../../core/drill/checksText';
 import { HISTORY_STATUSES, type HistoryRecord } from '../../core/history/historyRecord';
 import { OUTCOME_TEXT } from '../../core/report/outcomeText';
 import { formatBytes, formatDuration } from '../../core/report/quantityText';
@@ -92,7 +93,13 @@ export class HistorySection {
       { attrs: { 'data-status': row.status } },
       el('td', {}, timeElement(row.createdAt)),
       el('th', { attrs: { scope: 'row' } }, volume, el('span', { className: 'muted block' }, context ?? 'cluster not recorded'), row.operation === 'restore' ? el('span', { className: 'muted block' }, 'restore') : null),
-      el('td', {}, outcomeBadge(row.status)),
+      el(
+        'td',
+        {},
+        outcomeBadge(row.status),
+        // The last verify and restore drill of the archive, beside the backup's own outcome.
+        row.verifyOutcome || row.drillOutcome ? el('span', { className: 'muted block', testId: 'history-checks', attrs: { title: drillTooltipLine(row) ?? '' } }, backupChecksText(row)) : null,
+      ),
       el('td', { className: 'number' }, formatDuration(row.durationMs)),
       el('td', { className: 'number' }, formatBytes(row.sizeBytes)),
       el('td', {}, row.backupPath ? el('span', { className: 'path', attrs: { title: row.backupPath } }, archiveFileName(row.backupPath)) : (row.message ?? '-')),
@@ -119,6 +126,12 @@ export class HistorySection {
           button('Verify', () => this.controls.verifyBackup(row.id), {
             focusKey: `verify:${row.id}`,
             attrs: { 'aria-label': `Verify the archive of ${volume} from ${row.createdAt}` },
+          }),
+        hasArchive(row) &&
+          button('Test Restore…', () => this.controls.drillBackup(row.id), {
+            focusKey: `drill:${row.id}`,
+            testId: 'history-drill',
+            attrs: { 'aria-label': `Restore the backup of ${volume} from ${row.createdAt} into a temporary claim and compare every file` },
           }),
       ),
     );

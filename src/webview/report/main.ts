@@ -44,6 +44,7 @@ const controls: ReportControls = {
   openArchiveFolder: () => post({ type: 'openArchiveFolder' }),
   restoreBackup: (historyId) => post({ type: 'restoreBackup', historyId }),
   verifyBackup: (historyId) => post({ type: 'verifyBackup', historyId }),
+  drillBackup: (historyId) => post({ type: 'drillBackup', historyId }),
   exportReport: (format) => post({ type: 'exportReport', format }),
   rerunFailed() {
     post({ type: 'rerunFailed' });

@@ -9,6 +9,7 @@ export interface ReportControls {
   rerunFailed(): void;
   restoreBackup(historyId: number): void;
   verifyBackup(historyId: number): void;
+  drillBackup(historyId: number): void;
   queryHistory(filter: ReportHistoryFilter, page: number): void;
   showChart(volume: ReportVolumeRef): void;
 }
