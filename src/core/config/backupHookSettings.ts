@@ -46,7 +46,9 @@ export function resolveBackupHookSettings(raw: unknown, env: NodeJS.ProcessEnv):
     }
   }
   if (value === undefined || value === null || value === '') return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw problem(name, useEnv, `${name} must be an object keyed by "namespace/claim", such as ${EXAMPLE}`);
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw problem(name, useEnv, `${name} must be an object keyed by "namespace/claim", such as ${EXAMPLE}`);
+  }
 
   const messages: string[] = [];
   const out: Record<string, ClaimHooksSetting> = {};
@@ -64,7 +66,9 @@ export function resolveBackupHookSettings(raw: unknown, env: NodeJS.ProcessEnv):
     const fields = entry as Record<string, unknown>;
     const unknown = Object.keys(fields).filter((k) => !['pre', 'post', 'pod'].includes(k));
     if (unknown.length) messages.push(`${where} has ${unknown.map((k) => `"${k}"`).join(', ')}; only "pre", "post" and "pod" are known`);
-    if (fields.pod !== undefined && (typeof fields.pod !== 'string' || !dns1123Subdomain.test(fields.pod))) messages.push(`${where}.pod must be a pod name, got ${JSON.stringify(fields.pod)}`);
+    if (fields.pod !== undefined && (typeof fields.pod !== 'string' || !dns1123Subdomain.test(fields.pod))) {
+      messages.push(`${where}.pod must be a pod name, got ${JSON.stringify(fields.pod)}`);
+    }
     const pre = fields.pre === undefined ? undefined : phaseHook(fields.pre, `${where}.pre`, messages);
     const post = fields.post === undefined ? undefined : phaseHook(fields.post, `${where}.post`, messages);
     if (fields.pre === undefined && fields.post === undefined) messages.push(`${where} has neither "pre" nor "post"`);
@@ -96,7 +100,9 @@ function phaseHook(value: unknown, where: string, messages: string[]): ClaimHook
   let timeoutMs: number | undefined;
   if (fields.timeout !== undefined) {
     timeoutMs = typeof fields.timeout === 'string' ? parseGoDuration(fields.timeout) : undefined;
-    if (timeoutMs === undefined || timeoutMs <= 0) messages.push(`${where}.timeout must be a positive Go duration such as "30s" or "1m30s", got ${JSON.stringify(fields.timeout)}`);
+    if (timeoutMs === undefined || timeoutMs <= 0) {
+      messages.push(`${where}.timeout must be a positive Go duration such as "30s" or "1m30s", got ${JSON.stringify(fields.timeout)}`);
+    }
   }
   if (messages.length > before) return undefined;
   return {

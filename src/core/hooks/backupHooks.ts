@@ -79,7 +79,9 @@ export function findBackupHooks(consumerPods: readonly V1Pod[], namespace: strin
   const configured = settingHooks[key];
   if (configured) {
     const live = mounting.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-    const target = configured.pod ? consumerPods.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === configured.pod) : live.find((p) => p.status?.phase === 'Running');
+    const target = configured.pod
+      ? consumerPods.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === configured.pod)
+      : live.find((p) => p.status?.phase === 'Running');
     if (!configured.pod && live.length === 0) {
       notes.push(`the hooks in ${BACKUP_HOOKS_SETTING}["${key}"] are skipped: no running pod mounts the claim, so no application writes to it`);
     } else {
@@ -92,10 +94,20 @@ export function findBackupHooks(consumerPods: readonly V1Pod[], namespace: strin
   return { namespace, pvc, pre: hooks.pre, post: hooks.post, notes };
 }
 
-function settingHook(phase: HookPhase, namespace: string, key: string, podName: string | undefined, target: V1Pod | undefined, setting: ClaimHookSetting): PlannedHook {
+function settingHook(
+  phase: HookPhase,
+  namespace: string,
+  key: string,
+  podName: string | undefined,
+  target: V1Pod | undefined,
+  setting: ClaimHookSetting,
+): PlannedHook {
   const origin = `${BACKUP_HOOKS_SETTING}["${key}"].${phase}`;
   const container = target ? containerFor(target, setting.container) : { name: setting.container };
-  const problem = !podName && !target ? `no pod that mounts ${key} is Running, so ${origin} has nowhere to run; start the workload or name a pod in "pod"` : container.problem;
+  const problem =
+    !podName && !target
+      ? `no pod that mounts ${key} is Running, so ${origin} has nowhere to run; start the workload or name a pod in "pod"`
+      : container.problem;
   return {
     phase,
     source: 'setting',
@@ -124,5 +136,6 @@ export function containerFor(pod: V1Pod, named: string | undefined): { name?: st
   const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
   if ([...containers, ...sidecars].some((c) => c.name === named)) return { name: named };
   const names = [...containers, ...sidecars].map((c) => c.name).join(', ');
-  return { name: named, problem: `pod ${podName} has no container "${named}" (it has ${names || 'none'}); fix the hook's container or leave it out to use the first container` };
+  const problem = `pod ${podName} has no container "${named}" (it has ${names || 'none'}); fix the hook's container or leave it out to use the first container`;
+  return { name: named, problem };
 }

@@ -53,7 +53,10 @@ function hookFromPrefix(annotations: Readonly<Record<string, string>>, prefix: s
   if (timeoutText !== '') {
     const ms = parseGoDuration(timeoutText);
     if (ms === undefined) {
-      warnings.push(`${prefix}/timeout ${JSON.stringify(timeoutText)} is not a Go duration such as 30s or 1m30s (a bare number has no unit): the default ${formatGoDuration(DEFAULT_HOOK_TIMEOUT_MS)} applies`);
+      warnings.push(
+        `${prefix}/timeout ${JSON.stringify(timeoutText)} is not a Go duration such as 30s or 1m30s (a bare number has no unit): ` +
+          `the default ${formatGoDuration(DEFAULT_HOOK_TIMEOUT_MS)} applies`,
+      );
     } else if (ms < 0) {
       timeoutMs = undefined;
       warnings.push(`${prefix}/timeout ${JSON.stringify(timeoutText)} is negative: the hook runs without a time limit, as in Velero`);
@@ -75,7 +78,8 @@ export function parseCommand(text: string, name: string): { command: readonly st
   try {
     value = JSON.parse(text);
   } catch (e) {
-    return { command: [], problem: `${name} starts with "[" but is not valid JSON (${(e as Error).message}); write a JSON array of strings such as ["/bin/sh", "-c", "sync"]` };
+    const problem = `${name} starts with "[" but is not valid JSON (${(e as Error).message}); write a JSON array of strings such as ["/bin/sh", "-c", "sync"]`;
+    return { command: [], problem };
   }
   if (!Array.isArray(value) || !value.every((part) => typeof part === 'string')) {
     return { command: [], problem: `${name} must be a JSON array of strings such as ["/bin/sh", "-c", "sync"], got ${text}` };

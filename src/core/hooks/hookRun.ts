@@ -38,7 +38,8 @@ export function hookRunsFromHistory(text: string | null): HookRun[] {
   if (!text) return [];
   try {
     const value = JSON.parse(text) as unknown;
-    return Array.isArray(value) ? (value.filter((r) => r && typeof r === 'object' && typeof r.pod === 'string' && typeof r.outcome === 'string') as HookRun[]) : [];
+    if (!Array.isArray(value)) return [];
+    return value.filter((r) => r && typeof r === 'object' && typeof r.pod === 'string' && typeof r.outcome === 'string') as HookRun[];
   } catch {
     return [];
   }

@@ -122,7 +122,8 @@ async function runHook(kubeConfig: KubeConfig, hook: PlannedHook, signal: AbortS
     pod = await kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ name: hook.pod, namespace: hook.namespace });
   } catch (e) {
     const described = describeKubeError(e);
-    if (described.kind === 'notFound') return finish('failed', `pod ${hook.namespace}/${hook.pod} does not exist (any more); the hook in ${hook.origin} has nowhere to run`);
+    const where = `pod ${hook.namespace}/${hook.pod}`;
+    if (described.kind === 'notFound') return finish('failed', `${where} does not exist (any more); the hook in ${hook.origin} has nowhere to run`);
     return finish('error', `could not read pod ${hook.namespace}/${hook.pod}: ${described.message}`);
   }
   const resolved = containerFor(pod, hook.container);
@@ -148,7 +149,8 @@ async function runHook(kubeConfig: KubeConfig, hook: PlannedHook, signal: AbortS
   } catch (e) {
     if (timeout.signal.aborted && !signal?.aborted) {
       // Closing the stream does not stop a command on a real cluster: say so, since it may still hold a lock.
-      return finish('timed-out', `timed out after ${formatGoDuration(hook.timeoutMs!)}; the exec stream was closed, but the command may still be running in the container`);
+      const limit = formatGoDuration(hook.timeoutMs!);
+      return finish('timed-out', `timed out after ${limit}; the exec stream was closed, but the command may still be running in the container`);
     }
     if (signal?.aborted) return finish('error', 'cancelled; the exec stream was closed, but the command may still be running in the container');
     if (e instanceof ExecFailedError) return finish('failed', `the command could not run in container "${container}": ${e.message}`);
@@ -167,7 +169,8 @@ function whyNotRunning(pod: V1Pod, container: string): string | undefined {
   if (phase !== 'Running') return `pod ${name} is ${phase}, not Running, so its hook cannot run; wait until it runs, then back up again`;
   const status = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((s) => s.name === container);
   if (status && !status.state?.running) {
-    const why = status.state?.waiting?.reason ?? (status.state?.terminated ? `terminated (${status.state.terminated.reason ?? `exit ${status.state.terminated.exitCode}`})` : 'not started');
+    const ended = status.state?.terminated;
+    const why = status.state?.waiting?.reason ?? (ended ? `terminated (${ended.reason ?? `exit ${ended.exitCode}`})` : 'not started');
     return `container "${container}" of pod ${name} is not running (${why}); wait until it runs, then back up again`;
   }
   return undefined;
