@@ -47,7 +47,13 @@ export function displayName(name: string): string {
   const bytes = Buffer.from(name, 'latin1');
   const text = bytes.toString('utf8');
   const exact = Buffer.from(text, 'utf8').equals(bytes) ? text : name.replace(/[\x80-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16)}`);
-  return exact.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  // Control characters found by code, as tarStderr does, not with a control-character regular expression.
+  let shown = '';
+  for (const c of exact) {
+    const code = c.charCodeAt(0);
+    shown += c === '\n' ? '\\n' : code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  }
+  return shown;
 }
 
 function entryType(header: Headers): DigestEntryType {

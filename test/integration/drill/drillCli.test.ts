@@ -1,7 +1,6 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { digestArchiveFile } from '../../../src/core/archive/archiveDigests';
 import { recordBackupDigests } from '../../../src/core/archive/archiveDigestsHistory';
 import { HistoryStore } from '../../../src/core/history/historyStore';
