@@ -6,10 +6,14 @@ import { HistoryStore } from '../core/history/historyStore';
 import { formatBytes } from '../core/report/quantityText';
 import { cliKubeConfig, cliSettings, helperWarning } from './cliSettings';
 
+import type { ConsistencyMode } from '../core/snapshot/consistencyMode';
+
 export interface BackupCommandOptions {
   volumes: string[];
   context?: string;
   concurrency: number;
+  /** --consistency: wins over NKVM_BACKUP_CONSISTENCY. */
+  consistency?: ConsistencyMode;
   json: boolean;
   /** Aborted on SIGINT/SIGTERM (see main): helpers are deleted, partial files removed. */
   signal?: AbortSignal;
@@ -24,7 +28,8 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
   });
   if (!targets.length) throw new UsageError('name at least one volume: nkvm backup <namespace>/<pvc>...');
   // NKVM_COMPRESSION, NKVM_COMPRESSION_LEVEL, NKVM_BACKUP_INCLUDE/EXCLUDE and NKVM_HELPER_* join the common settings.
-  const settings = { ...cliSettings(), ...resolveArchiveSettings({}, process.env), helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
+  const archive = resolveArchiveSettings({}, process.env);
+  const settings = { ...cliSettings(), ...archive, consistency: options.consistency ?? archive.consistency, helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
   const { kubeConfig, context } = cliKubeConfig(options.context);
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
   const live = err.isTTY && !options.json;
@@ -62,6 +67,8 @@ function describeResult(r: BackupResult): string {
   const name = `${r.namespace}/${r.pvc}`;
   if (r.status === 'success' || r.status === 'partial') {
     const lines = [`${r.status === 'success' ? 'ok' : 'PARTIAL'}  ${name}  ${formatBytes(r.sizeBytes)} in ${(r.durationMs / 1000).toFixed(1)} s  ${r.archivePath}`, `    sha256 ${r.checksum}`];
+    if (r.consistency === 'snapshot') lines.push(`    point in time: VolumeSnapshot ${r.snapshotName} taken ${r.snapshotAt ?? ''}`.trimEnd());
+    else if (r.consistencyNote) lines.push(`    read live: ${r.consistencyNote}`);
     if (r.status === 'partial' || r.nextStep) lines.push(`    ${r.message}`, ...(r.nextStep ? [`    next step: ${r.nextStep}`] : []));
     return lines.join('\n') + '\n';
   }

@@ -1,4 +1,5 @@
 import { deleteHelperPods, findHelperPods, type LeftoverHelper } from '../core/backup/leftoverHelpers';
+import { leftoverLabel } from '../core/backup/leftoverLabel';
 import { table } from './cliOutput';
 import { cliKubeConfig } from './cliSettings';
 
@@ -22,16 +23,16 @@ export async function cleanupCommand(options: CleanupCommandOptions, out: NodeJS
   const failed = new Map(failures.map((f) => [f.pod, f.error]));
   const action = (h: LeftoverHelper): string => (!h.leftover ? 'kept' : options.dryRun ? 'would remove' : failed.has(h) ? 'FAILED' : 'removed');
   if (options.json) {
-    const pods = found.map((h) => ({ namespace: h.namespace, name: h.name, phase: h.phase, action: action(h), reason: h.reason, error: failed.get(h) }));
+    const pods = found.map((h) => ({ kind: h.kind, namespace: h.namespace, name: h.name, phase: h.phase, action: action(h), reason: h.reason, error: failed.get(h) }));
     out.write(JSON.stringify({ context, dryRun: options.dryRun, pods }, null, 2) + '\n');
   } else if (!found.length) {
     out.write(`No helper pods in ${context}${options.namespace ? ` namespace ${options.namespace}` : ''}.\n`);
   } else {
-    out.write(table(['ACTION', 'POD', 'PHASE', 'WHY'], found.map((h) => [action(h), `${h.namespace}/${h.name}`, h.phase ?? '-', h.reason])));
+    out.write(table(['ACTION', 'POD', 'PHASE', 'WHY'], found.map((h) => [action(h), leftoverLabel(h), h.phase ?? '-', h.reason])));
     const removed = leftovers.length - failures.length;
     const kept = found.length - leftovers.length;
     out.write(`${options.dryRun ? `Would remove ${leftovers.length}` : `Removed ${removed}`} helper pod(s); kept ${kept} in use.\n`);
   }
-  for (const f of failures) err.write(`could not remove ${f.pod.namespace}/${f.pod.name}: ${f.error}\n`);
+  for (const f of failures) err.write(`could not remove ${leftoverLabel(f.pod)}: ${f.error}\n`);
   return failures.length ? 1 : 0;
 }

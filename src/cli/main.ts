@@ -7,7 +7,7 @@ import { pruneCommand } from './pruneCommand';
 import { restoreCommand } from './restoreCommand';
 import { verifyCommand } from './verifyCommand';
 import { volumesCommand } from './volumesCommand';
-import { CONSISTENCY_MODES, type ConsistencyMode } from '../core/snapshot/consistencyPlan';
+import { CONSISTENCY_MODES, type ConsistencyMode } from '../core/snapshot/consistencyMode';
 
 const usage = `usage:
   nkvm volumes [--context C] [--namespace N] [--json]

@@ -66,7 +66,18 @@ export class ExtensionSettings implements vscode.Disposable {
   /** Compression and include/exclude paths merged with their NKVM_* variables; throws a SettingsError naming each bad value. */
   archiveSettings(): ArchiveSettings {
     const c = this.config();
-    return resolveArchiveSettings({ compression: c.get('compression'), compressionLevel: c.get('compressionLevel'), backupInclude: c.get('backup.include'), backupExclude: c.get('backup.exclude') }, process.env);
+    return resolveArchiveSettings(
+      {
+        compression: c.get('compression'),
+        compressionLevel: c.get('compressionLevel'),
+        backupInclude: c.get('backup.include'),
+        backupExclude: c.get('backup.exclude'),
+        consistency: c.get('backup.consistency'),
+        snapshotTimeoutSeconds: c.get('backup.snapshotTimeoutSeconds'),
+        snapshotStorageClass: c.get('backup.snapshotStorageClass'),
+      },
+      process.env,
+    );
   }
 
   /** `nkvm.backup.hooks`, or NKVM_BACKUP_HOOKS; throws a SettingsError naming each bad value. */

@@ -1,5 +1,6 @@
 import { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { BackupStage } from '../backup/backupStage';
+import { SNAPSHOT_GROUP } from '../snapshot/snapshotApi';
 import { describeRetriedKubeError, KubeRetryOptions, withKubeRetry } from '../kube/retryTransient';
 import { shellWord } from '../report/triageCommands';
 
@@ -21,8 +22,8 @@ export interface RequiredPermission {
   readonly why: string;
   /** Set when only API servers older than this version ask for it. */
   readonly onlyBefore?: string;
-  /** Only restores into a new claim ask for it; backups work without it. */
-  readonly restoreOnly?: boolean;
+  /** What alone asks for it (restores into a new claim, point-in-time backups); live backups work without it. */
+  readonly onlyFor?: string;
 }
 
 export interface PermissionCheck extends RequiredPermission {
@@ -40,6 +41,7 @@ export const RUNTIME_ROLE_BINDING_TEMPLATE = 'deploy/k8s/rbac/rolebinding-runtim
 /** What one backup (and restore) does in its namespace, stage by stage (the ClusterRole nkvm-runtime). */
 export function requiredPermissions(namespace: string): RequiredPermission[] {
   const core = (verb: string, resource: string, stage: BackupStage, why: string, extra: Partial<RequiredPermission> = {}): RequiredPermission => ({ verb, group: '', resource, namespace, stage, why, ...extra });
+  const snapshot = (verb: string, why: string): RequiredPermission => ({ verb, group: SNAPSHOT_GROUP, resource: 'volumesnapshots', namespace, stage: 'snapshot', why, onlyFor: 'point-in-time backups' });
   return [
     core('get', 'persistentvolumeclaims', 'create', "read the claim's access modes to decide where the helper pod may run"),
     core('list', 'pods', 'create', 'find the pods that mount the claim, to run the helper on their node, with their tolerations and user'),
@@ -50,8 +52,15 @@ export function requiredPermissions(namespace: string): RequiredPermission[] {
     core('get', 'pods', 'exec', 'the same on API servers before 1.35, which authorize WebSocket exec as get', { subresource: 'exec', onlyBefore: '1.35' }),
     core('patch', 'pods', 'exec', 'record on the helper pod that its lease was renewed, so other windows leave it alone'),
     core('delete', 'pods', 'cleanup', 'remove the helper pod when the backup ends or is cancelled'),
-    core('create', 'persistentvolumeclaims', 'create', 'create the claim a restore writes into, when restoring into a new PVC', { restoreOnly: true }),
-    core('delete', 'persistentvolumeclaims', 'cleanup', 'remove the claim a restore created when that restore fails or is cancelled', { restoreOnly: true }),
+    core('create', 'persistentvolumeclaims', 'create', 'create the claim a restore into a new PVC writes into, and the temporary claim a point-in-time backup reads its snapshot through', {
+      onlyFor: 'restores into a new PVC and point-in-time backups',
+    }),
+    core('delete', 'persistentvolumeclaims', 'cleanup', 'remove a point-in-time backup’s temporary claim, and the claim a failed or cancelled restore created', {
+      onlyFor: 'restores into a new PVC and point-in-time backups',
+    }),
+    snapshot('create', 'cut the VolumeSnapshot a point-in-time backup reads'),
+    snapshot('get', 'follow the VolumeSnapshot until it is ready to use, and until it is gone'),
+    snapshot('delete', 'remove the VolumeSnapshot when the backup ends or is cancelled'),
   ];
 }
 
@@ -64,6 +73,9 @@ export function discoveryPermissions(): RequiredPermission[] {
     list('', 'pods', 'show which pods mount each claim, and find helper pods left behind in any namespace'),
     list('apps', 'replicasets', 'lead from a pod to the Deployment that owns it'),
     list('batch', 'jobs', 'lead from a pod to the CronJob that owns it'),
+    { verb: 'get', group: '', resource: 'persistentvolumes', stage: 'discovery', why: 'find the CSI driver of a claim’s volume, to back it up from a snapshot where the driver can' },
+    list(SNAPSHOT_GROUP, 'volumesnapshotclasses', 'find the VolumeSnapshotClass for a claim’s CSI driver'),
+    list(SNAPSHOT_GROUP, 'volumesnapshots', 'find VolumeSnapshots a point-in-time backup left behind, in any namespace'),
   ];
 }
 
@@ -124,7 +136,10 @@ export function summarizePermissionChecks(namespace: string, checks: readonly Pe
   if (!missing.length) return `Backups and restores in "${namespace}" have every permission they need.`;
   const fix = `Apply ${RUNTIME_ROLE_BINDING_TEMPLATE} for "${namespace}" (RoleBinding ${RUNTIME_ROLE_BINDING}).`;
   const names = (list: readonly PermissionCheck[]) => list.map((c) => permissionLabel(c) + (c.onlyBefore ? ` (only for API servers before ${c.onlyBefore})` : '')).join(', ');
-  const forBackups = missing.filter((c) => !c.restoreOnly);
-  if (!forBackups.length) return `Backups in "${namespace}" have every permission they need; restoring into a new PVC is missing: ${names(missing)}. ${fix}`;
+  const forBackups = missing.filter((c) => !c.onlyFor);
+  if (!forBackups.length) {
+    const uses = [...new Set(missing.map((c) => c.onlyFor!))].join('; ');
+    return `Live backups in "${namespace}" have every permission they need; ${uses} are missing: ${names(missing)}. ${fix}`;
+  }
   return `Backups in "${namespace}" are missing: ${names(missing)}. ${fix}`;
 }

@@ -110,5 +110,8 @@ export function historyRecordOf(result: BackupResult) {
     sizeBytes: result.sizeBytes ?? null,
     checksum: result.checksum ?? null,
     backupPath: result.archivePath ?? null,
+    consistency: result.consistency ?? null,
+    snapshotName: result.snapshotName ?? null,
+    snapshotAt: result.snapshotAt ?? null,
   };
 }

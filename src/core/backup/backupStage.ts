@@ -1,5 +1,9 @@
-/** The stages of a helper-pod backup, in order; every failure names one of them. */
-export const BACKUP_STAGES = ['create', 'wait', 'exec', 'copy', 'checksum', 'cleanup'] as const;
+/**
+ * The stages of a helper-pod backup, in order; every failure names one of them. `hook` runs the
+ * application's hooks, `snapshot` cuts a VolumeSnapshot and waits until it is ready, `clone` makes the
+ * temporary claim the helper reads it through; a live backup starts at `create`.
+ */
+export const BACKUP_STAGES = ['hook', 'snapshot', 'clone', 'create', 'wait', 'exec', 'copy', 'checksum', 'cleanup'] as const;
 export type BackupStage = (typeof BACKUP_STAGES)[number];
 
 /** A failure at one stage, with its cause in words and what the user can do next. */
@@ -25,6 +29,12 @@ export interface NextStepContext {
 export function nextStepFor(stage: BackupStage, ctx: NextStepContext): string {
   const pod = ctx.helperPod ?? '<helper-pod>';
   switch (stage) {
+    case 'hook':
+      return `Read the hook's output above, run its command by hand in the workload's pod (kubectl -n ${ctx.namespace} exec <pod> -c <container> -- <command>), or set its on-error to Continue.`;
+    case 'snapshot':
+      return `Read the VolumeSnapshot's status and events (kubectl -n ${ctx.namespace} describe volumesnapshot), check its VolumeSnapshotClass and the CSI driver's snapshot support, or back up live (nkvm.backup.consistency "live").`;
+    case 'clone':
+      return `Read the temporary claim's events (kubectl -n ${ctx.namespace} describe pvc -l app.kubernetes.io/component=snapshot-claim), check the namespace's storage quota and the storage class, or back up live (nkvm.backup.consistency "live").`;
     case 'create':
       return `Confirm the RoleBinding nkvm-runtime exists in namespace "${ctx.namespace}" (kubectl -n ${ctx.namespace} get rolebinding nkvm-runtime) and that the helper image may be pulled there.`;
     case 'wait':

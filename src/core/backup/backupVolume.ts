@@ -20,6 +20,13 @@ import { keptLines, skippedNote, tarOutcome } from './tarStderr';
 import { PartialArchive } from './partialArchive';
 import { decideOwner, describeOwners, type VolumeOwners } from './volumeOwners';
 import { probeVolumeOwners } from './volumeOwnersProbe';
+import type { ConsistencyMode } from '../snapshot/consistencyMode';
+import { planConsistency } from '../snapshot/consistencyPlan';
+import { PointInTimeCopy } from '../snapshot/pointInTimeCopy';
+import { SnapshotApi } from '../snapshot/snapshotApi';
+import type { BackupConsistency } from '../history/historyRecord';
+import { defaultHelperOwner } from './helperOwner';
+import { DEFAULT_LEASE_SECONDS } from './helperPodSpec';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
 
@@ -56,7 +63,15 @@ export interface BackupSettings {
   backupInclude?: readonly string[];
   /** Paths or globs under the volume root to leave out (nkvm.backup.exclude). */
   backupExclude?: readonly string[];
+  /** Point in time (snapshot), live, or snapshot where the claim's driver can (auto, the default). */
+  consistency?: ConsistencyMode;
+  /** Bound on the snapshot becoming ready and its temporary claim being provisioned; default 300 s. */
+  snapshotTimeoutSeconds?: number;
+  /** Storage class of the temporary claim made from the snapshot; default: the source claim's. */
+  snapshotStorageClass?: string;
 }
+
+export const DEFAULT_SNAPSHOT_TIMEOUT_SECONDS = 300;
 
 export interface BackupResult extends BackupTarget {
   runId: string;
@@ -72,6 +87,13 @@ export interface BackupResult extends BackupTarget {
   sizeBytes?: number;
   checksum?: string;
   helperPod?: string;
+  /** How the volume was read; absent when the backup failed before deciding. */
+  consistency?: BackupConsistency;
+  /** Why a backup read the volume live where a snapshot was possible in principle (auto mode). */
+  consistencyNote?: string;
+  snapshotName?: string;
+  /** The instant the archive shows (the snapshot's creationTime). */
+  snapshotAt?: string;
   startedAt: Date;
   finishedAt: Date;
   durationMs: number;
@@ -92,6 +114,8 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   let bytesSeen = 0;
   let runAs: string | undefined;
   let owners: VolumeOwners | undefined;
+  let copy: PointInTimeCopy | undefined;
+  const read: Pick<BackupResult, 'consistency' | 'consistencyNote' | 'snapshotName' | 'snapshotAt'> = {};
   const report = (s: BackupStage): void => {
     stage = s;
     const seconds = (Date.now() - startedAt.getTime()) / 1000;
@@ -99,7 +123,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   };
   const finish = (partial: Omit<BackupResult, keyof BackupTarget | 'runId' | 'startedAt' | 'finishedAt' | 'durationMs' | 'helperPod'>): BackupResult => {
     const finishedAt = new Date();
-    return { ...target, runId, ...partial, helperPod: podName, startedAt, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime() };
+    return { ...target, runId, ...partial, helperPod: podName, ...read, startedAt, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime() };
   };
 
   let result: BackupResult;
@@ -107,10 +131,38 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     options.signal?.throwIfAborted();
     const archiveOptions = archiveOptionsOf(settings);
     archive = await openArchive(settings.backupDir, target, startedAt, archiveOptions.compression);
+    const mode = settings.consistency ?? 'auto';
+    const snapshots = new SnapshotApi(kubeConfig);
+    const plan = await planConsistency(core, snapshots, namespace, pvc, mode);
+    let readClaim = pvc;
+    if (plan.kind === 'snapshot') {
+      report('snapshot');
+      const timeoutSeconds = settings.snapshotTimeoutSeconds ?? DEFAULT_SNAPSHOT_TIMEOUT_SECONDS;
+      const leaseSeconds = settings.helperPod?.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+      copy = await PointInTimeCopy.cut(core, snapshots, {
+        namespace,
+        pvc,
+        runId,
+        plan,
+        owner: settings.helperOwner ?? defaultHelperOwner(),
+        // Nobody renews it: it must outlive the waits before this run's helper holds a lease of its own.
+        leaseSeconds: 2 * timeoutSeconds + settings.helperPodTimeoutSeconds + leaseSeconds,
+        timeoutSeconds,
+        storageClass: settings.snapshotStorageClass || undefined,
+      });
+      Object.assign(read, { consistency: 'snapshot', snapshotName: copy.snapshotName });
+      await copy.waitReady(options.signal);
+      read.snapshotAt = copy.snapshotAt;
+      report('clone');
+      readClaim = await copy.createClaim(options.signal);
+    } else {
+      Object.assign(read, { consistency: 'live', consistencyNote: mode === 'auto' ? plan.reason : undefined });
+    }
     report('create');
     const prepared = await prepareHelperPod(core, {
       namespace,
-      pvc,
+      pvc: readClaim,
+      copyOf: readClaim === pvc ? undefined : pvc,
       runId,
       image: settings.helperImage,
       deadlineSeconds: settings.helperDeadlineSeconds,
@@ -185,7 +237,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       message: partial ? partial.message : `Backed up ${local.bytes} bytes`,
       nextStep: partial?.nextStep,
       evidence: [],
-      warnings: [...skippedNote(streamed.stderr), ...messages],
+      warnings: [...(copy?.warnings ?? []), ...skippedNote(streamed.stderr), ...messages],
       archivePath: archive.finalPath,
       sizeBytes: local.bytes,
       checksum: local.sha256,
@@ -211,6 +263,12 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       result.nextStep = [result.nextStep, failure.nextStep].filter(Boolean).join(' ');
       if (result.status === 'success') result.stage = 'cleanup';
     }
+  }
+  // The temporary claim goes once its helper is gone, then the snapshot it was made from.
+  const leftover = await copy?.remove();
+  if (leftover) {
+    result.message = `${result.message}; ${leftover.message}`;
+    result.nextStep = [result.nextStep, leftover.nextStep].filter(Boolean).join(' ');
   }
   return result;
 }

@@ -38,6 +38,14 @@ export function refuseOncePodInUse(placement: HelperPlacement, pvc: string): voi
 }
 
 /** Where the helper may run and as whom, from the claim and the pods that mount it; only reads. */
+/** Why the claim to back up could not be read: gone, forbidden, or the API server. */
+export function claimReadFailure(namespace: string, pvc: string, e: unknown): StageError {
+  const d = describeKubeError(e);
+  const cause = d.kind === 'notFound' ? `PersistentVolumeClaim "${pvc}" was not found in namespace "${namespace}"` : `could not read PersistentVolumeClaim "${pvc}": ${d.message}`;
+  const next = d.kind === 'notFound' ? 'Refresh the volume list; the claim may have been deleted or renamed.' : d.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'get persistentvolumeclaims') : nextStepFor('create', { namespace });
+  return new StageError('create', cause, next);
+}
+
 export async function readPlacement(core: CoreV1Api, namespace: string, pvc: string): Promise<HelperPlacement> {
   let accessModes: string[];
   let claim;
@@ -45,10 +53,7 @@ export async function readPlacement(core: CoreV1Api, namespace: string, pvc: str
     claim = await withKubeRetry(() => core.readNamespacedPersistentVolumeClaim({ name: pvc, namespace }));
     accessModes = claim.status?.accessModes ?? claim.spec?.accessModes ?? [];
   } catch (e) {
-    const d = describeKubeError(e);
-    const cause = d.kind === 'notFound' ? `PersistentVolumeClaim "${pvc}" was not found in namespace "${namespace}"` : `could not read PersistentVolumeClaim "${pvc}": ${d.message}`;
-    const next = d.kind === 'notFound' ? 'Refresh the volume list; the claim may have been deleted or renamed.' : d.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'get persistentvolumeclaims') : nextStepFor('create', { namespace });
-    throw new StageError('create', cause, next);
+    throw claimReadFailure(namespace, pvc, e);
   }
   let pods;
   try {

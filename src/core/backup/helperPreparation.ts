@@ -19,6 +19,11 @@ export interface HelperPreparationInput {
   owner?: HelperOwner;
   /** The per-backup choice; absent: `helper.runAsRoot` decides by namespace. */
   runAsRoot?: boolean;
+  /**
+   * The helper reads a temporary claim provisioned from a snapshot of this claim: it is that claim's
+   * first consumer (so it may be unbound yet) and runs as the source claim's workload would.
+   */
+  copyOf?: string;
   /** Already read by the caller (preflight shows it even when the helper is refused). */
   placement?: HelperPlacement;
   podSecurity?: NamespacePodSecurity;
@@ -41,7 +46,7 @@ export async function prepareHelperPod(core: CoreV1Api, input: HelperPreparation
   const helper = { ...DEFAULT_HELPER_POD_SETTINGS, ...input.helper };
   const placement = input.placement ?? (await readPlacement(core, namespace, pvc));
   refuseOncePodInUse(placement, pvc);
-  if (placement.phase !== 'Bound') {
+  if (placement.phase !== 'Bound' && !input.copyOf) {
     // A helper would be the claim's first consumer: with WaitForFirstConsumer it would pick the volume's node.
     throw new StageError(
       'create',
@@ -58,7 +63,8 @@ export async function prepareHelperPod(core: CoreV1Api, input: HelperPreparation
       `Run the backup as a non-root user: remove "${namespace}" from nkvm.helper.runAsRoot (NKVM_HELPER_RUN_AS_ROOT) or turn off "run as root" for this backup. Files only root may read are then listed as unreadable. Running as root here needs an administrator to label the namespace pod-security.kubernetes.io/enforce=baseline.`,
     );
   }
-  const identity = helperIdentity(placement, root, configuredHelperUser(helper, namespace, pvc));
+  const source = input.copyOf ? await readPlacement(core, namespace, input.copyOf) : placement;
+  const identity = helperIdentity(source, root, configuredHelperUser(helper, namespace, input.copyOf ?? pvc));
   const spec = helperPodSpec({
     namespace,
     pvc,

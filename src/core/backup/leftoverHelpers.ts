@@ -3,10 +3,13 @@ import { describeKubeError } from '../kube/describeKubeError';
 import { withKubeRetry } from '../kube/retryTransient';
 import { StageError } from './backupStage';
 import { deleteHelperPod } from './helperPod';
-import { HELPER_COMPONENT, HELPER_COMPONENT_LABEL } from './helperPodSpec';
+import { HELPER_COMPONENT, HELPER_COMPONENT_LABEL, RUN_ID_LABEL } from './helperPodSpec';
+import { deleteSnapshotObject, findSnapshotObjects, liveRunKey } from '../snapshot/leftoverSnapshots';
 import { ageSeconds, classifyHelper } from './leftoverClassification';
 
 export interface LeftoverHelper {
+  /** A helper pod, or the VolumeSnapshot or temporary claim of a point-in-time backup. */
+  kind: 'pod' | 'snapshot' | 'claim';
   namespace: string;
   name: string;
   phase?: string;
@@ -31,7 +34,10 @@ export interface HelperSearch {
   now?: number;
 }
 
-/** Helper pods of this tool in the cluster, each with whether it is left over and why. */
+/**
+ * Helper pods of this tool in the cluster, and the snapshots and temporary claims of point-in-time
+ * backups, each with whether it is left over and why.
+ */
 export async function findHelperPods(kubeConfig: KubeConfig, search: HelperSearch = {}): Promise<LeftoverHelper[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const now = search.now ?? Date.now();
@@ -39,7 +45,10 @@ export async function findHelperPods(kubeConfig: KubeConfig, search: HelperSearc
   const pods = search.namespaces
     ? (await Promise.all(search.namespaces.map(async (namespace) => (await withKubeRetry(() => core.listNamespacedPod({ namespace, labelSelector }))).items))).flat()
     : (await withKubeRetry(() => core.listPodForAllNamespaces({ labelSelector }))).items;
-  return pods.map((p) => helperOf(p, now));
+  const helpers = pods.map((p) => helperOf(p, now));
+  const liveRuns = new Set(pods.filter((p, i) => !helpers[i]!.leftover && p.metadata?.labels?.[RUN_ID_LABEL]).map((p) => liveRunKey(p.metadata!.namespace!, p.metadata!.labels![RUN_ID_LABEL]!)));
+  const objects = await findSnapshotObjects(kubeConfig, search.namespaces, liveRuns, now);
+  return [...helpers, ...objects.map((o): LeftoverHelper => ({ kind: o.kind, namespace: o.namespace, name: o.name, ageSeconds: o.ageSeconds, pvc: o.pvc, ...o.verdict }))];
 }
 
 /** The helpers that have ended, are past their deadline or whose lease ran out: nobody can still be using them. */
@@ -49,6 +58,7 @@ export async function findOrphanHelpers(kubeConfig: KubeConfig, search: HelperSe
 
 function helperOf(p: V1Pod, now: number): LeftoverHelper {
   return {
+    kind: 'pod',
     namespace: p.metadata!.namespace!,
     name: p.metadata!.name!,
     phase: p.status?.phase,
@@ -61,14 +71,16 @@ function helperOf(p: V1Pod, now: number): LeftoverHelper {
 
 /**
  * Deletes the given helpers with their grace period and waits until each is gone, so their volumes
- * are free when this returns; the ones that could not be deleted come back with the reason.
+ * are free when this returns, then the snapshots and temporary claims; the ones that could not be
+ * deleted come back with the reason.
  */
 export async function deleteHelperPods(kubeConfig: KubeConfig, pods: readonly LeftoverHelper[]): Promise<{ pod: LeftoverHelper; error: string }[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const outcomes = await Promise.all(
     pods.map(async (pod) => {
       try {
-        await deleteHelperPod(core, pod.namespace, pod.name);
+        if (pod.kind === 'pod') await deleteHelperPod(core, pod.namespace, pod.name);
+        else await deleteSnapshotObject(kubeConfig, { kind: pod.kind, namespace: pod.namespace, name: pod.name });
         return undefined;
       } catch (e) {
         return { pod, error: e instanceof StageError ? `${e.causeText}. ${e.nextStep}` : describeKubeError(e).message };

@@ -1,7 +1,11 @@
 import { COMPRESSION_MODES, type CompressionMode } from '../backup/archiveCommand';
+import { CONSISTENCY_MODES, type ConsistencyMode } from '../snapshot/consistencyMode';
 import { SettingsError, type SettingProblem } from './settingsError';
 
-/** What goes into an archive and how it is compressed, after defaults, `nkvm.*` settings and `NKVM_*` variables. */
+/**
+ * What goes into an archive, how the volume is read (a snapshot of one instant, or live) and how it is
+ * compressed, after defaults, `nkvm.*` settings and `NKVM_*` variables.
+ */
 export interface ArchiveSettings {
   readonly compression: CompressionMode;
   /** gzip level 1 (fastest) to 9 (smallest). */
@@ -9,9 +13,21 @@ export interface ArchiveSettings {
   /** Paths or globs relative to the volume root; empty: the whole volume. */
   readonly backupInclude: readonly string[];
   readonly backupExclude: readonly string[];
+  readonly consistency: ConsistencyMode;
+  /** Bound on a snapshot becoming ready and on its temporary claim being provisioned. */
+  readonly snapshotTimeoutSeconds: number;
+  /** The temporary claim's storage class; '' for the source claim's. */
+  readonly snapshotStorageClass: string;
 }
 
-export type ArchiveSettingKey = 'compression' | 'compressionLevel' | 'backup.include' | 'backup.exclude';
+export type ArchiveSettingKey =
+  | 'compression'
+  | 'compressionLevel'
+  | 'backup.include'
+  | 'backup.exclude'
+  | 'backup.consistency'
+  | 'backup.snapshotTimeoutSeconds'
+  | 'backup.snapshotStorageClass';
 
 export type RawArchiveSettings = { readonly [K in keyof ArchiveSettings]?: unknown };
 
@@ -20,7 +36,15 @@ export type RawArchiveSettings = { readonly [K in keyof ArchiveSettings]?: unkno
  * fastest compressed mode and it sends the fewest bytes over the network; `local-gzip` pays off only
  * where this machine has idle cores and the link to the API server is faster than the pod's gzip.
  */
-export const DEFAULT_ARCHIVE_SETTINGS: ArchiveSettings = { compression: 'pod-gzip', compressionLevel: 6, backupInclude: [], backupExclude: [] };
+export const DEFAULT_ARCHIVE_SETTINGS: ArchiveSettings = {
+  compression: 'pod-gzip',
+  compressionLevel: 6,
+  backupInclude: [],
+  backupExclude: [],
+  consistency: 'auto',
+  snapshotTimeoutSeconds: 300,
+  snapshotStorageClass: '',
+};
 
 /** The setting and the variable behind each value, as users type them. */
 export const ARCHIVE_SETTING_NAMES = {
@@ -28,9 +52,20 @@ export const ARCHIVE_SETTING_NAMES = {
   compressionLevel: { setting: 'nkvm.compressionLevel', envVar: 'NKVM_COMPRESSION_LEVEL' },
   backupInclude: { setting: 'nkvm.backup.include', envVar: 'NKVM_BACKUP_INCLUDE' },
   backupExclude: { setting: 'nkvm.backup.exclude', envVar: 'NKVM_BACKUP_EXCLUDE' },
+  consistency: { setting: 'nkvm.backup.consistency', envVar: 'NKVM_BACKUP_CONSISTENCY' },
+  snapshotTimeoutSeconds: { setting: 'nkvm.backup.snapshotTimeoutSeconds', envVar: 'NKVM_BACKUP_SNAPSHOT_TIMEOUT_SECONDS' },
+  snapshotStorageClass: { setting: 'nkvm.backup.snapshotStorageClass', envVar: 'NKVM_BACKUP_SNAPSHOT_STORAGE_CLASS' },
 } as const satisfies Record<keyof ArchiveSettings, { setting: string; envVar: string }>;
 
-const problemKeys: Record<keyof ArchiveSettings, ArchiveSettingKey> = { compression: 'compression', compressionLevel: 'compressionLevel', backupInclude: 'backup.include', backupExclude: 'backup.exclude' };
+const problemKeys: Record<keyof ArchiveSettings, ArchiveSettingKey> = {
+  compression: 'compression',
+  compressionLevel: 'compressionLevel',
+  backupInclude: 'backup.include',
+  backupExclude: 'backup.exclude',
+  consistency: 'backup.consistency',
+  snapshotTimeoutSeconds: 'backup.snapshotTimeoutSeconds',
+  snapshotStorageClass: 'backup.snapshotStorageClass',
+};
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
 
@@ -55,6 +90,9 @@ export function resolveArchiveSettings(raw: RawArchiveSettings, env: NodeJS.Proc
     compressionLevel: take('compressionLevel', gzipLevel),
     backupInclude: take('backupInclude', volumePaths),
     backupExclude: take('backupExclude', volumePaths),
+    consistency: take('consistency', consistencyMode),
+    snapshotTimeoutSeconds: take('snapshotTimeoutSeconds', seconds),
+    snapshotStorageClass: take('snapshotStorageClass', storageClassName),
   };
   if (problems.length) throw new SettingsError(problems);
   return settings;
@@ -81,6 +119,20 @@ export function normalizeVolumePath(path: string): string {
 function compressionMode(value: unknown): Parsed<CompressionMode> {
   const expected = COMPRESSION_MODES.map((m) => `"${m}"`).join(', ').replace(/, ([^,]*)$/, ' or $1');
   return typeof value === 'string' && (COMPRESSION_MODES as readonly string[]).includes(value) ? { ok: true, value: value as CompressionMode } : { ok: false, expected };
+}
+
+function consistencyMode(value: unknown): Parsed<ConsistencyMode> {
+  return typeof value === 'string' && (CONSISTENCY_MODES as readonly string[]).includes(value) ? { ok: true, value: value as ConsistencyMode } : { ok: false, expected: '"auto", "snapshot" or "live"' };
+}
+
+function seconds(value: unknown): Parsed<number> {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isInteger(n) && n >= 5 && n <= 86_400 ? { ok: true, value: n } : { ok: false, expected: 'a whole number of seconds from 5 to 86400' };
+}
+
+/** A storage class name is a DNS subdomain. */
+function storageClassName(value: unknown): Parsed<string> {
+  return typeof value === 'string' && /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(value) ? { ok: true, value } : { ok: false, expected: 'a storage class name (lower-case letters, digits, - and .)' };
 }
 
 function gzipLevel(value: unknown): Parsed<number> {

@@ -41,13 +41,17 @@ describe('checkPermissions and kubectl auth can-i with the ServiceAccount', func
       'delete pods': false,
       'create persistentvolumeclaims': false,
       'delete persistentvolumeclaims': false,
+      'create volumesnapshots.snapshot.storage.k8s.io': false,
+      'get volumesnapshots.snapshot.storage.k8s.io': false,
+      'delete volumesnapshots.snapshot.storage.k8s.io': false,
     });
     assert.equal(checks.find((c) => c.allowed)?.reason, `RBAC: allowed by ClusterRoleBinding "nkvm-cluster-discovery" of ClusterRole "nkvm-cluster-discovery" to ${SA}`);
     assert.ok(checks.every((c) => c.why.length > 0 && c.namespace === 'shop'));
     assert.equal(
       summarizePermissionChecks('shop', checks),
       'Backups in "shop" are missing: get persistentvolumeclaims, create pods, get pods, list events, create pods/exec, get pods/exec (only for API servers before 1.35), patch pods, delete pods, ' +
-        'create persistentvolumeclaims, delete persistentvolumeclaims. ' +
+        'create persistentvolumeclaims, delete persistentvolumeclaims, create volumesnapshots.snapshot.storage.k8s.io, get volumesnapshots.snapshot.storage.k8s.io, ' +
+        'delete volumesnapshots.snapshot.storage.k8s.io. ' +
         'Apply deploy/k8s/rbac/rolebinding-runtime-template.yaml for "shop" (RoleBinding nkvm-runtime).',
     );
     await assertKubectlAgrees(checks);

@@ -89,10 +89,12 @@ describe('deploy/k8s/rbac grants what the engine asks for, and nothing it does n
   after(async () => rbac?.stop());
 
   it('sends no request that is refused once every binding is applied', () => {
-    // Cleanup reads a deleted helper until the API server answers 404: that is how it knows the pod is gone.
+    // Cleanup reads a deleted helper (and a snapshot backup's temporary claim and VolumeSnapshot) until the
+    // API server answers 404: that is how it knows the object is gone.
     const deletedAt = (r: SentRequest) => sent.findIndex((d) => d.record.method === 'DELETE' && d.record.path === r.record.path);
-    const goneChecks = sent.filter((r, i) => r.record.status === 404 && r.record.method === 'GET' && r.resource === 'pods' && deletedAt(r) >= 0 && deletedAt(r) < i);
-    assert.ok(goneChecks.length >= 6, 'every backup and restore confirms its helper is gone');
+    const goneChecks = sent.filter((r, i) => r.record.status === 404 && r.record.method === 'GET' && deletedAt(r) >= 0 && deletedAt(r) < i);
+    assert.ok(goneChecks.filter((r) => r.resource === 'pods').length >= 6, 'every backup and restore confirms its helper is gone');
+    assert.ok(goneChecks.some((r) => r.resource === 'volumesnapshots'), 'snapshot backups confirm their VolumeSnapshot is gone');
     const refused = sent.filter((r) => r.record.status >= 400 && !goneChecks.includes(r));
     // The only other error answers: a restore looks for the claim it is about to create, and finds none.
     const expected = ['404 GET /api/v1/namespaces/media/persistentvolumeclaims/archive-2019-copy', '404 GET /api/v1/namespaces/media/persistentvolumeclaims/archive-2019-copy-2'];
@@ -133,7 +135,14 @@ describe('deploy/k8s/rbac grants what the engine asks for, and nothing it does n
     // Jobs are read only where a mounting pod needs them), and some lists need the cluster scope.
     assert.deepEqual(unused('clusterrole-cluster-discovery.yaml', () => true), []);
     const clusterWide = new Set(sent.filter((r) => r.namespace === undefined && r.resource !== 'selfsubjectaccessreviews').map(key));
-    assert.deepEqual([...clusterWide].sort(), ['list namespaces', 'list persistentvolumeclaims', 'list pods']);
+    assert.deepEqual([...clusterWide].sort(), [
+      'get persistentvolumes',
+      'list namespaces',
+      'list persistentvolumeclaims',
+      'list pods',
+      'list volumesnapshotclasses.snapshot.storage.k8s.io',
+      'list volumesnapshots.snapshot.storage.k8s.io',
+    ]);
   });
 
   it('grants exactly the permissions listed in src/core/access/checkPermissions.ts', () => {

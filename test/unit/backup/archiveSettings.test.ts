@@ -20,7 +20,24 @@ describe('compression and include/exclude settings', () => {
 
   it('takes settings, and variables over settings', () => {
     const s = resolveArchiveSettings({ compression: 'none', compressionLevel: 9, backupExclude: ['cache/'] }, { NKVM_COMPRESSION: 'pod-gzip', NKVM_COMPRESSION_LEVEL: '1', NKVM_BACKUP_INCLUDE: 'data, ./logs/*.log' });
-    assert.deepEqual(s, { compression: 'pod-gzip', compressionLevel: 1, backupInclude: ['data', 'logs/*.log'], backupExclude: ['cache'] });
+    assert.deepEqual(s, {
+      compression: 'pod-gzip',
+      compressionLevel: 1,
+      backupInclude: ['data', 'logs/*.log'],
+      backupExclude: ['cache'],
+      consistency: 'auto',
+      snapshotTimeoutSeconds: 300,
+      snapshotStorageClass: '',
+    });
+  });
+
+  it('reads the consistency mode and snapshot settings, the variable winning, and names bad values', () => {
+    const s = resolveArchiveSettings({ consistency: 'live', snapshotTimeoutSeconds: 60, snapshotStorageClass: 'fast-csi' }, { NKVM_BACKUP_CONSISTENCY: 'snapshot' });
+    assert.deepEqual([s.consistency, s.snapshotTimeoutSeconds, s.snapshotStorageClass], ['snapshot', 60, 'fast-csi']);
+    const messages = problems(() => resolveArchiveSettings({ consistency: 'crash', snapshotStorageClass: 'Fast_CSI' }, { NKVM_BACKUP_SNAPSHOT_TIMEOUT_SECONDS: '2' }));
+    assert.match(messages[0]!, /^nkvm\.backup\.consistency must be "auto", "snapshot" or "live", got "crash"/);
+    assert.match(messages[1]!, /^NKVM_BACKUP_SNAPSHOT_TIMEOUT_SECONDS must be a whole number of seconds from 5 to 86400, got "2"/);
+    assert.match(messages[2]!, /^nkvm\.backup\.snapshotStorageClass must be a storage class name/);
   });
 
   it('reads a JSON array from a variable, for names that hold commas', () => {
