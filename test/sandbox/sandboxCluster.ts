@@ -21,6 +21,7 @@ import { negotiateExecProtocol } from './exec/execSession';
 import { NodeOutageOptions, NodeOutages } from './cluster/nodeOutage';
 import { LifecycleTiming, PodLifecycle } from './cluster/podLifecycle';
 import { Provisioner } from './cluster/provisioner';
+import { freezeProcessTrees } from './cluster/writerFreeze';
 import { SnapshotController } from './cluster/snapshotController';
 import { types } from './cluster/types';
 import { VolumeData } from './cluster/volumeData';
@@ -80,7 +81,9 @@ export class SandboxCluster {
     const events = new EventRecorder(this.store);
     this.provisioner = new Provisioner(this.store, this.data, events);
     this.pods = new PodLifecycle(this.store, this.faults, events, this.provisioner, this.data, this.cpuLimits, { stepMs: 40, backoffMs: 10_000, ...options.timing });
-    this.snapshots = new SnapshotController(this.store, this.data, events, this.faults, options.snapshotReadyDelayMs ?? 300);
+    this.snapshots = new SnapshotController(this.store, this.data, events, this.faults, options.snapshotReadyDelayMs ?? 300, (namespace, claim) =>
+      freezeProcessTrees(this.pods.processesMounting(namespace, claim)),
+    );
     this.hooks = new ClusterHooks(this.store, this.pods, this.provisioner, this.snapshots);
     this.outages = new NodeOutages(this.store, events, this.pods);
     this.access.addToken(this.adminToken, { username: 'sandbox-admin', groups: ['system:masters', 'system:authenticated'] });

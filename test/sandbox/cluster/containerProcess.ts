@@ -32,6 +32,11 @@ export class ContainerProcess {
   private killAt = Infinity;
   private done = false;
 
+  /** The process the container's command runs under, while it runs. */
+  get pid(): number | undefined {
+    return this.done ? undefined : this.child?.pid;
+  }
+
   constructor(spec: ContainerProcessSpec, cgroups: CpuLimits, podUid: string, containerName: string, limits: { cpu?: string; memory?: string } | undefined, keepStdinOpen: boolean) {
     let lease: CpuCgroupLease | undefined;
     let startError: Error | undefined;

@@ -126,6 +126,13 @@ export class PodLifecycle implements NodeKubelet {
     this.after(pod, this.timing.stepMs, () => this.trySchedule(pod.metadata.namespace!, pod.metadata.name!));
   }
 
+  /** The main processes of the running containers of pods that mount this claim. */
+  processesMounting(namespace: string, claim: string): number[] {
+    return [...this.pods.values()]
+      .filter((s) => s.namespace === namespace && s.claims.includes(claim))
+      .flatMap((s) => [...s.running.values()].map((c) => c.pid).filter((pid): pid is number => pid !== undefined));
+  }
+
   /**
    * An exec'd command's tie to its container: aborted when the container stops, as its processes die
    * with the container's PID namespace. Undefined when the container is not running, where the kubelet

@@ -43,6 +43,8 @@ export class SnapshotController {
     private readonly events: EventRecorder,
     private readonly faults: FaultRegistry,
     public readyDelayMs: number,
+    /** Holds the processes that write to a claim while its snapshot is copied (see freezeProcessTrees). */
+    private readonly freezeWriters: (namespace: string, claim: string) => () => void = () => () => undefined,
   ) {
     this.deletion = new SnapshotDeletion(store, data, events);
   }
@@ -139,7 +141,12 @@ export class SnapshotController {
     const restoreSize = (claim.status as { capacity?: { storage?: string } } | undefined)?.capacity?.storage ?? (pv.spec as PvSpec).capacity?.storage ?? '0';
     if (!cspError) {
       try {
-        this.data.takeSnapshot(pv.metadata.name!, snapshotHandle, { creationTime: rfc3339(cutAt), restoreSize });
+        const thaw = this.freezeWriters(namespace!, claim.metadata.name!);
+        try {
+          this.data.takeSnapshot(pv.metadata.name!, snapshotHandle, { creationTime: rfc3339(cutAt), restoreSize });
+        } finally {
+          thaw();
+        }
       } catch (e) {
         cspError = `rpc error: code = Internal desc = ${(e as Error).message}`;
       }
