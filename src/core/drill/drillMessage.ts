@@ -36,7 +36,9 @@ export function drillMessage(facts: DrillFacts): { message: string; nextStep?: s
   const against =
     facts.reference === 'backup'
       ? 'the listing recorded when the backup was made'
-      : `the archive's own listing (this backup recorded none, so a file damaged before the drill would go unnoticed${facts.referenceProblem ? `; the archive reads only up to damage: ${facts.referenceProblem}` : ''})`;
+      : `the archive's own listing (this backup recorded none, so a file damaged before the drill would go unnoticed${
+          facts.referenceProblem ? `; the archive reads only up to damage: ${facts.referenceProblem}` : ''
+        })`;
   if (outcome === 'cancelled') {
     parts.push(`Cancelled during the ${restored.stage} stage`);
   } else if (comparison) {

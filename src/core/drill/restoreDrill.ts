@@ -98,15 +98,24 @@ export async function runRestoreDrill(kubeConfig: KubeConfig, request: DrillRequ
       options,
       done({
         outcome: cancelled ? 'cancelled' : 'failed',
-        message: cancelled ? 'Cancelled while reading the archive' : missing ? `The archive ${request.archivePath} does not exist` : `Could not read the archive: ${(e as Error).message}`,
-        nextStep: cancelled ? undefined : missing ? 'Restore the archive file from where backups are copied to, or run a new backup.' : 'Check that the archive file is readable, then run the drill again.',
+        message: cancelled
+          ? 'Cancelled while reading the archive'
+          : missing
+            ? `The archive ${request.archivePath} does not exist`
+            : `Could not read the archive: ${(e as Error).message}`,
+        nextStep: cancelled
+          ? undefined
+          : missing
+            ? 'Restore the archive file from where backups are copied to, or run a new backup.'
+            : 'Check that the archive file is readable, then run the drill again.',
         reference: recorded ? 'backup' : 'archive',
         checksum: { recorded: backup?.checksum ?? undefined },
         claimRemoved: true,
       }),
     );
   }
-  const checksum = { recorded: backup?.checksum ?? undefined, actual: local.sha256, matches: backup?.checksum ? backup.checksum.toLowerCase() === local.sha256 : undefined };
+  const recordedSum = backup?.checksum ?? undefined;
+  const checksum = { recorded: recordedSum, actual: local.sha256, matches: recordedSum ? recordedSum.toLowerCase() === local.sha256 : undefined };
   const archiveDifferences = recorded && checksum.matches === false ? compareArchiveContent(recorded.entries, local.entries) : undefined;
   const reference: DigestEntry[] = recorded?.entries ?? local.entries;
 
@@ -138,12 +147,28 @@ export async function runRestoreDrill(kubeConfig: KubeConfig, request: DrillRequ
   const outcome: DrillResult['outcome'] = cancelled ? 'cancelled' : differs ? 'differs' : restored.status === 'success' && comparison ? 'ok' : 'failed';
   const result = done({
     outcome,
-    ...drillMessage({ outcome, restored, comparison, archiveDifferences, checksum, reference: recorded ? 'backup' : 'archive', referenceProblem: recorded ? undefined : local.problem, leftover }),
+    ...drillMessage({
+      outcome,
+      restored,
+      comparison,
+      archiveDifferences,
+      checksum,
+      reference: recorded ? 'backup' : 'archive',
+      referenceProblem: recorded ? undefined : local.problem,
+      leftover,
+    }),
     reference: recorded ? 'backup' : 'archive',
     checksum,
     ...(archiveDifferences ? { archiveDifferences } : {}),
     ...(comparison ? { comparison } : {}),
-    restore: { status: restored.status, stage: restored.stage, message: restored.message, files: restored.files, bytes: restored.bytes, warnings: restored.warnings },
+    restore: {
+      status: restored.status,
+      stage: restored.stage,
+      message: restored.message,
+      files: restored.files,
+      bytes: restored.bytes,
+      warnings: restored.warnings,
+    },
     claimRemoved: leftover === undefined,
   });
   return saved(options, result);

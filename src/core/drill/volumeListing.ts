@@ -14,8 +14,11 @@ export async function listRestoredVolume(kubeConfig: KubeConfig, namespace: stri
   const stderr = Buffer.concat(err).toString('utf8').trim();
   if (exitCode !== 0) {
     const tool = missingCommandIn(exitCode, stderr);
-    if (tool) throw new RestoreStageError('verify', `the helper image has no ${tool}, which the drill lists the volume with`, imageToolsNextStep(image, tool));
-    throw new RestoreStageError('verify', `listing the restored volume failed with exit code ${exitCode}${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}`, restoreNextStepFor('verify', { namespace, helperPod: pod }));
+    if (tool) {
+      throw new RestoreStageError('verify', `the helper image has no ${tool}, which the drill lists the volume with`, imageToolsNextStep(image, tool));
+    }
+    const said = stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : '';
+    throw new RestoreStageError('verify', `listing the restored volume failed with exit code ${exitCode}${said}`, restoreNextStepFor('verify', { namespace, helperPod: pod }));
   }
   return parseDrillListing(Buffer.concat(out));
 }
