@@ -1,6 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { HELPER_COMPONENT_LABEL, labelValue, PVC_LABEL, RUN_ID_LABEL } from '../backup/helperPodSpec';
+import { defaultHelperOwner, leaseAnnotations, type HelperOwner } from '../backup/helperOwner';
+import { DEFAULT_LEASE_SECONDS, HELPER_COMPONENT_LABEL, labelValue, PVC_LABEL, RUN_ID_LABEL } from '../backup/helperPodSpec';
 import { describeKubeError } from '../kube/describeKubeError';
 
 /** `app.kubernetes.io/component` of a drill's temporary claim, for the leftover sweep. */
@@ -13,7 +14,20 @@ export function drillClaimName(): string {
 
 /** The labels a drill's claim carries besides `app.kubernetes.io/managed-by` (see restoreClaimManifest). */
 export function drillClaimLabels(runId: string, pvc: string): Record<string, string> {
-  return { [HELPER_COMPONENT_LABEL]: DRILL_CLAIM_COMPONENT, [RUN_ID_LABEL]: labelValue(runId), [PVC_LABEL]: labelValue(pvc) };
+  return {
+    'app.kubernetes.io/name': 'nerdy-k8s-volume-manager',
+    [HELPER_COMPONENT_LABEL]: DRILL_CLAIM_COMPONENT,
+    [RUN_ID_LABEL]: labelValue(runId),
+    [PVC_LABEL]: labelValue(pvc),
+  };
+}
+
+/**
+ * A lease as helpers carry one: while the drill's helper (same run id) renews its own, the claim is in use;
+ * this one covers the wait before that helper exists, so a sweep never takes a claim being set up.
+ */
+export function drillClaimAnnotations(owner: HelperOwner | undefined, helperPodTimeoutSeconds: number): Record<string, string> {
+  return leaseAnnotations(owner ?? defaultHelperOwner(), 2 * helperPodTimeoutSeconds + DEFAULT_LEASE_SECONDS);
 }
 
 /**

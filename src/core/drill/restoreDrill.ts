@@ -7,7 +7,7 @@ import type { DrillOutcome, HistoryRecord } from '../history/historyRecord';
 import type { HistoryStore } from '../history/historyStore';
 import type { RestoreProgress, RestoreSettings } from '../restore/restoreVolume';
 import { restoreVolume } from '../restore/restoreVolume';
-import { drillClaimLabels, drillClaimName, removeDrillClaim } from './drillClaim';
+import { drillClaimAnnotations, drillClaimLabels, drillClaimName, removeDrillClaim } from './drillClaim';
 import { compareArchiveContent, compareRestored, type DrillComparison } from './drillCompare';
 import { drillMessage } from './drillMessage';
 import { listRestoredVolume } from './volumeListing';
@@ -127,6 +127,7 @@ export async function runRestoreDrill(kubeConfig: KubeConfig, request: DrillRequ
       target: { context: request.context, namespace, pvc: claim },
       createClaim: { storageClassName: request.storageClass, accessModes: ['ReadWriteOnce'] },
       claimLabels: drillClaimLabels(runId, backup?.pvcName ?? claim),
+      claimAnnotations: drillClaimAnnotations(options.settings.helperOwner, options.settings.helperPodTimeoutSeconds),
       runAsRoot: request.runAsRoot,
       afterWrite: async (helper) => {
         progress('compare');

@@ -92,6 +92,7 @@ export function restoreClaimManifest(
   shape: Partial<ClaimShape> & { storage: string },
   archiveName: string,
   extraLabels: Record<string, string> = {},
+  extraAnnotations: Record<string, string> = {},
 ): V1PersistentVolumeClaim {
   return {
     apiVersion: 'v1',
@@ -100,7 +101,7 @@ export function restoreClaimManifest(
       name: pvc,
       namespace,
       labels: { ...extraLabels, 'app.kubernetes.io/managed-by': 'nerdy-k8s-volume-manager' },
-      annotations: { 'nkvm.dev/restored-from': archiveName },
+      annotations: { ...extraAnnotations, 'nkvm.dev/restored-from': archiveName },
     },
     spec: {
       accessModes: shape.accessModes?.length ? shape.accessModes : ['ReadWriteOnce'],

@@ -1,10 +1,11 @@
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type V1ObjectMeta } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestArchiveFile } from '../../../src/core/archive/archiveDigests';
 import { recordBackupDigests } from '../../../src/core/archive/archiveDigestsHistory';
 import { runBackups } from '../../../src/core/backup/backupRun';
+import { readLease } from '../../../src/core/backup/helperOwner';
 import type { BackupSettings } from '../../../src/core/backup/backupVolume';
 import { runRestoreDrill, type DrillRequest } from '../../../src/core/drill/restoreDrill';
 import type { HistoryRecord } from '../../../src/core/history/historyRecord';
@@ -133,16 +134,20 @@ describe('restore drills: a backup restored into a temporary claim and compared 
     const row = await backup('pod-gzip');
     await drill(row);
     const controller = new AbortController();
-    let created = false;
+    let created: V1ObjectMeta | undefined;
     const stop = sb.cluster.store.subscribe((e) => {
       if (!created && e.type === 'ADDED' && e.object.metadata.labels?.['app.kubernetes.io/component'] === 'restore-drill') {
-        created = true;
+        created = structuredClone(e.object.metadata) as V1ObjectMeta;
         setTimeout(() => controller.abort(new Error('cancelled by the test')), 50);
       }
     });
     const result = await drill(row, {}, controller.signal);
     stop?.();
     assert.ok(created, 'the drill got as far as making its claim');
+    // What a leftover sweep goes by if the process dies: nkvm's labels, the run of its helper, a lease.
+    assert.equal(created.labels?.['app.kubernetes.io/managed-by'], 'nerdy-k8s-volume-manager');
+    assert.ok(created.labels?.['nkvm.dev/run-id']);
+    assert.ok(readLease({ metadata: created }), 'the claim carries a lease');
     assert.equal(result.outcome, 'cancelled', result.message);
     assert.equal((await history.get(row.id))?.drillOutcome, 'ok');
   });
