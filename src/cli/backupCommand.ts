@@ -6,6 +6,8 @@ import { HistoryStore } from '../core/history/historyStore';
 import { formatBytes } from '../core/report/quantityText';
 import { cliKubeConfig, cliSettings, helperWarning } from './cliSettings';
 
+import { describeHookRun } from '../core/hooks/hookRun';
+import { resolveBackupHookSettings } from '../core/config/backupHookSettings';
 import type { ConsistencyMode } from '../core/snapshot/consistencyMode';
 
 export interface BackupCommandOptions {
@@ -27,9 +29,9 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
     return { namespace: m[1], pvc: m[2] };
   });
   if (!targets.length) throw new UsageError('name at least one volume: nkvm backup <namespace>/<pvc>...');
-  // NKVM_COMPRESSION, NKVM_COMPRESSION_LEVEL, NKVM_BACKUP_INCLUDE/EXCLUDE and NKVM_HELPER_* join the common settings.
+  // NKVM_COMPRESSION, NKVM_COMPRESSION_LEVEL, NKVM_BACKUP_INCLUDE/EXCLUDE, NKVM_BACKUP_CONSISTENCY, NKVM_BACKUP_HOOKS and NKVM_HELPER_* join the common settings.
   const archive = resolveArchiveSettings({}, process.env);
-  const settings = { ...cliSettings(), ...archive, consistency: options.consistency ?? archive.consistency, helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
+  const settings = { ...cliSettings(), ...archive, consistency: options.consistency ?? archive.consistency, hooks: resolveBackupHookSettings(undefined, process.env), helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
   const { kubeConfig, context } = cliKubeConfig(options.context);
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
   const live = err.isTTY && !options.json;
@@ -69,11 +71,13 @@ function describeResult(r: BackupResult): string {
     const lines = [`${r.status === 'success' ? 'ok' : 'PARTIAL'}  ${name}  ${formatBytes(r.sizeBytes)} in ${(r.durationMs / 1000).toFixed(1)} s  ${r.archivePath}`, `    sha256 ${r.checksum}`];
     if (r.consistency === 'snapshot') lines.push(`    point in time: VolumeSnapshot ${r.snapshotName} taken ${r.snapshotAt ?? ''}`.trimEnd());
     else if (r.consistencyNote) lines.push(`    read live: ${r.consistencyNote}`);
+    for (const h of r.hooks ?? []) lines.push(`    ${describeHookRun(h)}`);
     if (r.status === 'partial' || r.nextStep) lines.push(`    ${r.message}`, ...(r.nextStep ? [`    next step: ${r.nextStep}`] : []));
     return lines.join('\n') + '\n';
   }
   const lines = [`${r.status === 'cancelled' ? 'CANCELLED' : 'FAILED'}  ${name}  ${r.message}`];
   if (r.nextStep) lines.push(`    next step: ${r.nextStep}`);
+  for (const h of r.hooks ?? []) lines.push(`    ${describeHookRun(h)}`);
   for (const e of r.evidence.slice(-5)) lines.push(`    event: ${e}`);
   return lines.join('\n') + '\n';
 }

@@ -87,7 +87,7 @@ export class BackupController implements vscode.Disposable {
         };
         await engine.backups().runBackups(targets, {
           kubeConfigFor: (context) => this.connections.configFor(context),
-          settings: { ...this.settings.helperPodSettings(), ...this.settings.archiveSettings(), backupDir: resolved.backupDir, helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
+          settings: { ...this.settings.helperPodSettings(), ...this.settings.archiveSettings(), hooks: this.settings.backupHookSettings(), backupDir: resolved.backupDir, helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
           concurrency,
           history,
           signal,

@@ -1,3 +1,4 @@
+import { hookRunsToHistory } from '../hooks/hookRun';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import type { HistoryStore } from '../history/historyStore';
@@ -5,7 +6,6 @@ import { BackupProgress, BackupResult, BackupSettings, BackupTarget, backupVolum
 import { outcomeFields } from '../history/outcomeFields';
 import { RunningHistoryRow } from '../history/runningHistoryRow';
 import { recoverInterruptedWork } from './interruptedWork';
-import type { ArchiveDigests } from '../archive/archiveDigests';
 import { recordBackupDigests } from '../archive/archiveDigestsHistory';
 
 export interface BackupRunOptions {
@@ -56,7 +56,7 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
         try {
           const id = await row.finish(historyRecordOf(result));
           // The listing a restore drill compares with; kept only for an archive that was kept.
-          const { digests } = result as BackupResult & { digests?: ArchiveDigests };
+          const { digests } = result;
           if (digests && result.archivePath) await recordBackupDigests(options.history!, id, digests);
         } catch (e) {
           options.onHistoryError?.(e as Error, result);
@@ -113,5 +113,6 @@ export function historyRecordOf(result: BackupResult) {
     consistency: result.consistency ?? null,
     snapshotName: result.snapshotName ?? null,
     snapshotAt: result.snapshotAt ?? null,
+    hooks: hookRunsToHistory(result.hooks ?? []),
   };
 }

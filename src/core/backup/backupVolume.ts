@@ -20,6 +20,10 @@ import { keptLines, skippedNote, tarOutcome } from './tarStderr';
 import { PartialArchive } from './partialArchive';
 import { decideOwner, describeOwners, type VolumeOwners } from './volumeOwners';
 import { probeVolumeOwners } from './volumeOwnersProbe';
+import { BackupHookRunner } from './backupHookRunner';
+import type { BackupHookSettings } from '../config/backupHookSettings';
+import type { HookRun } from '../hooks/hookRun';
+import type { ArchiveDigests } from '../archive/archiveDigests';
 import type { ConsistencyMode } from '../snapshot/consistencyMode';
 import { planConsistency } from '../snapshot/consistencyPlan';
 import { PointInTimeCopy } from '../snapshot/pointInTimeCopy';
@@ -69,6 +73,8 @@ export interface BackupSettings {
   snapshotTimeoutSeconds?: number;
   /** Storage class of the temporary claim made from the snapshot; default: the source claim's. */
   snapshotStorageClass?: string;
+  /** Hooks per claim beside the pods' Velero annotations (nkvm.backup.hooks). */
+  hooks?: BackupHookSettings;
 }
 
 export const DEFAULT_SNAPSHOT_TIMEOUT_SECONDS = 300;
@@ -94,6 +100,10 @@ export interface BackupResult extends BackupTarget {
   snapshotName?: string;
   /** The instant the archive shows (the snapshot's creationTime). */
   snapshotAt?: string;
+  /** The application hooks that ran around the backup, in order. */
+  hooks?: HookRun[];
+  /** Every entry of the archive with the SHA-256 of its data, listed as it arrived (what drills compare against). */
+  digests?: ArchiveDigests;
   startedAt: Date;
   finishedAt: Date;
   durationMs: number;
@@ -115,6 +125,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   let runAs: string | undefined;
   let owners: VolumeOwners | undefined;
   let copy: PointInTimeCopy | undefined;
+  let hookRunner: BackupHookRunner | undefined;
   const read: Pick<BackupResult, 'consistency' | 'consistencyNote' | 'snapshotName' | 'snapshotAt'> = {};
   const report = (s: BackupStage): void => {
     stage = s;
@@ -123,7 +134,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   };
   const finish = (partial: Omit<BackupResult, keyof BackupTarget | 'runId' | 'startedAt' | 'finishedAt' | 'durationMs' | 'helperPod'>): BackupResult => {
     const finishedAt = new Date();
-    return { ...target, runId, ...partial, helperPod: podName, ...read, startedAt, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime() };
+    return { ...target, runId, ...partial, helperPod: podName, ...read, ...(hookRunner?.runs.length ? { hooks: hookRunner.runs } : {}), startedAt, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime() };
   };
 
   let result: BackupResult;
@@ -134,6 +145,12 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     const mode = settings.consistency ?? 'auto';
     const snapshots = new SnapshotApi(kubeConfig);
     const plan = await planConsistency(core, snapshots, namespace, pvc, mode);
+    // Decided before the application is held: a claim that cannot be read as asked fails without freezing anything.
+    hookRunner = await BackupHookRunner.plan(kubeConfig, core, namespace, pvc, settings.hooks);
+    if (hookRunner) {
+      report('hook');
+      await hookRunner.runPre(options.signal);
+    }
     let readClaim = pvc;
     if (plan.kind === 'snapshot') {
       report('snapshot');
@@ -151,6 +168,12 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
         storageClass: settings.snapshotStorageClass || undefined,
       });
       Object.assign(read, { consistency: 'snapshot', snapshotName: copy.snapshotName });
+      // The snapshot is cut: the application goes on at once, not after the copy.
+      if (hookRunner) {
+        report('hook');
+        await hookRunner.runPost();
+        report('snapshot');
+      }
       await copy.waitReady(options.signal);
       read.snapshotAt = copy.snapshotAt;
       report('clone');
@@ -210,6 +233,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       },
       tick: () => report(stage),
     });
+    await hookRunner?.runPost();
     report('checksum');
     const local = await archive.finish();
     const trailer = streamed.stderr.trailer;
@@ -230,20 +254,23 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       throw new StageError('checksum', `the archive received (${received.bytes} bytes, sha256 ${received.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
     }
     await archive.commit();
-    const partial = outcome === 'partial' ? partialOutcome(streamed.stderr, runAs, owners && describeOwners(owners)) : undefined;
+    const partial = outcome === 'partial' ? partialOutcome(streamed.stderr, runAs, owners && describeOwners(owners)) : hookPartial(hookRunner);
     result = finish({
       status: partial ? 'partial' : 'success',
       stage: 'cleanup',
       message: partial ? partial.message : `Backed up ${local.bytes} bytes`,
       nextStep: partial?.nextStep,
       evidence: [],
-      warnings: [...(copy?.warnings ?? []), ...skippedNote(streamed.stderr), ...messages],
+      warnings: [...(copy?.warnings ?? []), ...(hookRunner?.warnings(read.consistency) ?? []), ...skippedNote(streamed.stderr), ...messages],
       archivePath: archive.finalPath,
       sizeBytes: local.bytes,
       checksum: local.sha256,
+      ...(streamed.digests ? { digests: streamed.digests } : {}),
     });
   } catch (e) {
     await archive?.discard();
+    // Whatever stopped the backup, the application is let go again.
+    await hookRunner?.runPost();
     if (options.signal?.aborted) {
       result = finish({ status: 'cancelled', stage, message: `Cancelled during the ${stage} stage`, evidence: [], warnings: [] });
     } else {
@@ -271,6 +298,13 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     result.nextStep = [result.nextStep, leftover.nextStep].filter(Boolean).join(' ');
   }
   return result;
+}
+
+/** A backup whose archive is whole but whose post hook (onError Fail) failed, as Velero's PartiallyFailed. */
+function hookPartial(runner: BackupHookRunner | undefined): { message: string; nextStep: string } | undefined {
+  const failure = runner?.postFailure;
+  if (!failure) return undefined;
+  return { message: `The archive is complete, but the post hook in ${failure.hook.namespace}/${failure.hook.pod} failed: ${failure.message}`, nextStep: `Check that the application resumed; ${failure.nextStep}.` };
 }
 
 function archiveOptionsOf(settings: BackupSettings): ArchiveOptions {

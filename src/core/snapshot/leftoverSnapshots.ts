@@ -6,8 +6,9 @@ import { describeKubeError } from '../kube/describeKubeError';
 import { withKubeRetry } from '../kube/retryTransient';
 import { SnapshotApi } from './snapshotApi';
 import { SNAPSHOT_CLAIM_COMPONENT, SNAPSHOT_COMPONENT } from './snapshotLabels';
+import { DRILL_CLAIM_COMPONENT } from '../drill/drillClaim';
 
-/** A VolumeSnapshot or temporary claim of a point-in-time backup, as the leftover sweep sees it. */
+/** A VolumeSnapshot or temporary claim of a point-in-time backup or a restore drill, as the leftover sweep sees it. */
 export interface SnapshotObject {
   kind: 'snapshot' | 'claim';
   namespace: string;
@@ -31,7 +32,7 @@ export async function findSnapshotObjects(kubeConfig: KubeConfig, namespaces: re
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const snapshots = new SnapshotApi(kubeConfig);
   const scopes = namespaces ?? [undefined];
-  const claimSelector = `${HELPER_COMPONENT_LABEL}=${SNAPSHOT_CLAIM_COMPONENT}`;
+  const claimSelector = `${HELPER_COMPONENT_LABEL} in (${SNAPSHOT_CLAIM_COMPONENT},${DRILL_CLAIM_COMPONENT})`;
   const claims = (
     await Promise.all(
       scopes.map(async (namespace) =>

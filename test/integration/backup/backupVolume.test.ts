@@ -53,7 +53,8 @@ describe('backing up a volume through a helper pod', function () {
 
   it('pins the helper to the node of the pod using a ReadWriteOnce claim, with its tolerations and user, read-only and locked down', async () => {
     const before = helperPods.length;
-    const result = await backup('shop', 'data-orders-db-0');
+    // Read live: a snapshot's temporary claim has no node to pin to.
+    const result = await backupVolume(sb.kubeConfig, { context: 'sandbox', namespace: 'shop', pvc: 'data-orders-db-0' }, { ...settings, consistency: 'live' }, 'test-run');
     assert.equal(result.status, 'success', result.message);
     const helper = helperPods[before];
     const consumer = await core.readNamespacedPod({ name: 'orders-db-0', namespace: 'shop' });
