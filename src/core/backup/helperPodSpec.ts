@@ -31,6 +31,8 @@ export const DEFAULT_HELPER_RESOURCES = { requests: { cpu: '100m', memory: '64Mi
 export interface HelperPodInput {
   namespace: string;
   pvc: string;
+  /** The claim the helper mounts when it is not `pvc` itself: the temporary claim made from a snapshot of it. */
+  mountClaim?: string;
   runId: string;
   image: string;
   /** Seconds after which the cluster stops the pod even if nobody deletes it. */
@@ -142,7 +144,7 @@ export function helperPodSpec(input: HelperPodInput): V1Pod {
         },
       ],
       volumes: [
-        { name: 'data', persistentVolumeClaim: { claimName: input.pvc, readOnly: true } },
+        { name: 'data', persistentVolumeClaim: { claimName: input.mountClaim ?? input.pvc, readOnly: true } },
         { name: 'scratch', emptyDir: { sizeLimit: '16Mi' } },
       ],
     },

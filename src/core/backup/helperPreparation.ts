@@ -67,7 +67,9 @@ export async function prepareHelperPod(core: CoreV1Api, input: HelperPreparation
   const identity = helperIdentity(source, root, configuredHelperUser(helper, namespace, input.copyOf ?? pvc));
   const spec = helperPodSpec({
     namespace,
-    pvc,
+    // Named and labelled for the claim being backed up, also when it reads a snapshot's temporary claim.
+    pvc: input.copyOf ?? pvc,
+    mountClaim: input.copyOf ? pvc : undefined,
     runId: input.runId,
     image: input.image,
     deadlineSeconds: input.deadlineSeconds ?? helper.deadlineSeconds,
