@@ -2,8 +2,6 @@ import { CoreV1Api, type V1ObjectMeta } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestArchiveFile } from '../../../src/core/archive/archiveDigests';
-import { recordBackupDigests } from '../../../src/core/archive/archiveDigestsHistory';
 import { historyRecordOf, runBackups } from '../../../src/core/backup/backupRun';
 import { readLease } from '../../../src/core/backup/helperOwner';
 import { backupVolume, type BackupSettings } from '../../../src/core/backup/backupVolume';
