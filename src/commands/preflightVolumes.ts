@@ -11,13 +11,20 @@ export const preflightVolumesCommand: NkvmCommand = {
     const targets = chosen.length ? chosen : await pickTargets(deps);
     if (!targets.length) return undefined;
     const resolved = deps.settings.resolve().settings;
+    const archive = deps.settings.archiveSettings();
+    const read = { consistency: archive.consistency, snapshotStorageClass: archive.snapshotStorageClass, hooks: deps.settings.backupHookSettings() };
     const byContext = new Map<string, typeof targets>();
     for (const t of targets) byContext.set(t.context, [...(byContext.get(t.context) ?? []), t]);
     const documents: string[] = [];
     const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Preflight for ${targets.length} volume(s)` }, async () => {
       const all = [];
       for (const [context, list] of byContext) {
-        const found = await engine.preflight().preflightVolumes(deps.connections.configFor(context), list, { ...deps.settings.helperPodSettings(), helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds });
+        const found = await engine.preflight().preflightVolumes(deps.connections.configFor(context), list, {
+          ...deps.settings.helperPodSettings(),
+          ...read,
+          helperImage: resolved.helperImage,
+          helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds,
+        });
         documents.push(engine.preflightReport().preflightMarkdown(context, found, new Date()));
         all.push(...found);
       }

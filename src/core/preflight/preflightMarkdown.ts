@@ -2,6 +2,9 @@ import { permissionLabel } from '../access/checkPermissions';
 import type { VolumePreflight } from './preflightVolumes';
 import type { RestorePreflight } from './restorePreflight';
 import { formatBytes } from '../report/quantityText';
+import type { PreflightConsistency } from './backupReadPreflight';
+import type { BackupHooks, PlannedHook } from '../hooks/backupHooks';
+import { formatGoDuration } from '../hooks/goDuration';
 
 const verdictText = { ready: 'Ready', warning: 'Ready, with warnings', blocked: 'Blocked' } as const;
 
@@ -15,12 +18,24 @@ function code(value: string): string {
   return `${fence}${value.replace(/\n/g, ' ')}${fence}`;
 }
 
+/** Code inside a table cell: GitHub-flavoured Markdown splits cells on `|` even within code spans unless escaped. */
+function cellCode(value: string): string {
+  return code(value).replace(/\|/g, '\\|');
+}
+
 /** The preflight report as a Markdown document: a summary table, then each volume's findings. */
 export function preflightMarkdown(context: string, results: readonly VolumePreflight[], at: Date): string {
-  const lines = [`# Backup preflight: ${text(context)}`, '', `Checked ${at.toISOString()}; no helper mounted a volume (the helper pod was dry-run; the image was started once per namespace, with no volume, and deleted).`, ''];
-  lines.push('| Volume | Verdict | Pod Security | Helper runs as |', '|---|---|---|---|');
+  const lines = [
+    `# Backup preflight: ${text(context)}`,
+    '',
+    `Checked ${at.toISOString()}; no helper mounted a volume (the helper pod was dry-run; the image was started once per namespace, with no volume, and deleted); ` +
+      'no snapshot was taken and no hook was run.',
+    '',
+  ];
+  lines.push('| Volume | Verdict | Reads | Hooks | Pod Security | Helper runs as |', '|---|---|---|---|---|---|');
   for (const r of results) {
-    lines.push(`| ${code(`${r.namespace}/${r.pvc}`)} | ${verdictText[r.verdict]} | ${text(r.podSecurity)} | ${text(r.helper.runAs ?? '-')} |`);
+    const hooks = r.hooks ? `${r.hooks.pre.length} pre, ${r.hooks.post.length} post` : '-';
+    lines.push(`| ${code(`${r.namespace}/${r.pvc}`)} | ${verdictText[r.verdict]} | ${readsText(r.consistency)} | ${hooks} | ${text(r.podSecurity)} | ${text(r.helper.runAs ?? '-')} |`);
   }
   for (const r of results) {
     lines.push('', `## ${text(`${r.namespace}/${r.pvc}`)}: ${verdictText[r.verdict]}`, '');
@@ -36,12 +51,52 @@ export function preflightMarkdown(context: string, results: readonly VolumePrefl
     );
     if (r.dryRun) lines.push(`- Dry run of the helper pod: ${r.dryRun.ok ? 'accepted' : `refused: ${text(r.dryRun.message)} Next step: ${text(r.dryRun.nextStep)}`}`);
     if (r.image) lines.push(`- Helper image check: ${r.image.ok ? `starts, has every tool (${text(r.image.userland)})` : `failed: ${text(r.image.cause)}`}`);
+    if (r.consistency) lines.push(consistencyLine(r.consistency));
+    if (r.hooks) lines.push(...hookLines(r.hooks));
     if (r.permissions.length) {
       lines.push('', '| Permission | Allowed | Check it yourself |', '|---|---|---|');
       for (const p of r.permissions) lines.push(`| ${code(permissionLabel(p))} | ${p.allowed ? 'yes' : '**no**'} | ${code(p.command)} |`);
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+function readsText(c: PreflightConsistency | undefined): string {
+  if (!c) return '-';
+  if (c.kind === 'snapshot') return `snapshot (${text(c.snapshotClass)})`;
+  return c.kind === 'live' ? 'live' : '**no snapshot possible**';
+}
+
+/** The mode asked for, what the backup would do and why. */
+function consistencyLine(c: PreflightConsistency): string {
+  const asked = `- Consistency (${c.mode}): `;
+  switch (c.kind) {
+    case 'snapshot':
+      return (
+        `${asked}snapshot through VolumeSnapshotClass ${code(c.snapshotClass)} (driver ${code(c.driver)}, deletionPolicy ${c.deletionPolicy}${c.deletionPolicy === 'Retain' ? ' **leaves snapshots behind**' : ''}), ` +
+        `read through a temporary claim of storage class ${code(c.temporaryClaimClass ?? '(default)')}; ${text(c.reason)}`
+      );
+    case 'live':
+      return `${asked}live, the volume is read while in use: ${text(c.reason)}`;
+    case 'refused':
+      return `${asked}the backup would fail at stage snapshot: ${text(c.reason)}. Next step: ${text(c.nextStep)}`;
+  }
+}
+
+function hookLines(hooks: BackupHooks): string[] {
+  const all = [...hooks.pre, ...hooks.post];
+  if (!all.length) return ['- Hooks: none (no pod that mounts the claim has Velero hook annotations, and nkvm.backup.hooks names none)'];
+  const lines = ['', '| Hook | Pod | Container | Command | On error | Timeout | From | Problem |', '|---|---|---|---|---|---|---|---|'];
+  for (const h of all) lines.push(hookRow(h));
+  lines.push('');
+  return lines;
+}
+
+function hookRow(h: PlannedHook): string {
+  const timeout = h.timeoutMs === undefined ? 'no limit' : formatGoDuration(h.timeoutMs);
+  const problem = h.problem ? `**cannot run:** ${text(h.problem)}` : '-';
+  const command = h.command.length ? cellCode(JSON.stringify(h.command)) : '-';
+  return `| ${h.phase} | ${cellCode(h.pod || '-')} | ${cellCode(h.container ?? '(first container)')} | ${command} | ${h.onError} | ${timeout} | ${cellCode(h.origin)} | ${problem} |`;
 }
 
 /** The restore preflight as a Markdown document: the verdict, what would stop it, and what was found. */

@@ -11,6 +11,11 @@ import { describeKubeError } from '../kube/describeKubeError';
 import { withKubeRetry } from '../kube/retryTransient';
 import type { HelperOwner } from '../backup/helperOwner';
 import { ImageProbeResult, probeHelperImage } from './imageProbe';
+import type { BackupHookSettings } from '../config/backupHookSettings';
+import type { BackupHooks } from '../hooks/backupHooks';
+import type { ConsistencyMode } from '../snapshot/consistencyMode';
+import { SnapshotApi } from '../snapshot/snapshotApi';
+import { preflightConsistency, preflightHooks, type PreflightConsistency, type ReadFindings } from './backupReadPreflight';
 
 export type PreflightVerdict = 'ready' | 'warning' | 'blocked';
 
@@ -31,6 +36,12 @@ export interface PreflightSettings {
   helperPodTimeoutSeconds?: number;
   helperOwner?: HelperOwner;
   signal?: AbortSignal;
+  /** nkvm.backup.consistency; default auto. */
+  consistency?: ConsistencyMode;
+  /** nkvm.backup.snapshotStorageClass; empty or absent: the claim's own class. */
+  snapshotStorageClass?: string;
+  /** nkvm.backup.hooks. */
+  hooks?: BackupHookSettings;
 }
 
 /** What a backup of one claim would meet, found without creating anything. */
@@ -49,6 +60,10 @@ export interface VolumePreflight extends PreflightTarget {
   dryRun?: { ok: true } | { ok: false; message: string; nextStep: string };
   /** The helper image started in the namespace; absent when not checked (refused earlier, or turned off). */
   image?: ImageProbeResult;
+  /** How a backup would read the claim (snapshot or live) and why; absent when the claim could not be read. */
+  consistency?: PreflightConsistency;
+  /** The hooks that would run around the backup; absent when the pods could not be listed. */
+  hooks?: BackupHooks;
 }
 
 /**
@@ -59,6 +74,7 @@ export interface VolumePreflight extends PreflightTarget {
  */
 export async function preflightVolumes(kubeConfig: KubeConfig, targets: readonly PreflightTarget[], settings: PreflightSettings): Promise<VolumePreflight[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
+  const snapshots = new SnapshotApi(kubeConfig);
   const permissions = new Map<string, Promise<PermissionCheck[]>>();
   const podSecurity = new Map<string, Promise<NamespacePodSecurity>>();
   const images = new Map<string, Promise<ImageProbeResult>>();
@@ -73,6 +89,7 @@ export async function preflightVolumes(kubeConfig: KubeConfig, targets: readonly
         permissions: await once(permissions, target.namespace, () => checkPermissions(kubeConfig, target.namespace)),
         podSecurity: await once(podSecurity, target.namespace, () => namespacePodSecurity(core, target.namespace)),
         probeImage: () => once(images, target.namespace, () => probeImage(kubeConfig, target.namespace, settings)),
+        snapshots,
       }),
     );
   }
@@ -83,6 +100,7 @@ interface SharedChecks {
   permissions: PermissionCheck[];
   podSecurity: NamespacePodSecurity;
   probeImage: () => Promise<ImageProbeResult>;
+  snapshots: SnapshotApi;
 }
 
 function probeImage(kubeConfig: KubeConfig, namespace: string, settings: PreflightSettings): Promise<ImageProbeResult> {
@@ -144,6 +162,16 @@ async function preflightOne(core: CoreV1Api, target: PreflightTarget, settings: 
       if (nodes.length > 1) warnings.push(`Pods on ${nodes.length} nodes (${nodes.join(', ')}) mount this ReadWriteOnce claim; all but one of them are likely stuck with a Multi-Attach error.`);
     }
     if (!placement.consumers.length) notes.push('No running pod mounts the claim: the helper may run on any node that can attach the volume.');
+    // Only reads: no VolumeSnapshot is cut and no hook runs.
+    const take = <T>(found: ReadFindings<T>): T | undefined => {
+      blocked.push(...found.blocked);
+      warnings.push(...found.warnings);
+      notes.push(...found.notes);
+      return found.value;
+    };
+    report.consistency = take(await preflightConsistency(core, shared.snapshots, target, settings.consistency ?? 'auto', settings.snapshotStorageClass));
+    const pods = await withKubeRetry(() => core.listNamespacedPod({ namespace })).catch(() => undefined);
+    if (pods) report.hooks = take(preflightHooks(pods.items, target, settings.hooks));
   }
 
   if (placement && !blocked.length) {
