@@ -4,6 +4,7 @@ import { resolveArchiveSettings } from '../core/config/archiveSettings';
 import { resolveHelperSettings } from '../core/config/helperSettings';
 import { HistoryStore } from '../core/history/historyStore';
 import { formatBytes } from '../core/report/quantityText';
+import { backupStageInWords } from '../core/report/stageText';
 import { cliKubeConfig, cliSettings, helperWarning } from './cliSettings';
 
 import { describeHookRun } from '../core/hooks/hookRun';
@@ -36,6 +37,7 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
   const live = err.isTTY && !options.json;
   const lastLine = new Map<string, number>();
+  const lastStage = new Map<string, string>();
   try {
     const run = await runBackups(
       targets.map((t) => ({ ...t, context })),
@@ -47,9 +49,11 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
         signal: options.signal,
         onProgress: (p: BackupProgress) => {
           const key = `${p.namespace}/${p.pvc}`;
-          if (!live || Date.now() - (lastLine.get(key) ?? 0) < 500) return;
+          // A new stage always gets its line; bytes of the same stage at most twice a second.
+          if (!live || (lastStage.get(key) === p.stage && Date.now() - (lastLine.get(key) ?? 0) < 500)) return;
           lastLine.set(key, Date.now());
-          err.write(`${key}: ${p.stage} ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s\n`);
+          lastStage.set(key, p.stage);
+          err.write(`${key}: ${backupStageInWords(p.stage)}${p.bytes ? ` ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s` : ''}\n`);
         },
         onResult: (r) => {
           if (!options.json) out.write(describeResult(r));

@@ -7,6 +7,7 @@ import { runSummary } from '../core/backup/runReport';
 import type { BackupTarget } from '../core/backup/backupVolume';
 import type { HistoryRecord } from '../core/history/historyRecord';
 import { actionableFailures } from '../core/report/actionableFailures';
+import { historyHookRuns } from '../core/report/reportHookRuns';
 import type { ReportRun } from '../core/report/reportModel';
 import { chartPoints } from './chartPoints';
 import { cleanFilter, historyPageQuery, lastPage } from './historyQuery';
@@ -215,7 +216,8 @@ export class ReportPanel implements vscode.Disposable {
     }
     this.page = page;
     this.shownHistory = result.rows;
-    return { filter, page, pageSize: HISTORY_PAGE_SIZE, total: result.total, rows: result.rows };
+    const rows = result.rows.map((row) => (row.hooks ? { ...row, hookRuns: historyHookRuns(row) } : row));
+    return { filter, page, pageSize: HISTORY_PAGE_SIZE, total: result.total, rows };
   }
 
   /** The volumes for the filter dropdowns; also picks the chart's volume until the user does. */

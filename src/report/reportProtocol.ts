@@ -1,7 +1,7 @@
 // The one contract between the report panel (extension host) and its webview. Both sides import
 // it, so it may only import modules that are free of `vscode` and Node.
 import type { HistoryRecord, HistoryStatus } from '../core/history/historyRecord';
-import type { ActionableFailure, ReportRun } from '../core/report/reportModel';
+import type { ActionableFailure, ReportHookRun, ReportRun } from '../core/report/reportModel';
 
 export const REPORT_VIEW_TYPE = 'nkvm.report';
 /** Rows per history page, the runbook's "last 20". */
@@ -28,6 +28,11 @@ export interface ReportHistoryFilter {
   readonly status?: HistoryStatus;
 }
 
+/** A history row with its hook runs read from the `hooks` column (absent: none recorded). */
+export interface ReportHistoryRow extends HistoryRecord {
+  readonly hookRuns?: readonly ReportHookRun[];
+}
+
 export interface ReportHistoryPage {
   readonly filter: ReportHistoryFilter;
   /** Zero-based. */
@@ -35,7 +40,7 @@ export interface ReportHistoryPage {
   readonly pageSize: number;
   readonly total: number;
   /** Newest first. */
-  readonly rows: readonly HistoryRecord[];
+  readonly rows: readonly ReportHistoryRow[];
 }
 
 export interface ReportChartPoint {

@@ -6,6 +6,8 @@ import type { ExtensionSettings } from './extensionSettings';
 import { engine } from './engine';
 import type { HistoryService } from './historyService';
 import { formatBytes, formatRate } from '../core/report/quantityText';
+import { applyReadFacts } from '../core/report/runReadFacts';
+import { backupStageInWords } from '../core/report/stageText';
 import { SingleFlight } from './singleFlight';
 
 /** Runs batches with one cancellable progress notification, a status bar item and a summary at the end. */
@@ -97,6 +99,7 @@ export class BackupController implements vscode.Disposable {
           },
           onResult: (r) => {
             applyResult(report, r);
+            applyReadFacts(report, r);
             done++;
             const line = `[backup] ${r.namespace}/${r.pvc}: ${r.status} - ${r.message}`;
             if (r.status === 'success') this.log.info(line);
@@ -144,6 +147,6 @@ function progressLine(report: RunReport): string {
   const finished = report.rows.filter((r) => r.state !== 'queued' && r.state !== 'running').length;
   const active = report.rows
     .filter((r) => r.state === 'running')
-    .map((r) => `${r.namespace}/${r.pvc}: ${r.stage}${r.bytes ? ` ${formatBytes(r.bytes)} at ${formatRate(r.bytesPerSecond)}` : ''}`);
+    .map((r) => `${r.namespace}/${r.pvc}: ${r.stage ? backupStageInWords(r.stage) : 'starting'}${r.bytes ? ` ${formatBytes(r.bytes)} at ${formatRate(r.bytesPerSecond)}` : ''}`);
   return [`${finished}/${report.rows.length} done`, ...active].join(' · ');
 }

@@ -5,6 +5,7 @@ import type { HistoryStatus } from '../core/history/historyRecord';
 import { drillTooltipLine } from '../core/drill/checksText';
 import { statusInWords } from '../core/report/outcomeText';
 import { formatBytes } from '../core/report/quantityText';
+import { backupReadLines, consistencyLabel } from '../core/report/backupReadText';
 import { contextValueOf, nodeId, VolumeTreeNode } from './volumeTreeNodes';
 
 const statusIcon: Record<HistoryStatus, vscode.ThemeIcon> = {
@@ -46,7 +47,15 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       const r = node.record;
       item = new vscode.TreeItem(new Date(r.createdAt).toLocaleString(), C.None);
       const archiveState = archiveStateText(r);
-      item.description = [r.operation === 'restore' ? `restore ${statusInWords(r.status, r.stage)}` : statusInWords(r.status, r.stage), r.sizeBytes !== null ? formatBytes(r.sizeBytes) : undefined, archiveState, r.drillOutcome ? `drill ${r.drillOutcome}` : undefined].filter(Boolean).join(' · ');
+      item.description = [
+        r.operation === 'restore' ? `restore ${statusInWords(r.status, r.stage)}` : statusInWords(r.status, r.stage),
+        consistencyLabel(r, (iso) => new Date(iso).toLocaleTimeString()),
+        r.sizeBytes !== null ? formatBytes(r.sizeBytes) : undefined,
+        archiveState,
+        r.drillOutcome ? `drill ${r.drillOutcome}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(' · ');
       const checkFailed = (r.verifyOutcome && r.verifyOutcome !== 'ok') || r.drillOutcome === 'differs';
       item.iconPath = checkFailed && r.prunedAt === null ? new vscode.ThemeIcon('alert', new vscode.ThemeColor('list.errorForeground')) : statusIcon[r.status];
       const md = new vscode.MarkdownString();
@@ -55,6 +64,8 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       if (r.nextStep) md.appendText(`\nNext step: ${r.nextStep}\n`);
       if (r.backupPath) md.appendText(`\nArchive: ${r.backupPath}\n`);
       if (r.checksum) md.appendText(`sha256: ${r.checksum}\n`);
+      const read = backupReadLines(r);
+      if (read.length) md.appendText(`\n${read.join('\n')}\n`);
       if (r.verifiedAt) md.appendText(`\nVerified ${r.verifiedAt}: ${r.verifyOutcome === 'ok' ? 'intact' : (r.verifyMessage ?? r.verifyOutcome)}\n`);
       const drill = drillTooltipLine(r);
       if (drill) md.appendText(`\n${drill}\n`);

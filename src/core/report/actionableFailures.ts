@@ -21,6 +21,10 @@ export function actionableFailures(run: ReportRun | undefined): ActionableFailur
     events: row.evidence,
     warnings: row.warnings,
     helperPod: row.helperPod,
-    triageCommands: triageCommands(row),
+    consistency: row.consistency,
+    consistencyNote: row.consistencyNote,
+    snapshotName: row.snapshotName,
+    hooks: row.hooks ?? [],
+    triageCommands: triageCommands({ ...row, failedHook: row.hooks?.find((h) => h.outcome !== 'ok') }),
   }));
 }

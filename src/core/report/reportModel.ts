@@ -1,4 +1,5 @@
 import type { BackupStage } from '../backup/backupStage';
+import type { BackupConsistency } from '../history/historyRecord';
 
 // The report's shapes, shared by the export, the panel and the webview. They mirror `RunReport`
 // from runReport.ts instead of importing it, because that module's imports reach Node-only code
@@ -23,6 +24,37 @@ export interface ReportRunRow {
   readonly evidence: readonly string[];
   readonly warnings: readonly string[];
   readonly helperPod?: string;
+  /** How the volume was read; absent while running and when the backup failed before deciding. */
+  readonly consistency?: BackupConsistency;
+  /** Why `auto` read the volume live. */
+  readonly consistencyNote?: string;
+  readonly snapshotName?: string;
+  /** When the snapshot was cut: the instant the archive shows. */
+  readonly snapshotAt?: string;
+  /** The application hooks that ran around the backup, in order. */
+  readonly hooks?: readonly ReportHookRun[];
+}
+
+/** A hook run as the report shows it: HookRun (hooks/hookRun.ts) with its one-line summary, mirrored for the browser bundle. */
+export interface ReportHookRun {
+  readonly phase: 'pre' | 'post';
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly command: readonly string[];
+  readonly onError: 'Fail' | 'Continue';
+  readonly exitCode: number | null;
+  /** The end of the output; the cut counts say how many bytes before it were not kept. */
+  readonly stdout: string;
+  readonly stdoutCutBytes: number;
+  readonly stderr: string;
+  readonly stderrCutBytes: number;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly outcome: 'ok' | 'failed' | 'timed-out' | 'error';
+  readonly message: string;
+  /** `pre hook in shop/db-0 (pg): exit 0 in 0.4 s` */
+  readonly summary: string;
 }
 
 export interface ReportRun {
@@ -52,5 +84,10 @@ export interface ActionableFailure {
   readonly events: readonly string[];
   readonly warnings: readonly string[];
   readonly helperPod?: string;
+  readonly consistency?: BackupConsistency;
+  readonly consistencyNote?: string;
+  readonly snapshotName?: string;
+  /** Every hook that ran; the failure card shows the output of those that did not succeed. */
+  readonly hooks: readonly ReportHookRun[];
   readonly triageCommands: readonly TriageCommand[];
 }

@@ -1,12 +1,13 @@
 import { hasArchive } from '../../core/archive/backupArchive';
 import { backupChecksText, drillTooltipLine } from '../../core/drill/checksText';
-import { HISTORY_STATUSES, type HistoryRecord } from '../../core/history/historyRecord';
+import { HISTORY_STATUSES } from '../../core/history/historyRecord';
 import { OUTCOME_TEXT } from '../../core/report/outcomeText';
 import { formatBytes, formatDuration } from '../../core/report/quantityText';
-import type { KnownVolume, ReportHistoryFilter, ReportHistoryPage } from '../../report/reportProtocol';
+import type { KnownVolume, ReportHistoryFilter, ReportHistoryPage, ReportHistoryRow } from '../../report/reportProtocol';
 import { button, el, redrawKeepingFocus, replaceChildren } from './elements';
 import { filterChoices, hasNextPage, narrowFilter, pageLabel } from './historyView';
 import { outcomeBadge } from './outcomeBadge';
+import { hookList, readCell } from './readFacts';
 import type { ReportControls } from './reportControls';
 import { archiveFileName } from './runRows';
 import { timeElement } from './timeText';
@@ -79,13 +80,13 @@ export class HistorySection {
         'table',
         { className: 'report-table', testId: 'history-table' },
         el('caption', {}, 'Backups and restores, newest first'),
-        el('thead', {}, el('tr', {}, ...['Created', 'Volume', 'Status', 'Duration', 'Size', 'Archive or message', 'Actions'].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
+        el('thead', {}, el('tr', {}, ...['Created', 'Volume', 'Status', 'Read', 'Hooks', 'Duration', 'Size', 'Archive or message', 'Actions'].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
         el('tbody', {}, ...history.rows.map((row) => this.row(row))),
       ),
     );
   }
 
-  private row(row: HistoryRecord): HTMLTableRowElement {
+  private row(row: ReportHistoryRow): HTMLTableRowElement {
     const volume = `${row.namespace}/${row.pvcName}`;
     const context = row.context;
     return el(
@@ -100,6 +101,8 @@ export class HistorySection {
         // The last verify and restore drill of the archive, beside the backup's own outcome.
         row.verifyOutcome || row.drillOutcome ? el('span', { className: 'muted block', testId: 'history-checks', attrs: { title: drillTooltipLine(row) ?? '' } }, backupChecksText(row)) : null,
       ),
+      el('td', {}, row.operation === 'backup' ? readCell(row) : '-'),
+      el('td', {}, hookList(row.hookRuns ?? [])),
       el('td', { className: 'number' }, formatDuration(row.durationMs)),
       el('td', { className: 'number' }, formatBytes(row.sizeBytes)),
       el('td', {}, row.backupPath ? el('span', { className: 'path', attrs: { title: row.backupPath } }, archiveFileName(row.backupPath)) : (row.message ?? '-')),

@@ -2,6 +2,7 @@ import type { ActionableFailure } from '../../core/report/reportModel';
 import type { ReportLatestRun } from '../../report/reportProtocol';
 import { button, el, replaceChildren } from './elements';
 import { outcomeBadge } from './outcomeBadge';
+import { hookList, hookOutput } from './readFacts';
 import type { ReportControls } from './reportControls';
 import { canRerunFailed } from './runRows';
 
@@ -38,6 +39,9 @@ function failureArticle(failure: ActionableFailure, index: number, controls: Rep
     ['Next step', failure.nextStep ?? 'Run the triage commands below.'],
   ];
   if (failure.helperPod) facts.push(['Helper pod', failure.helperPod]);
+  if (failure.consistency === 'snapshot') facts.push(['Read', `from VolumeSnapshot ${failure.snapshotName ?? '(name not recorded)'}`]);
+  if (failure.consistency === 'live') facts.push(['Read', failure.consistencyNote ? `live: ${failure.consistencyNote}` : 'live']);
+  const failedHooks = failure.hooks.filter((h) => h.outcome !== 'ok');
   return el(
     'article',
     { className: 'failure', testId: 'failure', attrs: { 'aria-labelledby': headingId } },
@@ -45,6 +49,8 @@ function failureArticle(failure: ActionableFailure, index: number, controls: Rep
     el('dl', { className: 'facts' }, ...facts.flatMap(([term, text]) => [el('dt', {}, term), el('dd', {}, text)])),
     failure.events.length > 0 &&
       el('div', {}, el('h4', {}, 'Pod events'), el('blockquote', { className: 'events' }, el('ul', {}, ...failure.events.map((e) => el('li', {}, e))))),
+    failure.hooks.length > 0 &&
+      el('div', {}, el('h4', {}, 'Hooks'), hookList(failure.hooks), ...failedHooks.map(hookOutput)),
     failure.warnings.length > 0 &&
       el('div', {}, el('h4', {}, 'Warnings from tar'), el('ul', { className: 'warnings' }, ...failure.warnings.map((w) => el('li', {}, w)))),
     el('h4', {}, 'Triage commands'),

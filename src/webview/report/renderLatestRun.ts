@@ -1,6 +1,7 @@
 import type { ReportLatestRun } from '../../report/reportProtocol';
 import { button, el, replaceChildren } from './elements';
 import { outcomeBadge } from './outcomeBadge';
+import { hookList, readCell } from './readFacts';
 import type { ReportControls } from './reportControls';
 import { runRowViews, type RunRowView } from './runRows';
 import { timeElement } from './timeText';
@@ -27,7 +28,7 @@ export function renderLatestRun(body: HTMLElement, latest: ReportLatestRun | und
     'table',
     { className: 'report-table', testId: 'latest-run-table' },
     el('caption', {}, `Outcome per volume: ${latest.summary}`),
-    el('thead', {}, el('tr', {}, ...['Volume', 'Outcome', 'Stage', 'Duration', 'Size', 'SHA-256', 'Archive'].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
+    el('thead', {}, el('tr', {}, ...['Volume', 'Outcome', 'Stage', 'Read', 'Hooks', 'Duration', 'Size', 'SHA-256', 'Archive'].map((h) => el('th', { attrs: { scope: 'col' } }, h)))),
     el('tbody', {}, ...runRowViews(run).map((row) => runRow(row, controls))),
   );
   replaceChildren(body, meta, el('div', { className: 'table-scroll' }, table));
@@ -52,6 +53,8 @@ function runRow(row: RunRowView, controls: ReportControls): HTMLTableRowElement 
         ),
     ),
     el('td', {}, row.stage),
+    el('td', {}, readCell(row.read)),
+    el('td', {}, hookList(row.hooks)),
     el('td', { className: 'number' }, row.duration),
     el('td', { className: 'number' }, row.size),
     el(

@@ -1,7 +1,17 @@
 import { OUTCOME_TEXT, type OutcomeText } from '../../core/report/outcomeText';
 import { formatBytes, formatDuration, formatRate } from '../../core/report/quantityText';
-import type { ReportRun, ReportRunState } from '../../core/report/reportModel';
+import type { ReportHookRun, ReportRun, ReportRunState } from '../../core/report/reportModel';
 import type { ReportLatestRun } from '../../report/reportProtocol';
+import type { BackupConsistency } from '../../core/history/historyRecord';
+
+/** How a backup read its volume, as the report's tables show it. */
+export interface ReadView {
+  readonly consistency?: BackupConsistency | null;
+  /** Why `auto` read live; only the latest run knows it. */
+  readonly consistencyNote?: string;
+  readonly snapshotName?: string | null;
+  readonly snapshotAt?: string | null;
+}
 
 /** One row of the "Latest Backup Run" table, as display text. */
 export interface RunRowView {
@@ -21,6 +31,9 @@ export interface RunRowView {
   readonly archiveName?: string;
   /** Bytes so far and the rate, while the volume is being copied. */
   readonly progress?: string;
+  /** Snapshot or live, and why; empty until the backup has decided. */
+  readonly read: ReadView;
+  readonly hooks: readonly ReportHookRun[];
 }
 
 const CHECKSUM_SHOWN = 12;
@@ -40,6 +53,8 @@ export function runRowViews(run: ReportRun): RunRowView[] {
     archivePath: row.archivePath,
     archiveName: row.archivePath === undefined ? undefined : archiveFileName(row.archivePath),
     progress: row.state === 'running' ? `${formatBytes(row.bytes)} at ${formatRate(row.bytesPerSecond)}` : undefined,
+    read: { consistency: row.consistency, consistencyNote: row.consistencyNote, snapshotName: row.snapshotName, snapshotAt: row.snapshotAt },
+    hooks: row.hooks ?? [],
   }));
 }
 

@@ -8,6 +8,8 @@ import type { BackupResult, BackupTarget } from '../../../src/core/backup/backup
 import { applyProgress, applyResult, newRunReport, type RunReport } from '../../../src/core/backup/runReport';
 import type { HistoryRecord, NewHistoryRecord } from '../../../src/core/history/historyRecord';
 import { HistoryStore } from '../../../src/core/history/historyStore';
+import { hookRunsToHistory, type HookRun } from '../../../src/core/hooks/hookRun';
+import { applyReadFacts } from '../../../src/core/report/runReadFacts';
 
 export const HOSTILE_PVC = '<img src=x onerror=alert(1)>';
 export const GKE_CONTEXT = 'gke_shop-prod_europe-west1_main';
@@ -137,5 +139,121 @@ export const historyFixture: NewHistoryRecord[] = [
     nextStep: nextStepFor('wait', { namespace: 'shop' }),
     createdAt: '2026-11-28T20:41:55.000Z',
     durationMs: 4200,
+  },
+];
+
+export const snapshotted: BackupTarget = { context: 'kind-dev', namespace: 'shop', pvc: 'data-orders-db-0' };
+export const fellBack: BackupTarget = { context: 'kind-dev', namespace: 'analytics', pvc: 'reports' };
+export const hookFailed: BackupTarget = { context: 'kind-dev', namespace: 'shop', pvc: 'data-ledger-db-0' };
+export const SNAPSHOT_NAME = 'nkvm-data-orders-db-0-7f3k2';
+export const SNAPSHOT_AT = '2026-11-28T20:42:01.000Z';
+export const LIVE_NOTE = 'its volume "pvc-6d1e" is not a CSI volume, and only CSI drivers take snapshots';
+export const HOSTILE_STDERR = 'ERROR:  could not lock table "orders" <script>alert(1)</script>\n';
+
+/** Hook runs as runHooks records them: where, what, how it ended and the end of its output. */
+export function hookRun(fields: Partial<HookRun> = {}): HookRun {
+  return {
+    phase: 'pre',
+    namespace: 'shop',
+    pod: 'orders-db-0',
+    container: 'postgres',
+    command: ['/bin/sh', '-c', 'psql -U postgres -c CHECKPOINT'],
+    source: 'annotation',
+    onError: 'Fail',
+    exitCode: 0,
+    stdout: 'CHECKPOINT\n',
+    stdoutCutBytes: 0,
+    stderr: '',
+    stderrCutBytes: 0,
+    startedAt: '2026-11-28T20:41:56.000Z',
+    durationMs: 412,
+    outcome: 'ok',
+    message: 'exit 0',
+    ...fields,
+  };
+}
+
+const orderedHooks = [hookRun(), hookRun({ phase: 'post', command: ['/bin/true'], stdout: '', startedAt: '2026-11-28T20:42:01.500Z', durationMs: 90 })];
+const failedPre = hookRun({
+  pod: 'ledger-db-0',
+  exitCode: 3,
+  outcome: 'failed',
+  message: 'exit 3',
+  stdout: 'LOCK TABLE\n',
+  stderr: HOSTILE_STDERR,
+  stderrCutBytes: 1200,
+});
+
+function withRead(target: BackupTarget, fields: Partial<BackupResult>): BackupResult {
+  return {
+    ...target,
+    runId: 'run-43',
+    status: 'success',
+    stage: 'cleanup',
+    message: 'Backed up 1048576 bytes',
+    evidence: [],
+    warnings: [],
+    sizeBytes: 1_048_576,
+    checksum: CHECKSUM,
+    archivePath: `/work/backups/kind-dev/${target.namespace}/${target.pvc}-20261128T204155Z.tar.gz`,
+    startedAt,
+    finishedAt: new Date(startedAt.getTime() + 7000),
+    durationMs: 7000,
+    ...fields,
+  };
+}
+
+/** A run of point-in-time and live backups with hooks: one from a snapshot, one auto fell back to live, one stopped by its pre hook. */
+export function readRun(): RunReport {
+  const report = newRunReport([snapshotted, fellBack, hookFailed], 2, startedAt);
+  const hookError = new StageError('hook', 'the pre hook in shop/ledger-db-0 failed: exit 3', nextStepFor('hook', { namespace: 'shop' }));
+  const results = [
+    withRead(snapshotted, { consistency: 'snapshot', snapshotName: SNAPSHOT_NAME, snapshotAt: SNAPSHOT_AT, hooks: orderedHooks }),
+    withRead(fellBack, { consistency: 'live', consistencyNote: LIVE_NOTE }),
+    withRead(hookFailed, {
+      status: 'failed',
+      stage: 'hook',
+      message: hookError.message,
+      nextStep: hookError.nextStep,
+      sizeBytes: undefined,
+      checksum: undefined,
+      archivePath: undefined,
+      hooks: [failedPre, hookRun({ phase: 'post', pod: 'ledger-db-0', command: ['/bin/true'], stdout: '' })],
+    }),
+  ];
+  for (const r of results) {
+    applyResult(report, r);
+    applyReadFacts(report, r);
+  }
+  return report;
+}
+
+/** History rows of such backups, as the backup run records them. */
+export const readHistoryFixture: NewHistoryRecord[] = [
+  {
+    runId: 'run-43',
+    context: 'kind-dev',
+    namespace: 'shop',
+    pvcName: 'data-orders-db-0',
+    status: 'success',
+    stage: 'cleanup',
+    createdAt: '2026-11-28T20:41:55.000Z',
+    sizeBytes: 1_048_576,
+    backupPath: '/work/backups/kind-dev/shop/data-orders-db-0-20261128T204155Z.tar.gz',
+    consistency: 'snapshot',
+    snapshotName: SNAPSHOT_NAME,
+    snapshotAt: SNAPSHOT_AT,
+    hooks: hookRunsToHistory(orderedHooks),
+  },
+  { runId: 'run-43', context: 'kind-dev', namespace: 'analytics', pvcName: 'reports', status: 'success', stage: 'cleanup', createdAt: '2026-11-28T20:41:56.000Z', consistency: 'live' },
+  {
+    runId: 'run-43',
+    context: 'kind-dev',
+    namespace: 'shop',
+    pvcName: 'data-ledger-db-0',
+    status: 'failed',
+    stage: 'hook',
+    createdAt: '2026-11-28T20:41:57.000Z',
+    hooks: hookRunsToHistory([failedPre]),
   },
 ];

@@ -24,6 +24,8 @@ describe('latest run rows', () => {
       archivePath: '/work/backups/kind-dev/shop/postgres-data-20261128T204155Z.tar.gz',
       archiveName: 'postgres-data-20261128T204155Z.tar.gz',
       progress: undefined,
+      read: { consistency: undefined, consistencyNote: undefined, snapshotName: undefined, snapshotAt: undefined },
+      hooks: [],
     });
   });
 

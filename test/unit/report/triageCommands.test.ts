@@ -35,4 +35,19 @@ describe('triageCommands', () => {
     assert.equal(shellWord('my context'), "'my context'");
     assert.equal(shellWord('$(id)'), "'$(id)'");
   });
+
+  it('points at the pod a failed hook ran in, quoting its names', () => {
+    const commands = triageCommands({ namespace: 'shop', stage: 'hook', failedHook: { pod: 'orders-db-0', container: "pg'sql" } }).map((c) => c.command);
+    assert.ok(commands.includes('kubectl -n shop describe pod orders-db-0'));
+    assert.ok(commands.includes(`kubectl -n shop logs orders-db-0 -c 'pg'\\''sql' --tail=40`));
+  });
+
+  it('looks for the snapshot and the temporary claim by their events and labels', () => {
+    const snapshot = triageCommands({ namespace: 'media', stage: 'snapshot' }).map((c) => c.command);
+    assert.ok(snapshot.includes('kubectl -n media get events --field-selector involvedObject.kind=VolumeSnapshot'));
+    assert.ok(snapshot.includes('kubectl -n media get volumesnapshot -l app.kubernetes.io/component=backup-snapshot'));
+    const clone = triageCommands({ namespace: 'media', stage: 'clone' }).map((c) => c.command);
+    assert.ok(clone.includes('kubectl -n media get pvc -l app.kubernetes.io/component=snapshot-claim'));
+    assert.ok(!triageCommands({ namespace: 'media', stage: 'wait' }).some((c) => /volumesnapshot|events --field-selector/.test(c.command)));
+  });
 });
