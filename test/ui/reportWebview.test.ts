@@ -12,7 +12,8 @@ import { knownVolumes } from '../../src/report/knownVolumes';
 import { reportHtml } from '../../src/report/reportHtml';
 import type { ReportHostMessage, ReportLatestRun, ReportViewState, ReportWebviewMessage } from '../../src/report/reportProtocol';
 import { launchChromium } from '../harness/browser';
-import { HOSTILE_PVC, finishedRun, historyFixture, historyRows, runningRun } from '../unit/report/reportFixtures';
+import { HOSTILE_PVC, HOSTILE_STDERR, LIVE_NOTE, SNAPSHOT_NAME, finishedRun, historyFixture, historyRows, readHistoryFixture, readRun, runningRun } from '../unit/report/reportFixtures';
+import { historyHookRuns } from '../../src/core/report/reportHookRuns';
 import { screenshotDir } from './workbench';
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -240,5 +241,48 @@ describe('Report webview (bundle in Chromium)', function () {
     await page.getByTestId('history-table').getByRole('button', { name: `Chart the backups of shop/${HOSTILE_PVC}` }).click();
     assert.deepEqual((await posted()).at(-1), { type: 'chartFor', context: 'kind-dev', namespace: 'shop', pvc: HOSTILE_PVC });
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'chart-heading');
+  });
+
+  it('shows how each backup read its volume and the hooks that ran, with a failed hook output as text beside its triage commands', async () => {
+    await open();
+    const rows = (await historyRows(readHistoryFixture)).map((row) => (row.hooks ? { ...row, hookRuns: historyHookRuns(row) } : row));
+    const run = readRun();
+    await send({ type: 'state', state: { latest: latestOf(run), history: { filter: {}, page: 0, pageSize: 20, total: rows.length, rows }, knownVolumes: knownVolumes(rows, run) } });
+    const latest = page.getByTestId('latest-run-table');
+    await latest.waitFor();
+    const row = (pvc: string) => latest.locator('tbody tr').filter({ hasText: pvc });
+    assert.equal(await row('data-orders-db-0').getByTestId('read').locator('.read-badge').textContent(), 'snapshot');
+    assert.ok((await row('data-orders-db-0').getByTestId('read-snapshot').textContent())!.startsWith(`${SNAPSHOT_NAME} at `));
+    assert.deepEqual(await row('data-orders-db-0').getByTestId('hook-runs').locator('li').allTextContents(), [
+      'pre hook in shop/orders-db-0 (postgres): exit 0 in 0.4 s',
+      'post hook in shop/orders-db-0 (postgres): exit 0 in 0.1 s',
+    ]);
+    assert.equal(await row('analytics/reports').locator('.read-badge').textContent(), 'live');
+    assert.equal(await row('analytics/reports').getByTestId('read-note').textContent(), `auto read live: ${LIVE_NOTE}`);
+
+    const failure = page.getByTestId('failure');
+    assert.equal(await failure.count(), 1);
+    assert.ok((await failure.locator('dl').textContent())!.includes('Stagehook'));
+    assert.equal(await failure.getByTestId('hook-failure').count(), 1, 'only the failed hook shows its output');
+    assert.equal(await failure.getByTestId('hook-stderr').textContent(), HOSTILE_STDERR);
+    assert.ok((await failure.getByTestId('hook-failure').textContent())!.includes('1200 bytes before it were not kept'));
+    assert.equal(await failure.getByTestId('hook-stdout').textContent(), 'LOCK TABLE\n');
+    assert.equal(await page.locator('script').count(), 1, 'the hook output added no script');
+    assert.deepEqual(dialogs, []);
+    const triage = await failure.getByTestId('triage-command').locator('pre').allTextContents();
+    assert.ok(triage.includes('kubectl --context kind-dev -n shop describe pod ledger-db-0'), triage.join('\n'));
+
+    const history = page.getByTestId('history-table');
+    const historyRow = (pvc: string) => history.locator('tbody tr').filter({ hasText: pvc });
+    assert.equal(await historyRow('data-orders-db-0').locator('.read-badge').textContent(), 'snapshot');
+    assert.ok((await historyRow('data-orders-db-0').getByTestId('read-snapshot').textContent())!.includes(SNAPSHOT_NAME));
+    assert.equal(await historyRow('data-orders-db-0').getByTestId('hook-details').locator('summary').textContent(), '2 hooks');
+    assert.equal(await historyRow('data-orders-db-0').getByTestId('hook-runs').locator('li').count(), 2);
+    assert.equal(await historyRow('analytics/reports').locator('.read-badge').textContent(), 'live');
+    assert.equal(await historyRow('data-ledger-db-0').locator('.read-badge').count(), 0);
+    const ledgerHooks = historyRow('data-ledger-db-0').getByTestId('hook-details');
+    assert.equal(await ledgerHooks.locator('summary').textContent(), '1 hook, 1 failed');
+    await ledgerHooks.locator('summary').click();
+    assert.equal(await ledgerHooks.locator('li.hook-failed').textContent(), 'pre hook in shop/ledger-db-0 (postgres): exit 3 in 0.4 s');
   });
 });

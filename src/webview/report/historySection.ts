@@ -7,7 +7,7 @@ import type { KnownVolume, ReportHistoryFilter, ReportHistoryPage, ReportHistory
 import { button, el, redrawKeepingFocus, replaceChildren } from './elements';
 import { filterChoices, hasNextPage, narrowFilter, pageLabel } from './historyView';
 import { outcomeBadge } from './outcomeBadge';
-import { hookList, readCell } from './readFacts';
+import { hookDetails, readCell } from './readFacts';
 import type { ReportControls } from './reportControls';
 import { archiveFileName } from './runRows';
 import { timeElement } from './timeText';
@@ -102,7 +102,7 @@ export class HistorySection {
         row.verifyOutcome || row.drillOutcome ? el('span', { className: 'muted block', testId: 'history-checks', attrs: { title: drillTooltipLine(row) ?? '' } }, backupChecksText(row)) : null,
       ),
       el('td', {}, row.operation === 'backup' ? readCell(row) : '-'),
-      el('td', {}, hookList(row.hookRuns ?? [])),
+      el('td', {}, hookDetails(row.hookRuns ?? [])),
       el('td', { className: 'number' }, formatDuration(row.durationMs)),
       el('td', { className: 'number' }, formatBytes(row.sizeBytes)),
       el('td', {}, row.backupPath ? el('span', { className: 'path', attrs: { title: row.backupPath } }, archiveFileName(row.backupPath)) : (row.message ?? '-')),

@@ -38,6 +38,14 @@ export function hookList(runs: readonly ReportHookRun[]): HTMLElement | string {
   );
 }
 
+/** The hooks folded under a count (`2 hooks, 1 failed`), for the narrow history table. */
+export function hookDetails(runs: readonly ReportHookRun[]): HTMLElement | string {
+  if (!runs.length) return '-';
+  const failed = runs.filter((r) => r.outcome !== 'ok').length;
+  const count = `${runs.length} hook${runs.length === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''}`;
+  return el('details', { className: 'hook-details', testId: 'hook-details' }, el('summary', {}, count), hookList(runs));
+}
+
 /** The end of a failed hook's output, as text, with how much came before it and was not kept. */
 export function hookOutput(run: ReportHookRun): HTMLElement {
   const stream = (name: string, text: string, cut: number): HTMLElement | null =>
