@@ -10,16 +10,25 @@ export interface BenchVolumeContents {
   bytes: number;
 }
 
+export interface BenchFileSizes {
+  /** Size of each incompressible file; default 8 MB. */
+  randomFileBytes?: number;
+  /** Size of each log file; default 4 MB. */
+  textFileBytes?: number;
+}
+
 /**
  * Fills a volume folder with `totalBytes`: half incompressible (like media or already compressed
  * data), half log-like text, in files of a few MB. Both halves matter: gzip is slower on text, and
- * random data makes the archive nearly as large as the volume.
+ * random data makes the archive nearly as large as the volume. Smaller `fileSizes` give more files,
+ * where per-file costs (tar headers, a snapshot's copy) show.
  */
-export async function writeBenchVolume(root: string, totalBytes: number): Promise<BenchVolumeContents> {
+export async function writeBenchVolume(root: string, totalBytes: number, fileSizes: BenchFileSizes = {}): Promise<BenchVolumeContents> {
+  const { randomFileBytes = RANDOM_FILE_BYTES, textFileBytes = TEXT_FILE_BYTES } = fileSizes;
   const randomBytesTotal = Math.floor(totalBytes / 2);
-  const random = await writeFiles(join(root, 'media'), 'clip', 'bin', randomBytesTotal, RANDOM_FILE_BYTES, (size) => randomBytes(size));
+  const random = await writeFiles(join(root, 'media'), 'clip', 'bin', randomBytesTotal, randomFileBytes, (size) => randomBytes(size));
   const lines = new LogLines(1);
-  const text = await writeFiles(join(root, 'logs'), 'app', 'log', totalBytes - randomBytesTotal, TEXT_FILE_BYTES, (size) => lines.fill(size));
+  const text = await writeFiles(join(root, 'logs'), 'app', 'log', totalBytes - randomBytesTotal, textFileBytes, (size) => lines.fill(size));
   return { files: random.files + text.files, bytes: random.bytes + text.bytes };
 }
 
