@@ -158,6 +158,20 @@ function addBackupDigests(db: Database): void {
 )`);
 }
 
+/**
+ * The listing each backup took in its helper pod (names, types, sizes, times to the nanosecond, modes,
+ * owners, inodes, link targets), kept so that the next backup of the volume can send only what changed.
+ */
+function addPodListings(db: Database): void {
+  db.run(`CREATE TABLE IF NOT EXISTS pod_listings (
+  history_id INTEGER PRIMARY KEY,
+  recorded_at TEXT NOT NULL,
+  entry_count INTEGER NOT NULL,
+  listing_sha256 TEXT NOT NULL,
+  listing BLOB NOT NULL
+)`);
+}
+
 /** Ordered steps; append new ones, never edit or reorder shipped ones. */
 const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 1, apply: createOrAdoptTable },
@@ -166,6 +180,7 @@ const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 4, apply: addRunningRowOwner },
   { version: 5, apply: addConsistencyAndDrills },
   { version: 6, apply: addBackupDigests },
+  { version: 7, apply: addPodListings },
 ];
 
 export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS[HISTORY_MIGRATIONS.length - 1]!.version;

@@ -4,6 +4,7 @@ import { ensurePrivateDir } from '../config/ensurePrivateDir';
 import { replaceArchiveIndex, selectArchiveIndex, type StoredArchiveIndex } from './archiveIndexRows';
 import { replaceBackupDigests, selectBackupDigests, type StoredBackupDigests } from './backupDigestRows';
 import { canonicalFilePath } from './canonicalFilePath';
+import { replacePodListing, selectPodListing, type StoredPodListing } from './podListingRows';
 import { currentProcessOwner } from '../liveness/processOwner';
 import {
   fileFingerprint,
@@ -212,6 +213,18 @@ export class HistoryStore {
     });
   }
 
+  /** The listing a backup took in its helper pod (the base of the next incremental backup), or undefined. */
+  async loadPodListing(historyId: number): Promise<StoredPodListing | undefined> {
+    return this.read(() => selectPodListing(this.db, historyId));
+  }
+
+  async savePodListing(listing: StoredPodListing): Promise<void> {
+    await this.mutate((db) => {
+      replacePodListing(db, listing);
+      return { changed: true, value: undefined };
+    });
+  }
+
   /** Records that retention deleted the archive, and drops its cached listing. */
   async markPruned(id: number, at: Date): Promise<HistoryRecord | undefined> {
     return this.mutate((db) => {
@@ -220,6 +233,8 @@ export class HistoryStore {
       db.run('DELETE FROM archive_index WHERE history_id = ?', [id]);
       // Nothing is left to drill once the archive is gone.
       db.run('DELETE FROM backup_digests WHERE history_id = ?', [id]);
+      // Nor can a later backup build on an archive that is gone.
+      db.run('DELETE FROM pod_listings WHERE history_id = ?', [id]);
       return { changed, value: changed ? this.selectRecords(`${SELECT_HISTORY} WHERE id = ?`, [id])[0] : undefined };
     });
   }
