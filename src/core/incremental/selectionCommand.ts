@@ -1,0 +1,68 @@
+import { shellWord, TRAILER_PREFIX, type CompressionMode } from '../backup/archiveCommand';
+import { MISSING_TOOL_TEXT } from '../backup/helperImageTools';
+import { DATA_MOUNT } from '../backup/helperPodSpec';
+
+/** Exit status when BusyBox cannot take the names that hold a newline as arguments (ARG_MAX). */
+export const TOO_MANY_NEWLINE_NAMES_EXIT = 4;
+
+/**
+ * Run by `xargs -0` over the names for BusyBox tar, whose -T file is one name per line: names without a
+ * newline go to that file, the others to a list of shell-quoted words that become tar's arguments.
+ */
+const SPLIT_NAMES = [
+  't=$1; shift',
+  'for f do',
+  '  case $f in',
+  "    *'\n'*) q=$(printf '%sX' \"$f\" | sed -e \"s/'/'\\\\\\\\''/g\"); printf \" '%s'\" \"${q%X}\" >&3 ;;",
+  "    *) printf '%s\\n' \"$f\" ;;",
+  '  esac',
+  'done >> "$t/list" 3>> "$t/args"',
+].join('\n');
+
+/**
+ * The shell that sends exactly the named entries (no folder's content unless named) as a tar on stdout,
+ * gzip'd in the pod for `pod-gzip`, with archiveCommand's trailer on stderr (sha256 of the bytes sent and
+ * tar's exit status). The names arrive on stdin, NUL-separated (selectionInput). GNU tar reads them as
+ * they are (`--null --verbatim-files-from --no-unquote`); BusyBox tar's -T file holds one name per line,
+ * so names with a newline travel as its arguments instead: every name is carried exactly, none widened.
+ */
+export function selectionCommand(compression: CompressionMode, level = 6): string[] {
+  if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError(`gzip level must be 1 to 9, got ${level}`);
+  const compress = compression === 'pod-gzip' ? ` | gzip -${level}` : '';
+  const script = [
+    `for t in tar cat grep xargs sed wc mktemp mkfifo sha256sum tee cut${compress ? ' gzip' : ''}; do`,
+    `  command -v "$t" >/dev/null 2>&1 || { echo "${MISSING_TOOL_TEXT} $t" >&2; exit 127; }`,
+    'done',
+    `cd ${DATA_MOUNT} || exit 2`,
+    'LC_ALL=C; export LC_ALL',
+    't=$(mktemp -d) || exit 2',
+    'cat > "$t/names" || exit 2',
+    'if tar --version 2>/dev/null | grep -q "GNU tar"; then',
+    '  set -- --null --verbatim-files-from --no-unquote -T "$t/names"',
+    'else',
+    '  : > "$t/list"; : > "$t/args"',
+    `  split=${shellWord(SPLIT_NAMES)}`,
+    '  xargs -0 sh -c "$split" sh "$t" < "$t/names" || exit 2',
+    // Linux caps a command's arguments at 2 MiB in all; stay well under it with a clear message.
+    `  if [ "$(wc -c < "$t/args")" -gt 1048576 ]; then echo "nkvm: too many names with a newline for BusyBox tar; use a GNU helper image" >&2; exit ${TOO_MANY_NEWLINE_NAMES_EXIT}; fi`,
+    '  eval "set -- -T \\"\\$t/list\\" $(cat "$t/args")"',
+    'fi',
+    'mkfifo "$t/sum" || exit 2',
+    'sha256sum < "$t/sum" > "$t/sum.out" &',
+    compress
+      ? `{ { tar cf - --no-recursion "$@"; echo $? > "$t/rc"; }${compress}; echo $? > "$t/zrc"; } | tee "$t/sum"`
+      : '{ tar cf - --no-recursion "$@"; echo $? > "$t/rc"; } | tee "$t/sum"',
+    'wait',
+    'rc=$(cat "$t/rc" 2>/dev/null || echo 2)',
+    ...(compress ? ['if [ "$(cat "$t/zrc" 2>/dev/null || echo 2)" != 0 ]; then echo "nkvm: gzip failed in the helper pod" >&2; rc=2; fi'] : []),
+    `echo "${TRAILER_PREFIX} sha256=$(cut -d' ' -f1 "$t/sum.out") tar-exit=$rc" >&2`,
+    'rm -rf "$t"',
+    'exit $rc',
+  ].join('\n');
+  return ['sh', '-c', script, 'nkvm-incremental'];
+}
+
+/** The names for selectionCommand's stdin: `./name`, each ended by NUL (names are latin1 byte strings). */
+export function selectionInput(names: readonly string[]): Buffer {
+  return Buffer.from(names.map((n) => (n === '.' ? '.' : `./${n}`) + '\0').join(''), 'latin1');
+}
