@@ -61,7 +61,8 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
         onHistoryError: (e, r) => err.write(`warning: could not record ${r.namespace}/${r.pvc} in the history: ${e.message}\n`),
       },
     );
-    if (options.json) out.write(JSON.stringify({ runId: run.runId, results: run.results }, null, 2) + '\n');
+    // The listing each backup records goes to the history, not to the output (it holds every file's name).
+    if (options.json) out.write(JSON.stringify({ runId: run.runId, results: run.results.map(({ digests: _listing, ...r }) => r) }, null, 2) + '\n');
     else out.write(summary(run.results) + '\n');
     return run.results.every((r) => r.status === 'success') ? 0 : 1;
   } finally {

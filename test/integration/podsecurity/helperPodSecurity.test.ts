@@ -31,6 +31,8 @@ describe('helper pods under Pod Security admission', function () {
     }
   };
   const backup = (ns: string, pvc: string, runAsRoot?: boolean) => backupVolume(sb.kubeConfig, { context: 'sandbox', namespace: ns, pvc }, settings, 'psa-run', { runAsRoot });
+  // Read live: the helper then mounts the claim itself, where its workload runs.
+  const backupLive = (ns: string, pvc: string) => backupVolume(sb.kubeConfig, { context: 'sandbox', namespace: ns, pvc }, { ...settings, consistency: 'live' }, 'psa-run');
   const podPosts = (ns: string) => sb.cluster.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/namespaces/${ns}/pods`);
   const leftovers = async (ns: string) => (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app.kubernetes.io/component=backup-helper' })).items.map((p) => p.metadata!.name);
 
@@ -153,7 +155,7 @@ describe('helper pods under Pod Security admission', function () {
       nodeSelector: { 'kubernetes.io/os': 'linux' },
     };
     const before = helperPods.length;
-    const result = await backup('shop', 'data-orders-db-0');
+    const result = await backupLive('shop', 'data-orders-db-0');
     assert.equal(result.status, 'success', result.message);
     const helper = helperPods[before];
     const consumer = await core.readNamespacedPod({ name: 'orders-db-0', namespace: 'shop' });
@@ -166,14 +168,18 @@ describe('helper pods under Pod Security admission', function () {
     assert.equal(ran, consumer.spec!.nodeName, 'the helper ran on the node that has the ReadWriteOnce volume attached');
   });
 
-  it('refuses a ReadWriteOncePod volume in use, naming the pod, before any pod is sent', async () => {
+  it('refuses to read a ReadWriteOncePod volume in use live, naming the pod, before any pod is sent; a snapshot reads it', async () => {
     const posts = podPosts('secure').length;
-    const result = await backup('secure', 'solo');
+    const result = await backupLive('secure', 'solo');
     assert.equal(result.status, 'failed');
     assert.equal(result.stage, 'create');
     assert.match(result.message, /"solo" is ReadWriteOncePod and pod solo-0 uses it/);
     assert.match(result.nextStep ?? '', /Scale solo-0/);
     assert.equal(podPosts('secure').length, posts);
+    // The helper mounts a claim made from a snapshot, never the one solo-0 holds.
+    const snapshot = await backup('secure', 'solo');
+    assert.equal(snapshot.status, 'success', `${snapshot.stage}: ${snapshot.message}`);
+    assert.equal(snapshot.consistency, 'snapshot');
   });
 
   it('finds helpers past their deadline or finished, and removes them through the leftover path', async () => {
