@@ -51,6 +51,10 @@ export class RunningHistoryRow {
         sizeBytes: record.sizeBytes,
         checksum: record.checksum,
         backupPath: record.backupPath,
+        consistency: record.consistency,
+        snapshotName: record.snapshotName,
+        snapshotAt: record.snapshotAt,
+        hooks: record.hooks,
       };
       if ((await this.history.update(this.id, patch)) !== undefined) {
         return this.id;

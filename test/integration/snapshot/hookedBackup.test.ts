@@ -90,6 +90,8 @@ describe('application hooks around point-in-time backups', function () {
     const [result] = JSON.parse(r.stdout).results;
     assert.equal(result.consistency, 'snapshot');
     assert.match(result.snapshotName, /^nkvm-snap-archive-2019-/);
+    const [row] = JSON.parse((await runNkvm(['history', '--json', '--limit', '1'], { cwd: sb.dir, env: sandboxEnv(sb) })).stdout);
+    assert.deepEqual([row.consistency, row.snapshotName, Date.parse(row.snapshotAt)], ['snapshot', result.snapshotName, Date.parse(result.snapshotAt)], 'the history keeps how the volume was read');
     // The sandbox answers from this process: kubectl runs without blocking it.
     const listed = await promisify(execFile)('kubectl', ['--kubeconfig', sb.kubeconfigPath, 'get', 'volumesnapshots', '-A']);
     assert.equal(listed.stdout, '');
