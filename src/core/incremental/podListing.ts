@@ -1,4 +1,4 @@
-import { LISTING_END, LISTING_HEADER } from './podListingCommand';
+import { BATCH_MARK, LISTING_END, LISTING_HEADER } from './podListingCommand';
 
 export type ListedType = 'file' | 'directory' | 'symlink' | 'other';
 
@@ -36,6 +36,11 @@ const S_IFMT = 0o170000;
 const KINDS: Record<number, ListedType> = { 0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink' };
 /** No field is longer than a path (PATH_MAX is 4096); this bounds what one entry may hold in memory. */
 export const MAX_FIELD_BYTES = 64 * 1024;
+/**
+ * A batch is what find passes one command, so its names fit the kernel's argument limit (2 MiB on Linux);
+ * its stat lines are about a tenth of a kilobyte each. Held until the stat lines arrive, within this bound.
+ */
+export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 const STAT_LINE = /^([0-9a-f]+) (\d+) (-?\d+) (\S+ \S+ \S+) (-?\d+) (\S+ \S+ \S+) (\d+) (\d+) (\d+) (\d+)$/;
 
 /**
@@ -45,7 +50,13 @@ const STAT_LINE = /^([0-9a-f]+) (\d+) (-?\d+) (\S+ \S+ \S+) (-?\d+) (\S+ \S+ \S+
  */
 export class PodListingParser {
   private tail: Buffer = Buffer.alloc(0);
+  /** Fields of the entry record in progress. */
   private fields: string[] = [];
+  /** Names of the batch record in progress; undefined outside one. */
+  private batch: string[] | undefined;
+  private batchBytes = 0;
+  /** The batch's names are all in: the next field is its stat lines. */
+  private batchNamesDone = false;
   private startedAt: FileTime | undefined;
   private ended = false;
   private count = 0;
@@ -58,14 +69,15 @@ export class PodListingParser {
       this.field(data.toString('latin1', at, end), out);
       at = end + 1;
     }
-    if (data.length - at > MAX_FIELD_BYTES) throw new Error(`the helper's listing has a field longer than ${MAX_FIELD_BYTES} bytes after ${this.count} entries`);
+    const limit = this.batchNamesDone ? MAX_BATCH_BYTES : MAX_FIELD_BYTES;
+    if (data.length - at > limit) throw new Error(`the helper's listing has a field longer than ${limit} bytes after ${this.count} entries`);
     this.tail = Buffer.from(data.subarray(at));
     return out;
   }
 
   /** The listing's start time; throws unless the whole listing arrived. */
   end(): FileTime {
-    if (!this.ended || this.tail.length || this.fields.length) throw new Error(`the helper's listing is cut short after ${this.count} entries`);
+    if (!this.ended || this.tail.length || this.fields.length || this.batch) throw new Error(`the helper's listing is cut short after ${this.count} entries`);
     return this.startedAt!;
   }
 
@@ -76,8 +88,14 @@ export class PodListingParser {
       this.startedAt = statLine(text.slice(LISTING_HEADER.length + 1)).mtime;
       return;
     }
+    if (this.batch) return this.batchField(this.batch, text, out);
     if (this.fields.length === 0 && text === LISTING_END) {
       this.ended = true;
+      return;
+    }
+    if (this.fields.length === 0 && text === BATCH_MARK) {
+      this.batch = [];
+      this.batchBytes = 0;
       return;
     }
     this.fields.push(text);
@@ -85,16 +103,40 @@ export class PodListingParser {
     const [meta, rawName, target] = this.fields as [string, string, string];
     this.fields = [];
     const stat = statLine(meta);
-    const name = rawName === '.' ? '.' : rawName.replace(/^\.\//, '');
     if (stat.type === 'symlink') {
       // readlink ends its line with one newline; an empty field means the link vanished meanwhile.
       if (target === '') return;
-      out.push({ name, ...stat, linkname: target.endsWith('\n') ? target.slice(0, -1) : target });
+      out.push({ name: entryName(rawName), ...stat, linkname: target.endsWith('\n') ? target.slice(0, -1) : target });
     } else {
-      out.push({ name, ...stat });
+      out.push({ name: entryName(rawName), ...stat });
     }
     this.count++;
   }
+
+  private batchField(names: string[], text: string, out: ListedEntry[]): void {
+    if (!this.batchNamesDone) {
+      // Names are never empty: an empty field ends them.
+      if (text === '') this.batchNamesDone = true;
+      else {
+        this.batchBytes += text.length;
+        if (this.batchBytes > MAX_BATCH_BYTES) throw new Error(`the helper's listing has a batch of names over ${MAX_BATCH_BYTES} bytes`);
+        names.push(text);
+      }
+      return;
+    }
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    if (lines.length !== names.length) throw new Error(`the helper's listing has ${lines.length} stat lines for a batch of ${names.length} names`);
+    // Symlinks come in records of their own; one met here changed kind since find saw it: its target is unknown.
+    names.forEach((name, i) => out.push({ name: entryName(name), ...statLine(lines[i]!) }));
+    this.count += names.length;
+    this.batch = undefined;
+    this.batchNamesDone = false;
+  }
+}
+
+function entryName(raw: string): string {
+  return raw === '.' ? '.' : raw.replace(/^\.\//, '');
 }
 
 /** Parses a whole listing held in memory. */

@@ -14,21 +14,40 @@ export const LISTING_END = 'nkvm-listing-end';
  */
 export const STAT_FORMAT = '%f %s %Y %y %Z %z %u %g %i %h';
 
+/** First field of a batch record: the batch's names, an empty field, then its stat lines in one field. */
+export const BATCH_MARK = 'B';
+
 /**
- * Run once per batch of names by `find -exec ... {} +`: one `stat` for the batch, then per entry three
- * NUL-ended fields: the stat line, the name, and readlink's line for a symlink (empty otherwise). When an
- * entry vanished since find met it, the batch is stated name by name and the vanished ones are left out.
+ * One entry per record, three NUL-ended fields: the stat line, the name, and readlink's line for a symlink
+ * (empty otherwise). An entry that vanished since find met it is left out; a symlink that vanished between
+ * stat and readlink has an empty target, which no symlink can have, so the reader drops it too.
  */
-const EACH_BATCH = [
-  't=$1; shift',
-  `if stat -c '${STAT_FORMAT}' "$@" > "$t/st" 2>/dev/null; then one=0; else one=1; fi`,
-  'exec 4< "$t/st"',
+const EACH_ENTRY = [
   'for f do',
-  `  if [ $one = 1 ]; then m=$(stat -c '${STAT_FORMAT}' "$f" 2>/dev/null) || continue; else IFS= read -r m <&4 || exit 3; fi`,
-  // A symlink that vanished prints nothing: no symlink has an empty target, so the reader drops it.
+  `  m=$(stat -c '${STAT_FORMAT}' "$f" 2>/dev/null) || continue`,
   '  if [ -h "$f" ]; then printf "%s\\0%s\\0" "$m" "$f"; readlink "$f" 2>/dev/null; printf "\\0"',
   '  else printf "%s\\0%s\\0\\0" "$m" "$f"; fi',
   'done',
+].join('\n');
+
+/**
+ * Run by `find -exec ... {} +` on each batch of symlinks: one record each (EACH_ENTRY), readlink per link.
+ */
+const LINKS_BATCH = ['t=$1; shift', EACH_ENTRY].join('\n');
+
+/**
+ * Run by `find -exec ... {} +` on each batch of other entries: all names with one printf, then one stat for
+ * the batch, whose lines carry no names (a newline in a name cannot shift them), so no shell loop runs per
+ * entry (a shell reads a file byte by byte). When stat fails (an entry vanished meanwhile), the batch goes
+ * entry by entry instead.
+ */
+const FILES_BATCH = [
+  't=$1; shift',
+  `if stat -c '${STAT_FORMAT}' "$@" > "$t/st" 2>/dev/null; then`,
+  `  printf '${BATCH_MARK}\\0'; printf '%s\\0' "$@"; printf '\\0'; cat "$t/st"; printf '\\0'`,
+  'else',
+  EACH_ENTRY,
+  'fi',
 ].join('\n');
 
 export interface ListingSelection {
@@ -40,14 +59,14 @@ export interface ListingSelection {
 
 /**
  * The shell that lists the volume for change detection: POSIX sh with find -exec +, stat -c, readlink,
- * mktemp, touch and printf, which Alpine's BusyBox and GNU userlands share. The set is the one a backup
+ * mktemp, touch, cat and printf, which Alpine's BusyBox and GNU userlands share. The set is the one a backup
  * reads: the includes (or the whole volume less its root lost+found), less the excludes. User paths are
  * positional parameters, never script text. Fails (exit 3) when find could not read every folder, since
  * a folder it skipped would look deleted.
  */
 export function podListingCommand(selection: ListingSelection = { include: [], exclude: [] }): string[] {
   const script = [
-    `for t in find stat readlink mktemp touch; do command -v "$t" >/dev/null 2>&1 || { echo "${MISSING_TOOL_TEXT} $t" >&2; exit 127; }; done`,
+    `for t in find stat readlink mktemp touch cat; do command -v "$t" >/dev/null 2>&1 || { echo "${MISSING_TOOL_TEXT} $t" >&2; exit 127; }; done`,
     `cd ${DATA_MOUNT} || exit 2`,
     'LC_ALL=C; export LC_ALL',
     "IFS=''",
@@ -78,8 +97,9 @@ export function podListingCommand(selection: ListingSelection = { include: [], e
     // The same clock stamps the volume's files: a file written at or after this instant is "racy".
     'touch "$t/start" || exit 2',
     `printf '%s %s\\0' '${LISTING_HEADER}' "$(stat -c '${STAT_FORMAT}' "$t/start")"`,
-    `each=${shellWord(EACH_BATCH)}`,
-    'find "$@" -exec sh -c "$each" sh "$t" {} + 2> "$t/err"',
+    `links=${shellWord(LINKS_BATCH)}`,
+    `files=${shellWord(FILES_BATCH)}`,
+    'find "$@" -type l -exec sh -c "$links" sh "$t" {} + -o -exec sh -c "$files" sh "$t" {} + 2> "$t/err"',
     'rc=$?',
     'if [ $rc != 0 ] || [ -s "$t/err" ]; then cat "$t/err" >&2; rm -rf "$t"; exit 3; fi',
     'rm -rf "$t"',
