@@ -131,6 +131,13 @@ describe('reading the listing', () => {
     assert.throws(() => parser.push(Buffer.alloc(MAX_FIELD_BYTES + 1, 0x41)), /longer than/);
   });
 
+  it('refuses a batch whose stat lines do not match its names', () => {
+    const line = '81a4 1 1796316208 2026-12-03 16:43:28.1 +0000 1796316208 2026-12-03 16:43:28.1 +0000 0 0 2 1';
+    const start = `${LISTING_HEADER} ${line}\0`;
+    assert.equal(parsePodListing(Buffer.from(`${start}B\0./a\0\0${line}\n\0${LISTING_END}\0`)).entries.length, 1);
+    assert.throws(() => parsePodListing(Buffer.from(`${start}B\0./a\0./b\0\0${line}\n\0${LISTING_END}\0`)), /1 stat lines for a batch of 2 names/);
+  });
+
   it('drops a symlink that vanished while it was listed (no target)', () => {
     const start = '81a4 0 1796316208 2026-12-03 16:43:28.757839437 +0000 1796316208 2026-12-03 16:43:28.757839437 +0000 0 0 1 1';
     const link = 'a1ff 1 1796316208 2026-12-03 16:43:28.1 +0000 1796316208 2026-12-03 16:43:28.1 +0000 0 0 2 1';
