@@ -20,17 +20,11 @@ import { keptLines, skippedNote, tarOutcome } from './tarStderr';
 import { PartialArchive } from './partialArchive';
 import { decideOwner, describeOwners, type VolumeOwners } from './volumeOwners';
 import { probeVolumeOwners } from './volumeOwnersProbe';
-import { BackupHookRunner } from './backupHookRunner';
+import { BackupSource, type ReadFacts } from './backupSource';
 import type { BackupHookSettings } from '../config/backupHookSettings';
 import type { HookRun } from '../hooks/hookRun';
 import type { ArchiveDigests } from '../archive/archiveDigests';
 import type { ConsistencyMode } from '../snapshot/consistencyMode';
-import { planConsistency } from '../snapshot/consistencyPlan';
-import { PointInTimeCopy } from '../snapshot/pointInTimeCopy';
-import { SnapshotApi } from '../snapshot/snapshotApi';
-import type { BackupConsistency } from '../history/historyRecord';
-import { defaultHelperOwner } from './helperOwner';
-import { DEFAULT_LEASE_SECONDS } from './helperPodSpec';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
 
@@ -77,9 +71,10 @@ export interface BackupSettings {
   hooks?: BackupHookSettings;
 }
 
-export const DEFAULT_SNAPSHOT_TIMEOUT_SECONDS = 300;
+export { DEFAULT_SNAPSHOT_TIMEOUT_SECONDS } from './backupSource';
 
-export interface BackupResult extends BackupTarget {
+/** How the volume was read (ReadFacts: consistency, why auto read live, the snapshot and its instant) comes with it. */
+export interface BackupResult extends BackupTarget, ReadFacts {
   runId: string;
   status: BackupStatus;
   /** The stage reached (success: `cleanup`) or the stage that failed. */
@@ -93,13 +88,6 @@ export interface BackupResult extends BackupTarget {
   sizeBytes?: number;
   checksum?: string;
   helperPod?: string;
-  /** How the volume was read; absent when the backup failed before deciding. */
-  consistency?: BackupConsistency;
-  /** Why a backup read the volume live where a snapshot was possible in principle (auto mode). */
-  consistencyNote?: string;
-  snapshotName?: string;
-  /** The instant the archive shows (the snapshot's creationTime). */
-  snapshotAt?: string;
   /** The application hooks that ran around the backup, in order. */
   hooks?: HookRun[];
   /** Every entry of the archive with the SHA-256 of its data, listed as it arrived (what drills compare against). */
@@ -116,7 +104,7 @@ export interface BackupResult extends BackupTarget {
 export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget, settings: BackupSettings, runId: string, options: { signal?: AbortSignal; onProgress?: (p: BackupProgress) => void; runAsRoot?: boolean } = {}): Promise<BackupResult> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const startedAt = new Date();
-  const { namespace, pvc } = target;
+  const { namespace } = target;
   let stage: BackupStage = 'create';
   let podName: string | undefined;
   let lease: HelperLease | undefined;
@@ -124,9 +112,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   let bytesSeen = 0;
   let runAs: string | undefined;
   let owners: VolumeOwners | undefined;
-  let copy: PointInTimeCopy | undefined;
-  let hookRunner: BackupHookRunner | undefined;
-  const read: Pick<BackupResult, 'consistency' | 'consistencyNote' | 'snapshotName' | 'snapshotAt'> = {};
+  const source = new BackupSource(kubeConfig, core, target, runId, { ...settings, leaseSeconds: settings.helperPod?.leaseSeconds });
   const report = (s: BackupStage): void => {
     stage = s;
     const seconds = (Date.now() - startedAt.getTime()) / 1000;
@@ -134,7 +120,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   };
   const finish = (partial: Omit<BackupResult, keyof BackupTarget | 'runId' | 'startedAt' | 'finishedAt' | 'durationMs' | 'helperPod'>): BackupResult => {
     const finishedAt = new Date();
-    return { ...target, runId, ...partial, helperPod: podName, ...read, ...(hookRunner?.runs.length ? { hooks: hookRunner.runs } : {}), startedAt, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime() };
+    return { ...target, runId, ...partial, helperPod: podName, ...source.read, ...(source.hooks?.runs.length ? { hooks: source.hooks.runs } : {}), startedAt, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime() };
   };
 
   let result: BackupResult;
@@ -142,50 +128,12 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     options.signal?.throwIfAborted();
     const archiveOptions = archiveOptionsOf(settings);
     archive = await openArchive(settings.backupDir, target, startedAt, archiveOptions.compression);
-    const mode = settings.consistency ?? 'auto';
-    const snapshots = new SnapshotApi(kubeConfig);
-    const plan = await planConsistency(core, snapshots, namespace, pvc, mode);
-    // Decided before the application is held: a claim that cannot be read as asked fails without freezing anything.
-    hookRunner = await BackupHookRunner.plan(kubeConfig, core, namespace, pvc, settings.hooks);
-    if (hookRunner) {
-      report('hook');
-      await hookRunner.runPre(options.signal);
-    }
-    let readClaim = pvc;
-    if (plan.kind === 'snapshot') {
-      report('snapshot');
-      const timeoutSeconds = settings.snapshotTimeoutSeconds ?? DEFAULT_SNAPSHOT_TIMEOUT_SECONDS;
-      const leaseSeconds = settings.helperPod?.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-      copy = await PointInTimeCopy.cut(core, snapshots, {
-        namespace,
-        pvc,
-        runId,
-        plan,
-        owner: settings.helperOwner ?? defaultHelperOwner(),
-        // Nobody renews it: it must outlive the waits before this run's helper holds a lease of its own.
-        leaseSeconds: 2 * timeoutSeconds + settings.helperPodTimeoutSeconds + leaseSeconds,
-        timeoutSeconds,
-        storageClass: settings.snapshotStorageClass || undefined,
-      });
-      Object.assign(read, { consistency: 'snapshot', snapshotName: copy.snapshotName });
-      // The snapshot is cut: the application goes on at once, not after the copy.
-      if (hookRunner) {
-        report('hook');
-        await hookRunner.runPost();
-        report('snapshot');
-      }
-      await copy.waitReady(options.signal);
-      read.snapshotAt = copy.snapshotAt;
-      report('clone');
-      readClaim = await copy.createClaim(options.signal);
-    } else {
-      Object.assign(read, { consistency: 'live', consistencyNote: mode === 'auto' ? plan.reason : undefined });
-    }
+    await source.open(report, options.signal);
     report('create');
     const prepared = await prepareHelperPod(core, {
       namespace,
-      pvc: readClaim,
-      copyOf: readClaim === pvc ? undefined : pvc,
+      pvc: source.claim,
+      copyOf: source.copyOf,
       runId,
       image: settings.helperImage,
       deadlineSeconds: settings.helperDeadlineSeconds,
@@ -233,7 +181,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       },
       tick: () => report(stage),
     });
-    await hookRunner?.runPost();
+    await source.readDone();
     report('checksum');
     const local = await archive.finish();
     const trailer = streamed.stderr.trailer;
@@ -254,14 +202,14 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       throw new StageError('checksum', `the archive received (${received.bytes} bytes, sha256 ${received.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
     }
     await archive.commit();
-    const partial = outcome === 'partial' ? partialOutcome(streamed.stderr, runAs, owners && describeOwners(owners)) : hookPartial(hookRunner);
+    const partial = outcome === 'partial' ? partialOutcome(streamed.stderr, runAs, owners && describeOwners(owners)) : source.partialOutcome();
     result = finish({
       status: partial ? 'partial' : 'success',
       stage: 'cleanup',
       message: partial ? partial.message : `Backed up ${local.bytes} bytes`,
       nextStep: partial?.nextStep,
       evidence: [],
-      warnings: [...(copy?.warnings ?? []), ...(hookRunner?.warnings(read.consistency) ?? []), ...skippedNote(streamed.stderr), ...messages],
+      warnings: [...source.warnings(), ...skippedNote(streamed.stderr), ...messages],
       archivePath: archive.finalPath,
       sizeBytes: local.bytes,
       checksum: local.sha256,
@@ -270,7 +218,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
   } catch (e) {
     await archive?.discard();
     // Whatever stopped the backup, the application is let go again.
-    await hookRunner?.runPost();
+    await source.readDone();
     if (options.signal?.aborted) {
       result = finish({ status: 'cancelled', stage, message: `Cancelled during the ${stage} stage`, evidence: [], warnings: [] });
     } else {
@@ -292,19 +240,12 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     }
   }
   // The temporary claim goes once its helper is gone, then the snapshot it was made from.
-  const leftover = await copy?.remove();
+  const leftover = await source.close();
   if (leftover) {
     result.message = `${result.message}; ${leftover.message}`;
     result.nextStep = [result.nextStep, leftover.nextStep].filter(Boolean).join(' ');
   }
   return result;
-}
-
-/** A backup whose archive is whole but whose post hook (onError Fail) failed, as Velero's PartiallyFailed. */
-function hookPartial(runner: BackupHookRunner | undefined): { message: string; nextStep: string } | undefined {
-  const failure = runner?.postFailure;
-  if (!failure) return undefined;
-  return { message: `The archive is complete, but the post hook in ${failure.hook.namespace}/${failure.hook.pod} failed: ${failure.message}`, nextStep: `Check that the application resumed; ${failure.nextStep}.` };
 }
 
 function archiveOptionsOf(settings: BackupSettings): ArchiveOptions {
