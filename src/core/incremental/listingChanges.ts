@@ -25,9 +25,12 @@ export interface ListingChanges {
 const COARSE_CLOCK_NS = 10_000_000;
 const SECOND_NS = 1_000_000_000;
 
-/** The timestamp resolution a listing shows: 1 s when no time in it has a fraction, else the kernel's clock tick. */
+/**
+ * The timestamp resolution of the volume's file system as its listing shows it: 1 s when no entry's time
+ * has a fraction, else the kernel's clock tick. The start time is left out: it is stamped on the helper's
+ * own temporary folder, whose file system may keep nanoseconds where the volume's keeps seconds.
+ */
 export function timeResolutionNs(listing: PodListing): number {
-  if (listing.startedAt.ns !== 0) return COARSE_CLOCK_NS;
   return listing.entries.some((e) => e.mtime.ns !== 0 || e.ctime.ns !== 0) ? COARSE_CLOCK_NS : SECOND_NS;
 }
 

@@ -118,6 +118,12 @@ describe('racy entries: a file written in the clock tick the base listing starte
     assert.equal(changes.unchanged, 1, 'a file last written two seconds before the listing is trusted');
   });
 
+  it('goes by the volume\'s resolution, not that of the helper\'s own folder where the start time is stamped', () => {
+    const base: PodListing = { startedAt: { s: 1000, ns: 800_000_000 }, entries: [file('same-second', 1000)] };
+    assert.equal(timeResolutionNs(base), 1_000_000_000);
+    assert.deepEqual(compareListings(base, base).changed.map((c) => c.reasons), [['racy']]);
+  });
+
   it('counts as changed within one clock tick where the file system keeps nanoseconds', () => {
     const base: PodListing = {
       startedAt: { s: 1000, ns: 5_000_000 },
