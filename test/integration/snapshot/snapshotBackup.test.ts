@@ -106,6 +106,25 @@ describe('point-in-time backups through CSI snapshots', function () {
     await nothingLeft();
   });
 
+  it('auto: a CSI claim whose driver has no VolumeSnapshotClass is read live; once a Retain class exists it is snapshotted, with a warning about what stays', async () => {
+    await claim('cold', 'archive-hdd');
+    const live = await backupVolume(sb.kubeConfig, { context: 'sandbox', namespace, pvc: 'cold' }, settings(), 'snap-hdd');
+    assert.equal(live.status, 'success', live.message);
+    assert.equal(live.consistency, 'live');
+    assert.match(live.consistencyNote ?? '', /no VolumeSnapshotClass exists for its CSI driver hdd\.csi\.sandbox\.nkvm\.dev/);
+    await sb.kubeConfig.makeApiClient(CustomObjectsApi).createClusterCustomObject({
+      group: 'snapshot.storage.k8s.io',
+      version: 'v1',
+      plural: 'volumesnapshotclasses',
+      body: { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass', metadata: { name: 'hdd-keep' }, driver: 'hdd.csi.sandbox.nkvm.dev', deletionPolicy: 'Retain' },
+    });
+    const kept = await backupVolume(sb.kubeConfig, { context: 'sandbox', namespace, pvc: 'cold' }, settings(), 'snap-retain');
+    assert.equal(kept.status, 'success', `${kept.stage}: ${kept.message}`);
+    assert.equal(kept.consistency, 'snapshot');
+    assert.match(kept.warnings.join('\n'), /VolumeSnapshotClass hdd-keep has deletionPolicy Retain: deleting the snapshot leaves its VolumeSnapshotContent/);
+    await nothingLeft();
+  });
+
   it('snapshot: a claim that cannot be snapshotted fails at stage snapshot with the reason, and nothing is created', async () => {
     const emptyDir = mkdtempSync(join(sb.dir, 'refused-'));
     const result = await backupVolume(sb.kubeConfig, { context: 'sandbox', namespace: 'analytics', pvc: 'reports' }, settings({ consistency: 'snapshot', backupDir: emptyDir }), 'snap-refused');
