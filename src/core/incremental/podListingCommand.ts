@@ -59,14 +59,14 @@ export interface ListingSelection {
 
 /**
  * The shell that lists the volume for change detection: POSIX sh with find -exec +, stat -c, readlink,
- * mktemp, touch, cat and printf, which Alpine's BusyBox and GNU userlands share. The set is the one a backup
+ * mktemp, touch, cat, grep and printf, which Alpine's BusyBox and GNU userlands share. The set is the one a backup
  * reads: the includes (or the whole volume less its root lost+found), less the excludes. User paths are
  * positional parameters, never script text. Fails (exit 3) when find could not read every folder, since
  * a folder it skipped would look deleted.
  */
 export function podListingCommand(selection: ListingSelection = { include: [], exclude: [] }): string[] {
   const script = [
-    `for t in find stat readlink mktemp touch cat; do command -v "$t" >/dev/null 2>&1 || { echo "${MISSING_TOOL_TEXT} $t" >&2; exit 127; }; done`,
+    `for t in find stat readlink mktemp touch cat grep; do command -v "$t" >/dev/null 2>&1 || { echo "${MISSING_TOOL_TEXT} $t" >&2; exit 127; }; done`,
     `cd ${DATA_MOUNT} || exit 2`,
     'LC_ALL=C; export LC_ALL',
     "IFS=''",
@@ -100,8 +100,9 @@ export function podListingCommand(selection: ListingSelection = { include: [], e
     `links=${shellWord(LINKS_BATCH)}`,
     `files=${shellWord(FILES_BATCH)}`,
     'find "$@" -type l -exec sh -c "$links" sh "$t" {} + -o -exec sh -c "$files" sh "$t" {} + 2> "$t/err"',
-    'rc=$?',
-    'if [ $rc != 0 ] || [ -s "$t/err" ]; then cat "$t/err" >&2; rm -rf "$t"; exit 3; fi',
+    // An entry that vanished while find walked is simply gone; any other complaint (a folder it could
+    // not read) fails the listing. Containers set no locale, so find speaks English.
+    'if grep -v "No such file or directory" "$t/err" | grep -q .; then cat "$t/err" >&2; rm -rf "$t"; exit 3; fi',
     'rm -rf "$t"',
     `printf '%s\\0' '${LISTING_END}'`,
   ].join('\n');

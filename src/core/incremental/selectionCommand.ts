@@ -62,7 +62,12 @@ export function selectionCommand(compression: CompressionMode, level = 6): strin
   return ['sh', '-c', script, 'nkvm-incremental'];
 }
 
-/** The names for selectionCommand's stdin: `./name`, each ended by NUL (names are latin1 byte strings). */
+/**
+ * The names for selectionCommand's stdin: `./name`, each ended by NUL (names are latin1 byte strings).
+ * BusyBox tar refuses to write an empty archive: with nothing to send, follow the manifest with
+ * endOfArchiveMember() instead of running the helper.
+ */
 export function selectionInput(names: readonly string[]): Buffer {
+  if (names.length === 0) throw new RangeError('nothing to send: follow the manifest with endOfArchiveMember() instead');
   return Buffer.from(names.map((n) => (n === '.' ? '.' : `./${n}`) + '\0').join(''), 'latin1');
 }
