@@ -152,6 +152,39 @@ describe(`incremental backups through a helper pod (${TEST_HELPER_IMAGE})`, func
     assert.ok(tree.deleted.has('tree/deep/f') && tree.deleted.has('latin\xe9'));
   });
 
+  it('fails the listing, rather than take an unreadable folder for deleted, when the helper runs as another user', async () => {
+    // A claim of its own: the shared one is mounted by the root helper already.
+    const own = await boundClaim(sb, NS, 'inc-private');
+    mkdirSync(join(own, 'private'));
+    writeFileSync(join(own, 'private', 'secret'), 's');
+    chmodSync(join(own, 'private'), 0o700);
+    chmodSync(own, 0o755);
+    const other = 'incremental-nonroot';
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: other },
+        spec: {
+          securityContext: { runAsUser: 65534, runAsGroup: 65534 },
+          containers: [{ name: HELPER_CONTAINER, image: TEST_HELPER_IMAGE, command: ['sleep', '3600'], volumeMounts: [{ name: 'data', mountPath: DATA_MOUNT, readOnly: true }] }],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'inc-private' } }],
+        },
+      },
+    });
+    try {
+      await eventually('non-root helper Running', async () => (await core.readNamespacedPod({ name: other, namespace: NS })).status?.phase === 'Running', 20_000);
+      const failure = await listVolumeInPod(sb.kubeConfig, { namespace: NS, pod: other, image: TEST_HELPER_IMAGE }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(failure instanceof StageError, String(failure));
+      assert.match(failure.message, /exit code 3.*private/);
+      assert.match(failure.nextStep, /full backup|runAsRoot/);
+    } finally {
+      await core.deleteNamespacedPod({ name: other, namespace: NS, gracePeriodSeconds: 0 });
+    }
+  });
+
   it('fails the listing with the stage and a next step when an include path matches nothing', async () => {
     const failure = await listVolumeInPod(sb.kubeConfig, { namespace: NS, pod, image: TEST_HELPER_IMAGE, selection: { include: ['missing'], exclude: [] } }).then(
       () => undefined,
