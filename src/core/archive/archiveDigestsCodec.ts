@@ -1,3 +1,4 @@
+import { frontCode, frontDecode } from './nameFrontCoding';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ArchiveDigests, DigestEntry, DigestEntryType } from './archiveDigests';
 
@@ -27,17 +28,10 @@ interface EncodedColumns {
  * Layout: format byte, 4-byte big-endian length of the gzip'd columns, the columns, the digests.
  */
 export function encodeArchiveDigests(listing: ArchiveDigests): Uint8Array {
-  const columns: EncodedColumns = { v: FORMAT, shared: [], rest: [], types: [], sizes: [], modes: [], uids: [], gids: [], mtimes: [], links: {} };
+  const columns: EncodedColumns = { v: FORMAT, ...frontCode(listing.entries.map((e) => e.name)), types: [], sizes: [], modes: [], uids: [], gids: [], mtimes: [], links: {} };
   const digests: Buffer[] = [];
-  let previousName = '';
   let previousMtime = 0;
   listing.entries.forEach((entry, i) => {
-    let shared = 0;
-    const limit = Math.min(previousName.length, entry.name.length);
-    while (shared < limit && previousName.charCodeAt(shared) === entry.name.charCodeAt(shared)) shared++;
-    columns.shared.push(shared);
-    columns.rest.push(entry.name.slice(shared));
-    previousName = entry.name;
     columns.types.push(TYPES.indexOf(entry.type));
     columns.sizes.push(entry.size);
     columns.modes.push(entry.mode);
@@ -62,12 +56,11 @@ export function decodeArchiveDigests(bytes: Uint8Array): ArchiveDigests {
   // JSON escapes every control character, and latin1 gives back each byte as one character.
   const columns = JSON.parse(gunzipSync(buffer.subarray(5, 5 + packedLength)).toString('latin1')) as EncodedColumns;
   let digestOffset = 5 + packedLength;
-  const entries: DigestEntry[] = new Array(columns.rest.length);
-  let previousName = '';
+  const names = frontDecode(columns.shared, columns.rest);
+  const entries: DigestEntry[] = new Array(names.length);
   let mtime = 0;
-  for (let i = 0; i < columns.rest.length; i++) {
-    const name = previousName.slice(0, columns.shared[i]) + columns.rest[i];
-    previousName = name;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
     mtime += columns.mtimes[i]!;
     const type = TYPES[columns.types[i]!] ?? 'other';
     const linkname = columns.links[i];

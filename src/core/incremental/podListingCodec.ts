@@ -1,3 +1,4 @@
+import { frontCode, frontDecode } from '../archive/nameFrontCoding';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ListedEntry, ListedType, PodListing } from './podListing';
@@ -36,18 +37,11 @@ export interface EncodedPodListing {
 
 export function encodePodListing(listing: PodListing): EncodedPodListing {
   const c: EncodedColumns = {
-    v: FORMAT, start: [listing.startedAt.s, listing.startedAt.ns], shared: [], rest: [], types: [], sizes: [], modes: [], uids: [], gids: [],
-    mtimes: [], mtimeNs: [], ctimes: [], ctimeNs: [], inodes: [], links: [], targets: {},
+    v: FORMAT, start: [listing.startedAt.s, listing.startedAt.ns], ...frontCode(listing.entries.map((e) => e.name)), types: [], sizes: [], modes: [],
+    uids: [], gids: [], mtimes: [], mtimeNs: [], ctimes: [], ctimeNs: [], inodes: [], links: [], targets: {},
   };
-  let previousName = '';
   let previousMtime = 0;
   listing.entries.forEach((e, i) => {
-    let shared = 0;
-    const limit = Math.min(previousName.length, e.name.length);
-    while (shared < limit && previousName.charCodeAt(shared) === e.name.charCodeAt(shared)) shared++;
-    c.shared.push(shared);
-    c.rest.push(e.name.slice(shared));
-    previousName = e.name;
     c.types.push(TYPES.indexOf(e.type));
     c.sizes.push(e.size);
     c.modes.push(e.mode);
@@ -73,12 +67,11 @@ export function decodePodListing(bytes: Uint8Array): PodListing & { readonly sha
   const json = gunzipSync(buffer.subarray(1));
   // JSON escapes every control character, and latin1 gives back each byte as one character.
   const c = JSON.parse(json.toString('latin1')) as EncodedColumns;
-  const entries: ListedEntry[] = new Array(c.rest.length);
-  let previousName = '';
+  const names = frontDecode(c.shared, c.rest);
+  const entries: ListedEntry[] = new Array(names.length);
   let mtime = 0;
-  for (let i = 0; i < c.rest.length; i++) {
-    const name = previousName.slice(0, c.shared[i]) + c.rest[i];
-    previousName = name;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
     mtime += c.mtimes[i]!;
     const linkname = c.targets[i];
     entries[i] = {
