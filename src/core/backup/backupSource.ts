@@ -84,8 +84,9 @@ export class BackupSource {
       storageClass: this.settings.snapshotStorageClass || undefined,
     });
     Object.assign(this.read, { consistency: 'snapshot', snapshotName: this.copy.snapshotName });
-    // The snapshot is cut: the application goes on at once, not after the copy.
     if (this.hooks) {
+      // Once the storage system has taken the snapshot, the application goes on: not after the copy.
+      await this.copy.waitCut(signal);
       report('hook');
       await this.hooks.runPost();
       report('snapshot');

@@ -20,7 +20,7 @@ import { keptLines, skippedNote, tarOutcome } from './tarStderr';
 import { PartialArchive } from './partialArchive';
 import { decideOwner, describeOwners, type VolumeOwners } from './volumeOwners';
 import { probeVolumeOwners } from './volumeOwnersProbe';
-import { BackupSource, type ReadFacts } from './backupSource';
+import { BackupSource, DEFAULT_SNAPSHOT_TIMEOUT_SECONDS, type ReadFacts } from './backupSource';
 import type { BackupHookSettings } from '../config/backupHookSettings';
 import type { HookRun } from '../hooks/hookRun';
 import type { ArchiveDigests } from '../archive/archiveDigests';
@@ -71,7 +71,6 @@ export interface BackupSettings {
   hooks?: BackupHookSettings;
 }
 
-export { DEFAULT_SNAPSHOT_TIMEOUT_SECONDS } from './backupSource';
 
 /** How the volume was read (ReadFacts: consistency, why auto read live, the snapshot and its instant) comes with it. */
 export interface BackupResult extends BackupTarget, ReadFacts {
@@ -146,7 +145,8 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     const startHelper = (spec: V1Pod): Promise<string> =>
       startHelperPod(kubeConfig, core, spec, {
         namespace,
-        timeoutSeconds: settings.helperPodTimeoutSeconds,
+        // With a class that binds on first consumer, the claim made from the snapshot is provisioned while the helper waits.
+        timeoutSeconds: settings.helperPodTimeoutSeconds + (source.copy ? (settings.snapshotTimeoutSeconds ?? DEFAULT_SNAPSHOT_TIMEOUT_SECONDS) : 0),
         signal: options.signal,
         onProblem: settings.onHelperProblem,
         onCreated: (name, started) => ((podName = name), (lease = started)),

@@ -71,8 +71,9 @@ function helperOf(p: V1Pod, now: number): LeftoverHelper {
 
 /**
  * Deletes the given helpers with their grace period and waits until each is gone, so their volumes
- * are free when this returns, then the snapshots and temporary claims; the ones that could not be
- * deleted come back with the reason.
+ * are free when this returns, and the given snapshots and temporary claims (all at once: a claim in use
+ * and a snapshot a claim is being made from are held by their finalizers until then); the ones that
+ * could not be deleted come back with the reason.
  */
 export async function deleteHelperPods(kubeConfig: KubeConfig, pods: readonly LeftoverHelper[]): Promise<{ pod: LeftoverHelper; error: string }[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);

@@ -42,7 +42,14 @@ const PHASES: readonly HookPhase[] = ['pre', 'post'];
  * {@link runHooks} to run. `consumerPods` are the pods that mount the claim; others are ignored.
  */
 export function findBackupHooks(consumerPods: readonly V1Pod[], namespace: string, pvc: string, settingHooks: BackupHookSettings = {}): BackupHooks {
-  const mounting = consumerPods.filter((p) => p.metadata?.namespace === namespace && claimMountsOf(p).some((m) => m.claim === pvc));
+  // The workload's pods: not nkvm's own helpers (another backup's may mount the claim too), nor pods on their way out.
+  const mounting = consumerPods.filter(
+    (p) =>
+      p.metadata?.namespace === namespace &&
+      p.metadata?.labels?.['app.kubernetes.io/managed-by'] !== 'nerdy-k8s-volume-manager' &&
+      !p.metadata?.deletionTimestamp &&
+      claimMountsOf(p).some((m) => m.claim === pvc),
+  );
   const notes: string[] = [];
   const hooks: Record<HookPhase, PlannedHook[]> = { pre: [], post: [] };
 

@@ -46,6 +46,10 @@ async function snapshotClassFor(core: CoreV1Api, snapshots: SnapshotApi, namespa
     // Whatever the mode, a backup of a claim that cannot be read fails where a live one would.
     throw claimReadFailure(namespace, pvc, e);
   }
+  if (claim.spec?.volumeMode === 'Block') {
+    // The helper reads files through a mounted file system; a raw block device has none to read.
+    throw new StageError('create', `PersistentVolumeClaim "${pvc}" is a raw block volume (volumeMode: Block), and backups read files from a file system`, 'Back up the data from inside its application (a dump), or take a CSI snapshot of it with your storage tools; nkvm backs up volumeMode: Filesystem claims.');
+  }
   const volumeName = claim.spec?.volumeName;
   if (claim.status?.phase !== 'Bound' || !volumeName) {
     return { reason: `PersistentVolumeClaim "${pvc}" is not bound, so there is no volume to snapshot`, nextStep: `Back it up once it is bound (kubectl -n ${namespace} describe pvc ${pvc}).` };
@@ -79,7 +83,11 @@ async function snapshotClassFor(core: CoreV1Api, snapshots: SnapshotApi, namespa
       nextStep: d.kind === 'forbidden' ? 'Grant get and list on volumesnapshotclasses.snapshot.storage.k8s.io through the ClusterRole nkvm-cluster-discovery (deploy/k8s/rbac).' : 'Check the connection to the API server, then back up again.',
     };
   }
-  const forDriver = classes.filter((c) => c.driver === driver).sort((a, b) => isDefault(b) - isDefault(a) || a.metadata.name.localeCompare(b.metadata.name));
+  // The default class first; among equals one that deletes its storage snapshot with the VolumeSnapshot, so
+  // backups do not leave one behind each time.
+  const forDriver = classes
+    .filter((c) => c.driver === driver)
+    .sort((a, b) => isDefault(b) - isDefault(a) || deletes(b) - deletes(a) || a.metadata.name.localeCompare(b.metadata.name));
   const chosen = forDriver[0];
   if (!chosen) {
     return {
@@ -93,6 +101,10 @@ async function snapshotClassFor(core: CoreV1Api, snapshots: SnapshotApi, namespa
       ? `the one VolumeSnapshotClass for ${driver}`
       : `the first by name of ${forDriver.length} VolumeSnapshotClasses for ${driver} (none is marked default)`;
   return { kind: 'snapshot', snapshotClass: chosen.metadata.name, driver, deletionPolicy: chosen.deletionPolicy, claim, reason: `its volume is a CSI volume of ${driver}; ${chosen.metadata.name} is ${why}` };
+}
+
+function deletes(c: VolumeSnapshotClass): number {
+  return c.deletionPolicy === 'Delete' ? 1 : 0;
 }
 
 function isDefault(c: VolumeSnapshotClass): number {

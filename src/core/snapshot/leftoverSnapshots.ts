@@ -35,9 +35,17 @@ export async function findSnapshotObjects(kubeConfig: KubeConfig, namespaces: re
   const claimSelector = `${HELPER_COMPONENT_LABEL} in (${SNAPSHOT_CLAIM_COMPONENT},${DRILL_CLAIM_COMPONENT})`;
   const claims = (
     await Promise.all(
-      scopes.map(async (namespace) =>
-        (await withKubeRetry(() => (namespace ? core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: claimSelector }) : core.listPersistentVolumeClaimForAllNamespaces({ labelSelector: claimSelector })))).items,
-      ),
+      scopes.map(async (namespace) => {
+        try {
+          const list = () =>
+            namespace ? core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: claimSelector }) : core.listPersistentVolumeClaimForAllNamespaces({ labelSelector: claimSelector });
+          return (await withKubeRetry(list)).items;
+        } catch (e) {
+          // Helpers are still found with the runtime permission alone, which may not list claims.
+          if (describeKubeError(e).kind === 'forbidden') return [];
+          throw e;
+        }
+      }),
     )
   ).flat();
   const cut = (

@@ -7,6 +7,7 @@ import { sleep, withKubeRetry } from '../kube/retryTransient';
 import type { ConsistencyPlan } from './consistencyPlan';
 import { SNAPSHOT_API_VERSION, SNAPSHOT_GROUP, type SnapshotApi, type VolumeSnapshot } from './snapshotApi';
 import { SNAPSHOT_CLAIM_COMPONENT, SNAPSHOT_COMPONENT, snapshotObjectLabels } from './snapshotLabels';
+import { largerQuantity } from './storageSize';
 
 type SnapshotPlan = Extract<ConsistencyPlan, { kind: 'snapshot' }>;
 
@@ -27,6 +28,8 @@ export interface PointInTimeInput {
 /** The same wait, with the backoff the helper's wait uses. */
 const POLL_START_MS = 200;
 const POLL_MAX_MS = 2000;
+/** How long an error in a snapshot's status must stand before the backup gives up on it. */
+const ERROR_GRACE_MS = 15_000;
 /** How long cleanup waits for the temporary claim and the snapshot to be gone. */
 const GONE_TIMEOUT_MS = 60_000;
 
@@ -71,7 +74,7 @@ export class PointInTimeCopy {
         'snapshot',
         `could not create a VolumeSnapshot of "${pvc}": ${d.message}`,
         d.kind === 'forbidden'
-          ? `Grant create, get, list and delete on volumesnapshots.${SNAPSHOT_GROUP} through the RoleBinding nkvm-runtime in "${namespace}" (deploy/k8s/rbac), or back up live (nkvm.backup.consistency "live").`
+          ? `Grant create, get and delete on volumesnapshots.${SNAPSHOT_GROUP} through the RoleBinding nkvm-runtime in "${namespace}" (deploy/k8s/rbac), or back up live (nkvm.backup.consistency "live").`
           : `Check the namespace's quota for VolumeSnapshots and the class ${plan.snapshotClass} (kubectl get volumesnapshotclass ${plan.snapshotClass} -o yaml), or back up live.`,
       );
     }
@@ -82,10 +85,32 @@ export class PointInTimeCopy {
     return copy;
   }
 
-  /** Waits for `readyToUse`; the snapshot's own error ends the wait at once. */
+  /**
+   * Waits until the storage system has taken the snapshot (`status.creationTime`, the instant the archive
+   * will show), not until it is uploaded: the application's post hooks may run from then on. A snapshot
+   * controller takes it after the object is created, so letting the application go earlier would make the
+   * "point in time" one where it writes again.
+   */
+  async waitCut(signal?: AbortSignal): Promise<void> {
+    await this.poll('taken', (status) => status?.creationTime !== undefined, signal);
+  }
+
+  /** Waits for `readyToUse`; an error the controller keeps reporting ends the wait. */
   async waitReady(signal?: AbortSignal): Promise<void> {
+    const snapshot = await this.poll('ready to use', (status) => status?.readyToUse === true, signal);
+    this.snapshotAt = snapshot.status?.creationTime ?? snapshot.metadata.creationTimestamp;
+    this.restoreSize = snapshot.status?.restoreSize;
+  }
+
+  /**
+   * Polls the snapshot until `done`. The snapshot controller retries what fails and records each failure
+   * in `status.error` (a conflict on its own update clears at the next try), so an error ends the wait only
+   * once it has stood for {@link ERROR_GRACE_MS}, or at the timeout, where it is quoted.
+   */
+  private async poll(what: string, done: (status: VolumeSnapshot['status']) => boolean, signal?: AbortSignal): Promise<VolumeSnapshot> {
     const { namespace } = this.input;
     const deadline = Date.now() + this.input.timeoutSeconds * 1000;
+    let errorSince: number | undefined;
     for (let delay = POLL_START_MS; ; delay = Math.min(delay * 1.5, POLL_MAX_MS)) {
       signal?.throwIfAborted();
       let snapshot: VolumeSnapshot;
@@ -95,18 +120,16 @@ export class PointInTimeCopy {
         throw new StageError('snapshot', `could not read the VolumeSnapshot ${this.snapshotName}: ${describeKubeError(e).message}`, `Check the get permission on volumesnapshots in "${namespace}" and the connection, then back up again.`);
       }
       const status = snapshot.status;
-      if (status?.error?.message) {
-        throw new StageError('snapshot', `the VolumeSnapshot ${this.snapshotName} failed: ${status.error.message}`, snapshotNextStep(namespace, this.snapshotName));
-      }
-      if (status?.readyToUse) {
-        this.snapshotAt = status.creationTime ?? snapshot.metadata.creationTimestamp;
-        this.restoreSize = status.restoreSize;
-        return;
+      if (done(status)) return snapshot;
+      const error = status?.error?.message;
+      errorSince = error ? (errorSince ?? Date.now()) : undefined;
+      if (error && (Date.now() - errorSince! >= Math.min(ERROR_GRACE_MS, this.input.timeoutSeconds * 1000) || Date.now() > deadline)) {
+        throw new StageError('snapshot', `the VolumeSnapshot ${this.snapshotName} failed: ${error}`, snapshotNextStep(namespace, this.snapshotName));
       }
       if (Date.now() > deadline) {
         throw new StageError(
           'snapshot',
-          `the VolumeSnapshot ${this.snapshotName} was not ready to use after ${this.input.timeoutSeconds} s${status?.boundVolumeSnapshotContentName ? '' : ' (no VolumeSnapshotContent was bound to it)'}`,
+          `the VolumeSnapshot ${this.snapshotName} was not ${what} after ${this.input.timeoutSeconds} s${status?.boundVolumeSnapshotContentName ? '' : ' (no VolumeSnapshotContent was bound to it)'}`,
           `${snapshotNextStep(namespace, this.snapshotName)} A first snapshot of a large volume can take longer: raise nkvm.backup.snapshotTimeoutSeconds.`,
         );
       }
@@ -125,7 +148,7 @@ export class PointInTimeCopy {
   async createClaim(signal?: AbortSignal): Promise<string> {
     const { namespace, pvc, plan } = this.input;
     const source = plan.claim;
-    const size = this.restoreSize ?? source.status?.capacity?.storage ?? source.spec?.resources?.requests?.storage;
+    const size = largerQuantity(this.restoreSize, source.status?.capacity?.storage ?? source.spec?.resources?.requests?.storage);
     const shared = (source.spec?.accessModes ?? []).some((m) => m === 'ReadOnlyMany' || m === 'ReadWriteMany');
     const body: V1PersistentVolumeClaim = {
       metadata: {
@@ -166,12 +189,13 @@ export class PointInTimeCopy {
       const claim = await withKubeRetry(() => this.core.readNamespacedPersistentVolumeClaim({ name, namespace }), { signal });
       if (claim.status?.phase === 'Bound') return;
       const events = await claimEvents(this.core, namespace, name);
-      const failed = events.filter((e) => e.reason === 'ProvisioningFailed').at(-1);
-      if (failed) throw new StageError('clone', `the temporary claim ${name} could not be provisioned from the snapshot: ${failed.message}`, cloneNextStep(namespace, name), events.map(eventLine));
       // Bound once the helper, its first consumer, is scheduled.
       if (events.some((e) => e.reason === 'WaitForFirstConsumer')) return;
       if (Date.now() > deadline) {
-        throw new StageError('clone', `the temporary claim ${name} was not bound after ${this.input.timeoutSeconds} s`, cloneNextStep(namespace, name), events.map(eventLine));
+        // The provisioner retries and records each failed try: the latest says why it is still not bound.
+        const failed = events.filter((e) => e.reason === 'ProvisioningFailed').at(-1);
+        const why = failed ? `could not be provisioned from the snapshot: ${failed.message}` : `was not bound after ${this.input.timeoutSeconds} s`;
+        throw new StageError('clone', `the temporary claim ${name} ${why}`, cloneNextStep(namespace, name), events.map(eventLine));
       }
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now()) + 10), signal);
     }
@@ -199,7 +223,8 @@ export class PointInTimeCopy {
     return new StageError(
       'cleanup',
       `could not remove ${problems.join('; ')}`,
-      `Remove them by hand (kubectl -n ${namespace} delete volumesnapshot,pvc -l ${RUN_ID_LABEL}=${labelValue(this.input.runId)}) or with "Remove Leftover Helper Pods..." (nkvm cleanup).`,
+      `See what holds them (kubectl -n ${namespace} describe volumesnapshot,pvc -l ${RUN_ID_LABEL}=${labelValue(this.input.runId)}: a finalizer, or a pod that still mounts the claim); ` +
+        `once nothing does, delete them (the same selector with kubectl delete) or use "Remove Leftover Helper Pods..." (nkvm cleanup).`,
     );
   }
 }

@@ -55,25 +55,34 @@ describe('preflight: how a backup would read each claim, and the hooks around it
     assert.match(reports.reasons.join('\n'), /snapshot backup was asked for.*not a CSI volume.*live/s);
   });
 
-  it('warns when the snapshot class keeps its snapshots (deletionPolicy Retain)', async () => {
+  it('warns when the snapshot class keeps its snapshots (deletionPolicy Retain), and prefers a class that deletes them', async () => {
     const custom = sb.kubeConfig.makeApiClient(CustomObjectsApi);
-    const body = {
+    const retainClass = (name: string, driver: string) => ({
       apiVersion: 'snapshot.storage.k8s.io/v1',
       kind: 'VolumeSnapshotClass',
-      metadata: { name: 'aa-retained', annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' } },
-      driver: 'disk.csi.sandbox.nkvm.dev',
+      metadata: { name, annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' } },
+      driver,
       deletionPolicy: 'Retain',
-    };
-    await custom.createClusterCustomObject({ group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshotclasses', body });
+    });
+    const classes = { group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshotclasses' };
+    const core = sb.kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespacedPersistentVolumeClaim({ namespace: 'media', body: { metadata: { name: 'cold' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'archive-hdd' } } });
+    await eventually('bound', async () => ((await core.readNamespacedPersistentVolumeClaim({ name: 'cold', namespace: 'media' })).status?.phase === 'Bound' ? true : undefined));
+    await custom.createClusterCustomObject({ ...classes, body: retainClass('aa-retained', 'disk.csi.sandbox.nkvm.dev') });
+    await custom.createClusterCustomObject({ ...classes, body: retainClass('hdd-retained', 'hdd.csi.sandbox.nkvm.dev') });
     try {
-      const [archive] = await preflightVolumes(sb.kubeConfig, [{ namespace: 'media', pvc: 'archive-2019' }], { ...settings, snapshotStorageClass: 'fast-ssd' });
+      const [archive, cold] = await preflightVolumes(sb.kubeConfig, [{ namespace: 'media', pvc: 'archive-2019' }, { namespace: 'media', pvc: 'cold' }], { ...settings, snapshotStorageClass: 'fast-ssd' });
       assert.ok(archive.consistency?.kind === 'snapshot', JSON.stringify(archive.consistency));
-      assert.equal(archive.consistency.snapshotClass, 'aa-retained');
+      assert.equal(archive.consistency.snapshotClass, 'csi-snapclass', 'of two default classes, the one that deletes its snapshots');
       assert.equal(archive.consistency.temporaryClaimClass, 'fast-ssd');
-      assert.equal(archive.verdict, 'warning');
-      assert.match(archive.reasons.join('\n'), /aa-retained has deletionPolicy Retain.*VolumeSnapshotContent/);
+      assert.ok(cold.consistency?.kind === 'snapshot', JSON.stringify(cold.consistency));
+      assert.equal(cold.consistency.snapshotClass, 'hdd-retained');
+      assert.equal(cold.verdict, 'warning');
+      assert.match(cold.reasons.join('\n'), /hdd-retained has deletionPolicy Retain.*VolumeSnapshotContent/);
     } finally {
-      await custom.deleteClusterCustomObject({ group: 'snapshot.storage.k8s.io', version: 'v1', plural: 'volumesnapshotclasses', name: 'aa-retained' });
+      await custom.deleteClusterCustomObject({ ...classes, name: 'aa-retained' });
+      await custom.deleteClusterCustomObject({ ...classes, name: 'hdd-retained' });
+      await core.deleteNamespacedPersistentVolumeClaim({ name: 'cold', namespace: 'media' });
     }
   });
 
