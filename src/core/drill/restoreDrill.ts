@@ -127,7 +127,7 @@ export async function runRestoreDrill(kubeConfig: KubeConfig, request: DrillRequ
       target: { context: request.context, namespace, pvc: claim },
       createClaim: { storageClassName: request.storageClass, accessModes: ['ReadWriteOnce'] },
       claimLabels: drillClaimLabels(runId, backup?.pvcName ?? claim),
-      claimAnnotations: drillClaimAnnotations(options.settings.helperOwner, options.settings.helperPodTimeoutSeconds),
+      claimAnnotations: () => drillClaimAnnotations(options.settings.helperOwner, options.settings.helperPodTimeoutSeconds),
       runAsRoot: request.runAsRoot,
       afterWrite: async (helper) => {
         progress('compare');

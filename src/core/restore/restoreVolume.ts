@@ -50,7 +50,8 @@ export interface RestoreRequest {
   runAsRoot?: boolean;
   /** Extra labels and annotations for a claim this restore creates (a drill's temporary claim and its lease). */
   claimLabels?: Record<string, string>;
-  claimAnnotations?: Record<string, string>;
+  /** Made when the claim is created (a lease stamped then, not before the archive was read). */
+  claimAnnotations?: () => Record<string, string>;
   /**
    * Runs in the helper once everything is written and counted, before the helper is deleted (a drill
    * lists the volume there); a throw fails the restore like any other stage.
@@ -351,7 +352,7 @@ async function createClaim(core: CoreV1Api, request: RestoreRequest, tally: Arch
   const { namespace, pvc } = request.target;
   const shape = { ...request.createClaim, storage: request.createClaim?.storage ?? claimSizeFor(tally.bytes) };
   try {
-    await core.createNamespacedPersistentVolumeClaim({ namespace, body: restoreClaimManifest(namespace, pvc, shape, basename(request.archivePath), request.claimLabels, request.claimAnnotations) });
+    await core.createNamespacedPersistentVolumeClaim({ namespace, body: restoreClaimManifest(namespace, pvc, shape, basename(request.archivePath), request.claimLabels, request.claimAnnotations?.()) });
   } catch (e) {
     const d = describeKubeError(e);
     throw new RestoreStageError('create', `could not create PersistentVolumeClaim "${pvc}": ${d.message}`, d.kind === 'forbidden' ? runtimeGrantNextStep(namespace, 'create persistentvolumeclaims') : 'Check the size and storage class (kubectl get storageclass) and the namespace quota, then restore again.');
