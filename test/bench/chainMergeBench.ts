@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     const handMs = performance.now() - handStart;
 
     const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    console.log(`merged stream into one tar x: ${seconds(mergeMs)} (openChain's checks ${seconds(opening)}), peak RSS ${Math.round(peakRss / 1e6)} MB`);
+    const rss = `peak RSS ${Math.round(peakRss / 1e6)} MB`;
+    console.log(`merged stream into one tar x: ${seconds(mergeMs)} (openChain's checks ${seconds(opening)}), ${rss}`);
     console.log(`four archives extracted in turn: ${(handMs / 1000).toFixed(2)} s`);
     console.log(`ratio merged / in turn: ${(mergeMs / handMs).toFixed(2)}`);
   } finally {
