@@ -65,13 +65,15 @@ function latestRunLines(run: RunReport | undefined): string[] {
     markdownText(facts.join(', ')),
     '',
     ...markdownTable(
-      ['Cluster', 'Namespace', 'PVC', 'Outcome', 'Stage', 'Duration', 'Size', 'SHA-256', 'Archive'],
+      ['Cluster', 'Namespace', 'PVC', 'Outcome', 'Stage', 'Read', 'Hooks', 'Duration', 'Size', 'SHA-256', 'Archive'],
       view.rows.map((row) => [
         row.context,
         row.namespace,
         row.pvc,
         outcomeText(row.state).label,
         row.stage ?? '-',
+        readText(row),
+        row.hooks?.length ? row.hooks.map((h) => h.summary).join('; ') : '-',
         formatDuration(row.durationMs),
         formatBytes(row.sizeBytes ?? (row.state === 'running' ? row.bytes : undefined)),
         row.checksum ?? '-',
@@ -95,6 +97,10 @@ function oneFailure(failure: ActionableFailure): string[] {
     `- **Next step:** ${markdownText(failure.nextStep ?? 'Run the triage commands below.')}`,
   ];
   if (failure.helperPod) lines.push(`- **Helper pod:** ${markdownText(failure.helperPod)}`);
+  if (failure.consistency) lines.push(`- **Read:** ${markdownText(readText(failure))}`);
+  if (failure.hooks.length > 0) {
+    lines.push('- **Hooks:**', ...failure.hooks.map((h) => `  - ${markdownText(h.summary)}${h.outcome !== 'ok' && h.stderr ? `: ${markdownText(h.stderr.trim().split('\n').slice(-3).join(' | '))}` : ''}`));
+  }
   if (failure.events.length > 0) {
     // One quote per event, separated by empty quote lines so each stays its own paragraph.
     lines.push('- **Pod events:**', '', ...failure.events.flatMap((event, i) => [...(i > 0 ? ['  >'] : []), `  > ${markdownText(event)}`]), '');
@@ -107,10 +113,17 @@ function oneFailure(failure: ActionableFailure): string[] {
   return lines;
 }
 
+/** `snapshot nkvm-snap-x at <time>`, `live`, or `live (auto: <why>)`. */
+function readText(row: { consistency?: string; consistencyNote?: string; snapshotName?: string; snapshotAt?: string }): string {
+  if (row.consistency === 'snapshot') return `snapshot ${row.snapshotName ?? ''}${row.snapshotAt ? ` at ${row.snapshotAt}` : ''}`.replace(/ +/g, ' ').trim();
+  if (row.consistency === 'live') return row.consistencyNote ? `live (auto: ${row.consistencyNote})` : 'live';
+  return '-';
+}
+
 function historyLines(rows: readonly HistoryRecord[]): string[] {
   if (rows.length === 0) return ['No history yet.'];
   return markdownTable(
-    ['Created', 'Cluster', 'Namespace', 'PVC', 'Status', 'Stage', 'Duration', 'Size', 'SHA-256', 'Archive or message'],
+    ['Created', 'Cluster', 'Namespace', 'PVC', 'Status', 'Stage', 'Read', 'Duration', 'Size', 'SHA-256', 'Archive or message'],
     rows.map((row) => [
       row.createdAt,
       row.context ?? '-',
@@ -118,6 +131,7 @@ function historyLines(rows: readonly HistoryRecord[]): string[] {
       row.pvcName,
       outcomeText(row.status).label,
       row.stage ?? '-',
+      readText({ consistency: row.consistency ?? undefined, snapshotName: row.snapshotName ?? undefined, snapshotAt: row.snapshotAt ?? undefined }),
       formatDuration(row.durationMs),
       formatBytes(row.sizeBytes),
       row.checksum ?? '-',

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { reportToJson, reportToMarkdown } from '../../../src/core/report/reportExport';
-import { CHECKSUM, GKE_CONTEXT, HOSTILE_PVC, finishedRun, historyFixture, historyRows, runningRun } from './reportFixtures';
+import { CHECKSUM, GKE_CONTEXT, HOSTILE_PVC, LIVE_NOTE, SNAPSHOT_AT, SNAPSHOT_NAME, fellBack, finishedRun, historyFixture, historyRows, readHistoryFixture, readRun, runningRun, snapshotted } from './reportFixtures';
 
 const generatedAt = new Date('2026-11-28T21:00:00.000Z');
 
@@ -31,10 +31,11 @@ describe('report export', () => {
 
     it('lists every volume of the latest run with outcome, size and full checksum', () => {
       const rows = tableRows(section(reportToMarkdown(finishedRun(), [], { generatedAt }), 'Latest Backup Run'));
-      assert.deepEqual(rows[0], ['Cluster', 'Namespace', 'PVC', 'Outcome', 'Stage', 'Duration', 'Size', 'SHA-256', 'Archive']);
+      assert.deepEqual(rows[0], ['Cluster', 'Namespace', 'PVC', 'Outcome', 'Stage', 'Read', 'Hooks', 'Duration', 'Size', 'SHA-256', 'Archive']);
       assert.equal(rows.length, 1 + 4, 'the header and four volumes');
       const success = rows.find((cells) => cells[2] === 'postgres-data');
-      assert.deepEqual(success, ['kind-dev', 'shop', 'postgres-data', 'Backed up', 'cleanup', '9.9 s', '5.0 MiB', CHECKSUM, '/work/backups/kind-dev/shop/postgres-data-20261128T204155Z.tar.gz']);
+      assert.deepEqual(success?.slice(0, 5), ['kind-dev', 'shop', 'postgres-data', 'Backed up', 'cleanup']);
+      assert.deepEqual(success?.slice(7), ['9.9 s', '5.0 MiB', CHECKSUM, '/work/backups/kind-dev/shop/postgres-data-20261128T204155Z.tar.gz']);
     });
 
     it('shows a PVC named like an HTML tag as text, never as markup', async () => {
@@ -51,7 +52,7 @@ describe('report export', () => {
       assert.ok(failed, 'the failed row is in the table');
       assert.equal(failed.length, rows[0]!.length, 'the pipes in the message did not add columns');
       assert.equal(
-        failed[9],
+        failed[10],
         'wait stage failed: the helper pod could not be scheduled. Events: Warning FailedScheduling: 0/3 nodes \\| Warning BackOff: pulling<br>image',
       );
     });
@@ -87,10 +88,23 @@ describe('report export', () => {
       assert.ok(!markdown.includes('|'));
     });
 
+    it('says how each backup read its volume and which hooks ran, with a failed hook\'s output as text', async () => {
+      const markdown = reportToMarkdown(readRun(), await historyRows(readHistoryFixture), { generatedAt });
+      const latest = tableRows(section(markdown, 'Latest Backup Run'));
+      const byPvc = (pvc: string) => latest.find((cells) => cells[2] === pvc)!;
+      assert.equal(byPvc(snapshotted.pvc)[5], `snapshot ${SNAPSHOT_NAME} at ${SNAPSHOT_AT}`);
+      assert.match(byPvc(snapshotted.pvc)[6]!, /^pre hook in shop\/.*exit 0 in .*; post hook in/);
+      assert.equal(byPvc(fellBack.pvc)[5], `live (auto: ${LIVE_NOTE})`);
+      const failures = section(markdown, 'Actionable Failures');
+      assert.match(failures, /- \*\*Hooks:\*\*\n {2}- pre hook in shop\/ledger-db-0 .*exit 3/);
+      assert.ok(!failures.includes('<script>'), 'the hook output is escaped');
+      assert.match(tableRows(section(markdown, 'Recent Backup History')).map((r) => r[6]).join('\n'), /^snapshot /m);
+    });
+
     it('reports a run still in progress with the bytes copied so far', () => {
       const latest = section(reportToMarkdown(runningRun(), [], { generatedAt }), 'Latest Backup Run');
       assert.match(latest, /still running/);
-      assert.ok(tableRows(latest).some((cells) => cells[2] === 'thumbnails' && cells[3] === 'Running' && cells[6] === '3.0 MiB'));
+      assert.ok(tableRows(latest).some((cells) => cells[2] === 'thumbnails' && cells[3] === 'Running' && cells[8] === '3.0 MiB'));
     });
   });
 
