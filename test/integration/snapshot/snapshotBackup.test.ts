@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, StorageV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,6 +122,25 @@ describe('point-in-time backups through CSI snapshots', function () {
     assert.equal(kept.status, 'success', `${kept.stage}: ${kept.message}`);
     assert.equal(kept.consistency, 'snapshot');
     assert.match(kept.warnings.join('\n'), /VolumeSnapshotClass hdd-keep has deletionPolicy Retain: deleting the snapshot leaves its VolumeSnapshotContent/);
+    await nothingLeft();
+  });
+
+  it('snapshot: with a class that binds on first consumer, the temporary claim is provisioned for the helper that reads it', async () => {
+    await sb.kubeConfig.makeApiClient(StorageV1Api).createStorageClass({
+      body: { metadata: { name: 'standard-wffc' }, provisioner: 'disk.csi.sandbox.nkvm.dev', volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Delete' },
+    });
+    await core().createNamespacedPersistentVolumeClaim({ namespace, body: { metadata: { name: 'late' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'standard-wffc' } } });
+    // Bound once its first pod is scheduled, as the class says.
+    await core().createNamespacedPod({ namespace, body: { metadata: { name: 'late-writer' }, spec: { containers: [{ name: 'main', image: 'alpine:3.20', command: ['sh', '-c', 'echo hello > /data/hello.txt; sleep 3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'late' } }] } } });
+    await eventually('the claim binds and the pod writes', async () => {
+      const claim = await core().readNamespacedPersistentVolumeClaim({ name: 'late', namespace });
+      return claim.status?.phase === 'Bound' && lineCount(join(sb.cluster.volumePath(namespace, 'late'), 'hello.txt')) === 1 ? true : undefined;
+    }, 20_000);
+    const result = await backupVolume(sb.kubeConfig, { context: 'sandbox', namespace, pvc: 'late' }, settings({ consistency: 'snapshot' }), 'snap-wffc');
+    await core().deleteNamespacedPod({ name: 'late-writer', namespace, gracePeriodSeconds: 0 });
+    assert.equal(result.status, 'success', `${result.stage}: ${result.message}`);
+    assert.equal(result.consistency, 'snapshot');
+    assert.equal(readFileSync(join(extract(result.archivePath!), 'hello.txt'), 'utf8'), 'hello\n');
     await nothingLeft();
   });
 
