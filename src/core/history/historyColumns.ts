@@ -1,11 +1,13 @@
 import type { ParamsObject, SqlValue } from 'sql.js';
 import {
   BACKUP_CONSISTENCIES,
+  BACKUP_KINDS,
   DRILL_OUTCOMES,
   HISTORY_OPERATIONS,
   HISTORY_STATUSES,
   VERIFY_OUTCOMES,
   type BackupConsistency,
+  type BackupKind,
   type DrillOutcome,
   type HistoryOperation,
   type HistoryPatch,
@@ -45,6 +47,8 @@ export const HISTORY_COLUMNS = {
   drilledAt: 'drilled_at',
   drillOutcome: 'drill_outcome',
   drillMessage: 'drill_message',
+  kind: 'kind',
+  baseId: 'base_id',
 } as const satisfies Record<keyof HistoryRecord, string>;
 
 export type HistoryColumnValues = Partial<Record<keyof HistoryRecord, SqlValue>>;
@@ -81,6 +85,7 @@ export function columnsForNewRecord(record: NewHistoryRecord, now: Date): Histor
     drilledAt: optionalTimestamp(record.drilledAt, 'drilledAt'),
     drillOutcome: optionalOneOf(record.drillOutcome, DRILL_OUTCOMES, 'drillOutcome'),
     drillMessage: optionalText(record.drillMessage, 'drillMessage'),
+    ...kindColumns(record.kind ?? 'full', record.baseId ?? null),
   };
 }
 
@@ -107,7 +112,23 @@ export function columnsForPatch(patch: HistoryPatch): HistoryColumnValues {
   if (patch.drilledAt !== undefined) columns.drilledAt = optionalTimestamp(patch.drilledAt, 'drilledAt');
   if (patch.drillOutcome !== undefined) columns.drillOutcome = optionalOneOf(patch.drillOutcome, DRILL_OUTCOMES, 'drillOutcome');
   if (patch.drillMessage !== undefined) columns.drillMessage = optionalText(patch.drillMessage, 'drillMessage');
+  if (patch.kind !== undefined || patch.baseId !== undefined) {
+    // Both change together: a row cannot be left incremental without a base, or full with one.
+    if (patch.kind === undefined || patch.baseId === undefined) throw new RangeError('kind and baseId must be changed together');
+    Object.assign(columns, kindColumns(patch.kind ?? 'full', patch.baseId));
+  }
   return columns;
+}
+
+/** An incremental backup names the row it builds on; a full one names none. */
+function kindColumns(kind: unknown, baseId: unknown): Pick<HistoryColumnValues, 'kind' | 'baseId'> {
+  const checked = oneOf(kind, BACKUP_KINDS, 'kind');
+  const base = baseId === null ? null : optionalCount(baseId, 'baseId');
+  if (checked === 'incremental' && (base === null || base === 0)) {
+    throw new RangeError(`an incremental backup must name the history id of its base, got ${JSON.stringify(baseId)}`);
+  }
+  if (checked === 'full' && base !== null) throw new RangeError(`a full backup has no base, got baseId ${base}`);
+  return { kind: checked, baseId: base };
 }
 
 /**
@@ -143,6 +164,8 @@ export function recordFromRow(row: ParamsObject): HistoryRecord {
     drilledAt: textOrNull(row.drilled_at),
     drillOutcome: textOrNull(row.drill_outcome) as DrillOutcome | null,
     drillMessage: textOrNull(row.drill_message),
+    kind: (textOrNull(row.kind) ?? 'full') as BackupKind,
+    baseId: numberOrNull(row.base_id),
   };
 }
 

@@ -172,6 +172,19 @@ function addPodListings(db: Database): void {
 )`);
 }
 
+/**
+ * Whether a backup's archive holds the whole volume or only what changed since another backup, and that
+ * backup's row: a restore needs every archive of the chain, so retention and verify follow `base_id`.
+ * NULL in `kind` (every row written before this step) means a full backup.
+ */
+function addBackupKinds(db: Database): void {
+  const existing = columnsOf(db);
+  if (!existing.has('kind')) db.run('ALTER TABLE backup_history ADD COLUMN kind TEXT');
+  if (!existing.has('base_id')) db.run('ALTER TABLE backup_history ADD COLUMN base_id INTEGER');
+  // Retention asks, for each archive it would delete, whether a backup builds on it.
+  db.run('CREATE INDEX IF NOT EXISTS backup_history_by_base ON backup_history (base_id)');
+}
+
 /** Ordered steps; append new ones, never edit or reorder shipped ones. */
 const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 1, apply: createOrAdoptTable },
@@ -181,6 +194,7 @@ const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 5, apply: addConsistencyAndDrills },
   { version: 6, apply: addBackupDigests },
   { version: 7, apply: addPodListings },
+  { version: 8, apply: addBackupKinds },
 ];
 
 export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS[HISTORY_MIGRATIONS.length - 1]!.version;

@@ -49,7 +49,15 @@ export interface HistoryRecord {
   readonly drilledAt: string | null;
   readonly drillOutcome: DrillOutcome | null;
   readonly drillMessage: string | null;
+  /** `full`, or `incremental`: the archive holds only what changed since `baseId`. Older rows read as `full`. */
+  readonly kind: BackupKind;
+  /** The history row of the backup an incremental one builds on; null for a full backup. */
+  readonly baseId: number | null;
 }
+
+/** `full`: the archive restores the volume alone; `incremental`: it needs its chain of earlier archives first. */
+export const BACKUP_KINDS = ['full', 'incremental'] as const;
+export type BackupKind = (typeof BACKUP_KINDS)[number];
 
 /** `snapshot`: read from a VolumeSnapshot of one instant; `live`: read while the volume was in use. */
 export const BACKUP_CONSISTENCIES = ['snapshot', 'live'] as const;
@@ -96,6 +104,9 @@ export interface NewHistoryRecord {
   readonly drilledAt?: HistoryTimestamp | null;
   readonly drillOutcome?: DrillOutcome | null;
   readonly drillMessage?: string | null;
+  /** Defaults to `full`; an `incremental` record names its `baseId`. */
+  readonly kind?: BackupKind | null;
+  readonly baseId?: number | null;
 }
 
 /** Fields `update` may change; identity fields (volume, run, operation, creation time) are fixed. */

@@ -57,6 +57,8 @@ describe('history migrations', function () {
         ],
       );
       assert.equal(records[0]!.checksum, 'ab'.repeat(32));
+      // Every backup made before incremental ones existed restores on its own.
+      assert.deepEqual(records.map((record) => [record.kind, record.baseId]), [['full', null], ['full', null], ['full', null]]);
 
       const id = await store.append({ context: 'prod', namespace: 'shop', pvcName: 'orders', status: 'success', sizeBytes: 10 });
       assert.equal(id, 4);
@@ -70,7 +72,7 @@ describe('history migrations', function () {
     const db = new SQL.Database(await readFile(dbPath));
     assert.equal(db.exec('PRAGMA user_version')[0]?.values[0]?.[0], HISTORY_SCHEMA_VERSION);
     const columns = db.exec('PRAGMA table_info(backup_history)')[0]!.values.map((row) => row[1]);
-    for (const column of ['run_id', 'operation', 'context', 'stage', 'message', 'next_step', 'finished_at', 'duration_ms', 'size_bytes', 'verified_at', 'verify_outcome', 'verify_message', 'pruned_at']) {
+    for (const column of ['run_id', 'operation', 'context', 'stage', 'message', 'next_step', 'finished_at', 'duration_ms', 'size_bytes', 'verified_at', 'verify_outcome', 'verify_message', 'pruned_at', 'kind', 'base_id']) {
       assert.ok(columns.includes(column), `missing column ${column}`);
     }
     assert.ok(db.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'archive_index'").length === 1, 'archive_index table missing');

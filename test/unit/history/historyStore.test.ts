@@ -81,6 +81,8 @@ describe('HistoryStore', function () {
       drilledAt: null,
       drillOutcome: null,
       drillMessage: null,
+      kind: 'full',
+      baseId: null,
     });
     assert.deepEqual(sqlite3Lines(dbPath, RUNBOOK_HISTORY_QUERY), [
       'shop|postgres-data|success|2026-11-28T20:41:55.123Z|/work/backups/shop/postgres-data-20261128T204155Z.tar.gz',
@@ -207,6 +209,20 @@ describe('HistoryStore', function () {
     assert.ok((await stat(path.join(realFolder, 'real.db'))).size > 0);
   });
 
+  it('records an incremental backup with the backup it builds on, and refuses one without a base', async () => {
+    const store = await openStore();
+    const full = await store.append({ namespace: 'shop', pvcName: 'orders', status: 'success', checksum: CHECKSUM, backupPath: '/b/1.tar.gz' });
+    const next = await store.append({ namespace: 'shop', pvcName: 'orders', status: 'running', kind: 'incremental', baseId: full });
+    assert.deepEqual(pick(await store.get(full)), { kind: 'full', baseId: null });
+    assert.deepEqual(pick(await store.get(next)), { kind: 'incremental', baseId: full });
+    await assert.rejects(store.append({ namespace: 'shop', pvcName: 'orders', status: 'running', kind: 'incremental' }), /must name the history id of its base/);
+    await assert.rejects(store.append({ namespace: 'shop', pvcName: 'orders', status: 'running', baseId: full }), /a full backup has no base/);
+    // A backup that could not build on its base falls back to a full one.
+    assert.deepEqual(pick(await store.update(next, { kind: 'full', baseId: null })), { kind: 'full', baseId: null });
+    await assert.rejects(store.update(next, { kind: 'incremental' }), /kind and baseId must be changed together/);
+    assert.equal(await store.count(), 2);
+  });
+
   it('reads a file from a newer version but refuses to write it', async () => {
     const SQL = await initSqlJs();
     const db = new SQL.Database();
@@ -214,7 +230,8 @@ describe('HistoryStore', function () {
       namespace TEXT, pvc_name TEXT, status TEXT, stage TEXT, message TEXT, next_step TEXT, created_at TEXT,
       finished_at TEXT, duration_ms INTEGER, size_bytes INTEGER, checksum TEXT, backup_path TEXT, verified_at TEXT,
       verify_outcome TEXT, verify_message TEXT, pruned_at TEXT, owner TEXT, consistency TEXT, snapshot_name TEXT,
-      snapshot_at TEXT, hooks TEXT, drilled_at TEXT, drill_outcome TEXT, drill_message TEXT, added_later TEXT)`);
+      snapshot_at TEXT, hooks TEXT, drilled_at TEXT, drill_outcome TEXT, drill_message TEXT,
+      kind TEXT, base_id INTEGER, added_later TEXT)`);
     db.run("INSERT INTO backup_history (namespace, pvc_name, status, created_at) VALUES ('a', 'b', 'success', '2026-01-01T00:00:00.000Z')");
     db.run('PRAGMA user_version = 99');
     await mkdir(path.dirname(dbPath));
@@ -228,3 +245,7 @@ describe('HistoryStore', function () {
     assert.deepEqual(await readFile(dbPath), before);
   });
 });
+
+function pick(record: { kind: string; baseId: number | null } | undefined): { kind: string; baseId: number | null } | undefined {
+  return record && { kind: record.kind, baseId: record.baseId };
+}
