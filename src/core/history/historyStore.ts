@@ -185,6 +185,13 @@ export class HistoryStore {
     );
   }
 
+  /** Incremental backups not pruned, with or without an archive yet: the rows whose bases retention must keep. */
+  async incrementalBackups(): Promise<HistoryRecord[]> {
+    return this.read(() =>
+      this.selectRecords(`${SELECT_HISTORY} WHERE base_id IS NOT NULL AND pruned_at IS NULL ORDER BY created_at, id`, []),
+    );
+  }
+
   /** The cached listing of a backup's archive, or undefined if none was saved. */
   async loadArchiveIndex(historyId: number): Promise<StoredArchiveIndex | undefined> {
     return this.read(() => selectArchiveIndex(this.db, historyId));

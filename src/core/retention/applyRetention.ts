@@ -23,10 +23,18 @@ export async function applyRetention(history: HistoryStore, plan: RetentionPlan,
   const now = options.now ?? (() => new Date());
   const pruned: PrunedArchive[] = [];
   const failed: { id: number; archivePath: string; error: string }[] = [];
+  const planned = new Set(plan.prune.map((r) => r.id));
   for (const record of plan.prune) {
     options.signal?.throwIfAborted();
     const archivePath = record.backupPath!;
     try {
+      // The plan may be minutes old, or cut down by the user: a backup made since, or left out, may build on this one.
+      const dependent = await keptDependent(history, record.id, planned);
+      if (dependent !== undefined) {
+        failed.push({ id: record.id, archivePath, error: `not deleted: backup #${dependent} is kept and restores through it (an incremental backup needs its whole chain)` });
+        planned.delete(record.id);
+        continue;
+      }
       let freedBytes = 0;
       try {
         freedBytes = (await stat(archivePath)).size;
@@ -38,7 +46,27 @@ export async function applyRetention(history: HistoryStore, plan: RetentionPlan,
       pruned.push({ id: record.id, archivePath, freedBytes });
     } catch (error) {
       failed.push({ id: record.id, archivePath, error: (error as Error).message });
+      // Its archive stays, so its bases must too (a plan lists each volume newest first, so they come later).
+      planned.delete(record.id);
     }
   }
   return { pruned, failed };
+}
+
+/**
+ * A backup outside the plan whose chain goes through `id` (running, or with an archive), or undefined.
+ * Follows `baseId` from each incremental backup, as far as the history's incremental rows reach.
+ */
+async function keptDependent(history: HistoryStore, id: number, planned: ReadonlySet<number>): Promise<number | undefined> {
+  const incrementals = await history.incrementalBackups();
+  const baseOf = new Map(incrementals.map((r) => [r.id, r.baseId]));
+  for (const record of incrementals) {
+    if (planned.has(record.id) || (record.backupPath === null && record.status !== 'running')) continue;
+    const seen = new Set<number>();
+    for (let base: number | null | undefined = record.baseId; base !== null && base !== undefined && !seen.has(base); base = baseOf.get(base)) {
+      if (base === id) return record.id;
+      seen.add(base);
+    }
+  }
+  return undefined;
 }

@@ -28,6 +28,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * - `maxAgeDays` prunes archives created before `now` minus that many days;
  * - the newest successful archive of a volume is never pruned, so age alone cannot leave a
  *   volume with no backup; running backups are never touched.
+ * - every archive a kept incremental backup needs (its whole chain of bases) is kept too, whatever its age.
  * Rows without an archive or already pruned are ignored.
  */
 export function planRetention(records: readonly HistoryRecord[], policy: RetentionPolicy, now: Date): RetentionPlan {
@@ -50,7 +51,38 @@ export function planRetention(records: readonly HistoryRecord[], policy: Retenti
       decisions.push({ record, ...decide(record, list, policy, cutoff, newestSuccess, oldestKeptSuccess) });
     }
   }
-  return { policy, decisions, prune: decisions.filter((d) => d.action === 'prune').map((d) => d.record) };
+  const kept = keepChains(decisions);
+  return { policy, decisions: kept, prune: kept.filter((d) => d.action === 'prune').map((d) => d.record) };
+}
+
+/**
+ * Turns into `keep` every base a kept backup restores through, following `baseId`, newest kept backup first
+ * so that a base names the newest one that needs it. A base already pruned or gone is not ours to keep.
+ */
+function keepChains(decisions: readonly RetentionDecision[]): RetentionDecision[] {
+  const result = [...decisions];
+  const indexById = new Map(result.map((d, index) => [d.record.id, index]));
+  const newestFirst = result.filter((d) => d.action === 'keep').sort((a, b) => newer(b.record, a.record));
+  for (const { record: kept } of newestFirst) {
+    const seen = new Set([kept.id]);
+    for (let dependent = kept; dependent.kind === 'incremental' && dependent.baseId !== null && !seen.has(dependent.baseId); ) {
+      seen.add(dependent.baseId);
+      const index = indexById.get(dependent.baseId);
+      if (index === undefined) break;
+      const base = result[index]!;
+      if (base.action === 'prune') {
+        const needed = dependent === kept ? '' : ` (needed to restore #${kept.id})`;
+        result[index] = { record: base.record, action: 'keep', reason: `kept: base of #${dependent.id}${needed}` };
+      }
+      dependent = base.record;
+    }
+  }
+  return result;
+}
+
+/** Positive when `a` was made after `b`; ids break ties as they grow with time. */
+function newer(a: HistoryRecord, b: HistoryRecord): number {
+  return a.createdAt === b.createdAt ? a.id - b.id : a.createdAt > b.createdAt ? 1 : -1;
 }
 
 function decide(

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { HistoryStatus } from '../../../src/core/history/historyRecord';
@@ -23,10 +23,18 @@ describe('retention', function () {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function backup(pvc: string, age: number, status: HistoryStatus = 'success', namespace = 'shop'): Promise<number> {
+  async function backup(pvc: string, age: number, status: HistoryStatus = 'success', namespace = 'shop', baseId?: number): Promise<number> {
     const archive = path.join(root, `${namespace}-${pvc}-${age}.tar.gz`);
     await writeFile(archive, `archive of ${pvc} ${age} days ago`);
-    return history.append({ context: 'prod', namespace, pvcName: pvc, status, createdAt: daysAgo(age), backupPath: archive });
+    const kind = baseId === undefined ? {} : { kind: 'incremental' as const, baseId };
+    return history.append({ context: 'prod', namespace, pvcName: pvc, status, createdAt: daysAgo(age), backupPath: archive, ...kind });
+  }
+
+  /** A full backup `ages[0]` days ago, then one incremental backup on the previous for each later age. */
+  async function chain(pvc: string, ...ages: number[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (const age of ages) ids.push(await backup(pvc, age, 'success', 'shop', ids[ids.length - 1]));
+    return ids;
   }
 
   async function prunedIds(policy: { keepLast: number; maxAgeDays: number }): Promise<number[]> {
@@ -93,5 +101,53 @@ describe('retention', function () {
     const result = await applyRetention(history, plan);
     assert.deepEqual(result.pruned, [{ id: old, archivePath: (await history.get(old))!.backupPath!, freedBytes: 0 }]);
     assert.ok((await history.get(old))!.prunedAt);
+  });
+
+  it('keeps every base a kept incremental backup restores through, whatever its age or keepLast, and says why', async () => {
+    const [full, second, third] = await chain('orders', 60, 50, 40);
+    await backup('media', 70);
+    const plan = planRetention(await history.archivedBackups(), { keepLast: 1, maxAgeDays: 30 }, NOW);
+    assert.deepEqual(plan.prune, []);
+    const reasons = new Map(plan.decisions.map((d) => [d.record.id, d.reason]));
+    assert.equal(reasons.get(third), 'newest successful backup of the volume');
+    assert.equal(reasons.get(second), `kept: base of #${third}`);
+    assert.equal(reasons.get(full), `kept: base of #${second} (needed to restore #${third})`);
+  });
+
+  it('prunes a whole chain once no kept backup needs it, and keeps the base of the newest chain', async () => {
+    const old = await chain('orders', 60, 50, 40);
+    const [newFull, newIncrement] = await chain('orders', 20, 1);
+    const plan = planRetention(await history.archivedBackups(), { keepLast: 1, maxAgeDays: 0 }, NOW);
+    assert.deepEqual(plan.prune.map((r) => r.id).sort((a, b) => a - b), old);
+    assert.equal(plan.decisions.find((d) => d.record.id === newFull)!.reason, `kept: base of #${newIncrement}`);
+  });
+
+  it('does not delete a base when the backup built on it was left out of the plan, and says which backup needs it', async () => {
+    const [full, increment] = await chain('orders', 60, 50);
+    await backup('orders', 1);
+    const plan = planRetention(await history.archivedBackups(), { keepLast: 1, maxAgeDays: 0 }, NOW);
+    assert.deepEqual(plan.prune.map((r) => r.id).sort((a, b) => a - b), [full, increment]);
+    // The user unticks the incremental backup in the list but leaves its base ticked.
+    const result = await applyRetention(history, { ...plan, prune: plan.prune.filter((r) => r.id === full) }, { now: () => NOW });
+    assert.deepEqual(result.pruned, []);
+    assert.deepEqual(result.failed.map((f) => [f.id, f.error]), [[full, `not deleted: backup #${increment} is kept and restores through it (an incremental backup needs its whole chain)`]]);
+    await access((await history.get(full))!.backupPath!);
+    assert.equal((await history.get(full))!.prunedAt, null);
+
+    // Applied whole, the plan deletes both.
+    const again = await applyRetention(history, planRetention(await history.archivedBackups(), { keepLast: 1, maxAgeDays: 0 }, NOW));
+    assert.deepEqual(again.pruned.map((p) => p.id).sort((a, b) => a - b), [full, increment]);
+  });
+
+  it('does not delete a base that an incremental backup started after the plan builds on', async () => {
+    const full = await backup('orders', 60);
+    await backup('orders', 1);
+    const plan = planRetention(await history.archivedBackups(), { keepLast: 1, maxAgeDays: 0 }, NOW);
+    assert.deepEqual(plan.prune.map((r) => r.id), [full]);
+    const running = await history.append({ context: 'prod', namespace: 'shop', pvcName: 'orders', status: 'running', kind: 'incremental', baseId: full });
+    const result = await applyRetention(history, plan);
+    assert.deepEqual(result.failed.map((f) => f.id), [full]);
+    assert.match(result.failed[0]!.error, new RegExp(`backup #${running} is kept`));
+    await access((await history.get(full))!.backupPath!);
   });
 });
