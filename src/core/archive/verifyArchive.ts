@@ -6,6 +6,7 @@ import type { HistoryRecord, VerifyOutcome } from '../history/historyRecord';
 import type { HistoryStore } from '../history/historyStore';
 import { ArchiveDamagedError } from './archiveErrors';
 import { scanArchive } from './archiveScan';
+import { verifyIncrementalBackup } from '../incremental/verifyChain';
 
 export interface ExpectedArchive {
   /** Lower-case hex, as the backup recorded it. */
@@ -91,8 +92,14 @@ export async function verifyArchive(archivePath: string, expected: ExpectedArchi
   };
 }
 
-/** Verifies a backup's archive against what its row recorded, and saves the outcome on the row. */
+/**
+ * Verifies a backup's archive against what its row recorded, and saves the outcome on the row. An incremental
+ * backup is verified with every archive of its chain, since a restore needs them all.
+ */
 export async function verifyBackup(history: HistoryStore, record: HistoryRecord, options: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
+  if (record.kind === 'incremental' && record.backupPath !== null && record.prunedAt === null) {
+    return verifyIncrementalBackup(history, record, verifyArchive, options);
+  }
   const result =
     record.backupPath === null || record.prunedAt !== null
       ? { outcome: 'missing' as const, message: record.prunedAt !== null ? `The archive was deleted by retention at ${record.prunedAt}.` : 'No archive was written for this backup.', checkedAt: new Date() }

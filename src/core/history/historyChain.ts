@@ -39,7 +39,8 @@ export async function resolveHistoryChain(history: HistoryStore, id: number): Pr
       throw new HistoryChainError(`Backup #${dependent.id} is incremental but names no base; ${LATER_FULL}`, dependent.id);
     }
     if (seen.has(baseId)) {
-      throw new HistoryChainError(`Backup #${dependent.id} builds on #${baseId}, which is already in its chain (the history loops); ${LATER_FULL}`, baseId);
+      const loop = `Backup #${dependent.id} builds on #${baseId}, which is already in its chain (the history loops)`;
+      throw new HistoryChainError(`${loop}; ${LATER_FULL}`, baseId);
     }
     seen.add(baseId);
     const base = await history.get(baseId);
@@ -67,7 +68,8 @@ function linkOf(record: HistoryRecord, dependent: HistoryRecord | undefined): Hi
   if (record.backupPath === null) fail('wrote no archive');
   // A backup only builds on a successful one; a partial or failed archive would restore the wrong tree.
   if (dependent !== undefined && record.status !== 'success') fail(`ended ${record.status}, not success`);
-  return { id: record.id, path: record.backupPath!, sha256: record.checksum ?? undefined, sizeBytes: record.sizeBytes ?? undefined, record };
+  const recorded = { sha256: record.checksum ?? undefined, sizeBytes: record.sizeBytes ?? undefined };
+  return { id: record.id, path: record.backupPath!, ...recorded, record };
 }
 
 function sameVolume(a: HistoryRecord, b: HistoryRecord): boolean {

@@ -31,7 +31,8 @@ export async function applyRetention(history: HistoryStore, plan: RetentionPlan,
       // The plan may be minutes old, or cut down by the user: a backup made since, or left out, may build on this one.
       const dependent = await keptDependent(history, record.id, planned);
       if (dependent !== undefined) {
-        failed.push({ id: record.id, archivePath, error: `not deleted: backup #${dependent} is kept and restores through it (an incremental backup needs its whole chain)` });
+        const error = `not deleted: backup #${dependent} is kept and restores through it (an incremental backup needs its whole chain)`;
+        failed.push({ id: record.id, archivePath, error });
         planned.delete(record.id);
         continue;
       }
@@ -63,7 +64,7 @@ async function keptDependent(history: HistoryStore, id: number, planned: Readonl
   for (const record of incrementals) {
     if (planned.has(record.id) || (record.backupPath === null && record.status !== 'running')) continue;
     const seen = new Set<number>();
-    for (let base: number | null | undefined = record.baseId; base !== null && base !== undefined && !seen.has(base); base = baseOf.get(base)) {
+    for (let base = record.baseId ?? undefined; base !== undefined && !seen.has(base); base = baseOf.get(base) ?? undefined) {
       if (base === id) return record.id;
       seen.add(base);
     }

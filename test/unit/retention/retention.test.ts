@@ -130,7 +130,8 @@ describe('retention', function () {
     // The user unticks the incremental backup in the list but leaves its base ticked.
     const result = await applyRetention(history, { ...plan, prune: plan.prune.filter((r) => r.id === full) }, { now: () => NOW });
     assert.deepEqual(result.pruned, []);
-    assert.deepEqual(result.failed.map((f) => [f.id, f.error]), [[full, `not deleted: backup #${increment} is kept and restores through it (an incremental backup needs its whole chain)`]]);
+    const error = `not deleted: backup #${increment} is kept and restores through it (an incremental backup needs its whole chain)`;
+    assert.deepEqual(result.failed.map((f) => [f.id, f.error]), [[full, error]]);
     await access((await history.get(full))!.backupPath!);
     assert.equal((await history.get(full))!.prunedAt, null);
 
@@ -144,7 +145,8 @@ describe('retention', function () {
     await backup('orders', 1);
     const plan = planRetention(await history.archivedBackups(), { keepLast: 1, maxAgeDays: 0 }, NOW);
     assert.deepEqual(plan.prune.map((r) => r.id), [full]);
-    const running = await history.append({ context: 'prod', namespace: 'shop', pvcName: 'orders', status: 'running', kind: 'incremental', baseId: full });
+    const started = { context: 'prod', namespace: 'shop', pvcName: 'orders', status: 'running', kind: 'incremental' } as const;
+    const running = await history.append({ ...started, baseId: full });
     const result = await applyRetention(history, plan);
     assert.deepEqual(result.failed.map((f) => f.id), [full]);
     assert.match(result.failed[0]!.error, new RegExp(`backup #${running} is kept`));
