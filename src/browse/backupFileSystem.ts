@@ -9,6 +9,8 @@ import { backupUri, parseBackupUri } from './backupUri';
 export interface OpenedBackup {
   record: HistoryRecord;
   archivePath: string;
+  /** The archive file to read a path from: the backup's own, or for an incremental backup the one of its chain. */
+  archiveHolding: (path: string) => string;
   directory: ArchiveDirectory;
   /** Whether the listing came from the database or was read from the archive just now. */
   source: 'cache' | 'built';
@@ -74,8 +76,8 @@ export class BackupFileSystem implements vscode.FileSystemProvider, vscode.Dispo
     if (node.size > MAX_OPEN_BYTES) {
       throw vscode.FileSystemError.Unavailable(`${node.path} is ${node.size} bytes, too large to open here; use "Extract to Folder..." instead`);
     }
-    const { archivePath } = await this.open(historyId);
-    return engine.archiveFiles().readArchiveFile(archivePath, node.path, { maxBytes: MAX_OPEN_BYTES });
+    const { archiveHolding } = await this.open(historyId);
+    return engine.archiveFiles().readArchiveFile(archiveHolding(node.path), node.path, { maxBytes: MAX_OPEN_BYTES });
   }
 
   createDirectory(uri: vscode.Uri): never {
@@ -118,7 +120,7 @@ export class BackupFileSystem implements vscode.FileSystemProvider, vscode.Dispo
     if (opened.index.unsafe.length) {
       this.log.warn(`[browse] backup #${historyId}: ${opened.index.unsafe.length} entries hidden:\n  ${opened.index.unsafe.map((u) => `${u.path}: ${u.reason}`).join('\n  ')}`);
     }
-    return { record, archivePath: opened.archivePath, directory, source: opened.source };
+    return { record, archivePath: opened.archivePath, archiveHolding: opened.archiveHolding, directory, source: opened.source };
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { backupCommand, UsageError } from './backupCommand';
 import { cleanupCommand } from './cleanupCommand';
+import { consolidateCommand } from './consolidateCommand';
 import { drillCommand } from './drillCommand';
 import { historyCommand } from './historyCommand';
 import { pruneCommand } from './pruneCommand';
@@ -17,6 +18,7 @@ const usage = `usage:
                [--empty-first] [--path P]... [--allow-in-use-on-node] [--as-root] [--json]
   nkvm verify <history-id|archive> [--json]
   nkvm drill <history-id|archive> [--namespace N] [--storage-class SC] [--context C] [--json]
+  nkvm consolidate <history-id> [--json]
   nkvm prune [--dry-run] [--json]
   nkvm cleanup [--dry-run] [--context C] [--namespace N] [--json]
 
@@ -27,6 +29,8 @@ prune keeps per volume the NKVM_RETENTION_KEEP_LAST newest successful archives a
 than NKVM_RETENTION_MAX_AGE_DAYS days (0: no limit), never the newest successful one.
 drill restores a backup into a temporary claim (in the backup's namespace unless --namespace), compares every
 file with the listing recorded at backup time, and deletes the claim again.
+consolidate merges an incremental backup's chain into one new full archive beside it, without the cluster, and records
+it as a new full backup of the same volume and time, which later incremental backups can build on.
 cleanup removes helper pods that have ended, are past their deadline or whose lease ran out, and waits until they
 are gone; helpers whose lease is renewed (a backup or restore running anywhere) are kept.
 restore --as-root runs the helper as root for this restore (where the namespace's Pod Security allows it), so
@@ -99,6 +103,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return await verifyCommand({ target: rest[0], json: values.json, signal }, out, err);
       case 'drill':
         return await drillCommand({ source: rest[0], namespace: values.namespace, storageClass: values['storage-class'], context: values.context, json: values.json, signal }, out, err);
+      case 'consolidate':
+        return await consolidateCommand({ target: rest[0], json: values.json, signal }, out, err);
       case 'prune':
         return await pruneCommand({ dryRun: values['dry-run'], json: values.json }, out, err);
       case 'cleanup':
@@ -132,7 +138,7 @@ function wholeNumber(flag: string, text: string, min: number, max: number): numb
 const CLEANUP_WAIT_MS = 10_000;
 
 /** Commands that create helpers or partial files and so cancel and clean up on a signal. */
-const CANCELLABLE_COMMANDS = new Set(['backup', 'restore', 'verify', 'drill']);
+const CANCELLABLE_COMMANDS = new Set(['backup', 'restore', 'verify', 'drill', 'consolidate']);
 
 /** The shell's convention: 128 + the signal's number. */
 const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };

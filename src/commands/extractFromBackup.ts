@@ -19,7 +19,8 @@ export const extractFromBackupCommand: NkvmCommand = {
   id: 'nkvm.extractFromBackup',
   async run(deps, uri?: unknown, selected?: unknown) {
     const { historyId, paths } = selectedArchivePaths(uri, selected);
-    const { archivePath, record } = await deps.backupFiles.open(historyId);
+    const { record } = await deps.backupFiles.open(historyId);
+    const store = await deps.history.open();
     const [dest] =
       (await vscode.window.showOpenDialog({
         canSelectFolders: true,
@@ -34,7 +35,7 @@ export const extractFromBackupCommand: NkvmCommand = {
       (_progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort(new vscode.CancellationError()));
-        return engine.archiveExtract().extractArchive(archivePath, dest.fsPath, { paths, signal: abort.signal });
+        return engine.backupExtract().extractBackup(store, record, dest.fsPath, { paths, signal: abort.signal });
       },
     );
     deps.log.info(`[extract] backup #${historyId} -> ${dest.fsPath}: ${result.written} written, ${result.refused.length} refused`);

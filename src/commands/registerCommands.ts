@@ -6,6 +6,7 @@ import { browseBackupCommand } from './browseBackup';
 import { cancelBackupsCommand } from './cancelBackups';
 import { checkPermissionsCommand } from './checkPermissions';
 import { closeBackupCommand } from './closeBackup';
+import { consolidateBackupCommand } from './consolidateBackup';
 import { CommandDeps, NkvmCommand } from './commandDeps';
 import { copyChecksumCommand } from './copyChecksum';
 import { exportReportCommand } from './exportReport';
@@ -50,6 +51,7 @@ export const commands: NkvmCommand[] = [
   restoreBackupPathsCommand,
   verifyBackupCommand,
   drillBackupCommand,
+  consolidateBackupCommand,
   pruneBackupsCommand,
   addKubeconfigCommand,
   checkPermissionsCommand,

@@ -13,6 +13,8 @@ export * as history from './history/historyStore';
 export * as archiveIndex from './archive/openArchiveIndex';
 export * as archiveFiles from './archive/readArchiveFile';
 export * as archiveExtract from './archive/extractArchive';
+export * as backupExtract from './archive/extractBackup';
+export * as consolidation from './incremental/consolidateBackup';
 export * as archiveVerify from './archive/verifyArchive';
 export * as restores from './restore/restoreRun';
 export * as preflight from './preflight/preflightVolumes';

@@ -78,6 +78,7 @@ export function isReportWebviewMessage(value: unknown): value is ReportWebviewMe
     case 'restoreBackup':
     case 'verifyBackup':
     case 'drillBackup':
+    case 'consolidateBackup':
       return Number.isSafeInteger(value.historyId) && (value.historyId as number) > 0;
     case 'openArchiveFolder':
     case 'rerunFailed':

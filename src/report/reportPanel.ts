@@ -158,6 +158,9 @@ export class ReportPanel implements vscode.Disposable {
       case 'drillBackup':
         await vscode.commands.executeCommand('nkvm.drillBackup', message.historyId);
         return;
+      case 'consolidateBackup':
+        await vscode.commands.executeCommand('nkvm.consolidateBackup', message.historyId);
+        return;
     }
   }
 
@@ -311,6 +314,7 @@ const ACTION_WORDS: Record<ReportWebviewMessage['type'], string> = {
   restoreBackup: 'restore the backup',
   verifyBackup: 'verify the backup',
   drillBackup: 'test-restore the backup',
+  consolidateBackup: 'consolidate the backup',
 };
 
 /** Restores the report after a window reload; the webview brings back its own filter and page. */

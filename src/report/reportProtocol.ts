@@ -102,4 +102,6 @@ export type ReportWebviewMessage =
   | { readonly type: 'restoreBackup'; readonly historyId: number }
   | { readonly type: 'verifyBackup'; readonly historyId: number }
   /** Test Restore: a restore drill of the backup into a temporary claim. */
-  | { readonly type: 'drillBackup'; readonly historyId: number };
+  | { readonly type: 'drillBackup'; readonly historyId: number }
+  /** Consolidate: an incremental backup's chain merged into a new full backup. */
+  | { readonly type: 'consolidateBackup'; readonly historyId: number };

@@ -58,7 +58,10 @@ export function contextValueOf(node: VolumeTreeNode): string {
       return `nkvm.pvc.${node.volume.phase.toLowerCase()}.${modes}`;
     }
     case 'backup':
-      return `nkvm.backup.${node.record.status}${hasArchive(node.record) ? '.archive' : ''}${node.record.checksum ? '.checksum' : ''}`;
+      // `.incremental` last, so the menus' `.archive` and `.checksum` patterns match both kinds.
+      return `nkvm.backup.${node.record.status}${hasArchive(node.record) ? '.archive' : ''}${node.record.checksum ? '.checksum' : ''}${
+        node.record.kind === 'incremental' ? '.incremental' : ''
+      }`;
     case 'more':
       return 'nkvm.more';
     case 'message':

@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { ArchiveIndex, ArchiveIndexEntry } from './archiveIndex';
+import type { ArchiveIndex, ArchiveIndexEntry, IndexedChainArchive } from './archiveIndex';
 
 const FORMAT = 1;
 
@@ -20,6 +20,9 @@ interface EncodedIndex {
   readonly files: number;
   readonly bytes: number;
   readonly unsafe: ArchiveIndex['unsafe'];
+  /** Incremental backups only: the chain the listing was merged from, and each entry's archive in it. */
+  readonly chain?: readonly IndexedChainArchive[];
+  readonly sources?: number[];
 }
 
 /** A compact, gzip'd form of an index for the history database, which is rewritten whole on each change. */
@@ -38,6 +41,7 @@ export function encodeArchiveIndex(index: ArchiveIndex): Uint8Array {
     files: index.totals.files,
     bytes: index.totals.bytes,
     unsafe: index.unsafe,
+    ...(index.chain ? { chain: index.chain, sources: index.entries.map((e) => e.source ?? 0) } : {}),
   };
   const typeCodes: number[] = [];
   let previousPath = '';
@@ -87,7 +91,9 @@ export function decodeArchiveIndex(bytes: Uint8Array): ArchiveIndex {
       mtimeMs: mtime * 1000,
       ...(linkname !== undefined ? { linkname } : {}),
       dataOffset: offset,
+      ...(parsed.sources ? { source: parsed.sources[i]! } : {}),
     };
   }
-  return { entries, totals: { files: parsed.files, bytes: parsed.bytes }, unsafe: parsed.unsafe };
+  const chain = parsed.chain ? { chain: parsed.chain } : {};
+  return { entries, totals: { files: parsed.files, bytes: parsed.bytes }, unsafe: parsed.unsafe, ...chain };
 }

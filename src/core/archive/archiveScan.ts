@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { PassThrough, type Transform } from 'node:stream';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Headers } from 'tar-stream';
 import { ArchiveDamagedError } from './archiveErrors';
@@ -52,7 +52,20 @@ export async function scanArchive(archivePath: string, visit: EntryVisitor, opti
   options.signal?.throwIfAborted();
   // Told apart by content, not name: a renamed file must still be read as what it is.
   const gzipped = await startsWithGzipMagic(archivePath);
-  return scanStream(archivePath, gzipped ? createGunzip() : new PassThrough(), visit, options);
+  const source = createReadStream(archivePath, { highWaterMark: 256 * 1024 });
+  return scanStream(source, archivePath, gzipped ? createGunzip() : new PassThrough(), visit, options);
+}
+
+/**
+ * The same scan over a plain tar stream that is not a file, e.g. an incremental chain merged into one tar.
+ * `label` names it in errors; the stream is destroyed when the scan ends, early or not.
+ */
+export async function scanTar(tar: Readable, label: string, visit: EntryVisitor, options: ScanOptions = {}): Promise<ScanResult> {
+  if (options.signal?.aborted) {
+    tar.destroy();
+    options.signal.throwIfAborted();
+  }
+  return scanStream(tar, label, new PassThrough(), visit, options);
 }
 
 /** Whether a file is gzip'd, told by its first two bytes (`.tar` archives of `nkvm.compression` = `none` are not). */
@@ -67,10 +80,15 @@ export async function startsWithGzipMagic(file: string): Promise<boolean> {
   }
 }
 
-function scanStream(archivePath: string, gunzip: Transform, visit: EntryVisitor, options: ScanOptions): Promise<ScanResult> {
+function scanStream(
+  source: Readable,
+  archivePath: string,
+  gunzip: Transform,
+  visit: EntryVisitor,
+  options: ScanOptions,
+): Promise<ScanResult> {
   const { signal } = options;
   return new Promise<ScanResult>((resolve, reject) => {
-    const source = createReadStream(archivePath, { highWaterMark: 256 * 1024 });
     const tar = tarExtract();
     let settled = false;
     let entries = 0;

@@ -4,7 +4,8 @@ import { chmod, link, lstat, mkdir, open, realpath, rename, symlink, unlink, uti
 import * as path from 'node:path';
 import { errnoCode } from '../history/errnoCode';
 import type { RefusedEntry } from './archiveIndex';
-import { scanArchive, type ScannedEntry } from './archiveScan';
+import type { Readable } from 'node:stream';
+import { scanArchive, scanTar, type EntryVisitor, type ScannedEntry, type ScanResult } from './archiveScan';
 import { normaliseEntryPath, unsafeEntryReason } from './entrySafety';
 
 export interface ExtractOptions {
@@ -29,6 +30,19 @@ const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
  * refused and reported. Files are written under a temporary name and renamed when complete.
  */
 export async function extractArchive(archivePath: string, destDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+  return extractEntries((visit) => scanArchive(archivePath, visit, { signal: options.signal }), destDir, options);
+}
+
+/** The same extraction from a plain tar stream, e.g. an incremental chain merged into one tar; `label` names it in errors. */
+export async function extractTar(tar: Readable, label: string, destDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+  return extractEntries((visit) => scanTar(tar, label, visit, { signal: options.signal }), destDir, options);
+}
+
+async function extractEntries(
+  scan: (visit: EntryVisitor) => Promise<ScanResult>,
+  destDir: string,
+  options: ExtractOptions,
+): Promise<ExtractResult> {
   await mkdir(destDir, { recursive: true });
   const root = await realpath(destDir);
   const selection = options.paths?.map(normaliseEntryPath);
@@ -40,26 +54,22 @@ export async function extractArchive(archivePath: string, destDir: string, optio
   const selected = (entryPath: string): boolean =>
     selection === undefined || selection.some((p) => p === '' || entryPath === p || entryPath.startsWith(`${p}/`));
 
-  await scanArchive(
-    archivePath,
-    async (entry) => {
-      const reason = unsafeEntryReason({ path: entry.rawPath, type: entry.type, linkname: entry.linkname });
-      if (!selected(entry.path)) return;
-      if (reason !== undefined) {
-        refused.push({ path: entry.rawPath, reason });
-        return;
-      }
-      if (entry.path === '') return; // The archive root is destDir itself.
-      const placed = await placeEntry(root, entry);
-      if (typeof placed === 'string') {
-        refused.push({ path: entry.rawPath, reason: placed });
-        return;
-      }
-      if (placed.folderMode !== undefined) folderModes.push(placed.folderMode);
-      written++;
-    },
-    { signal: options.signal },
-  );
+  await scan(async (entry) => {
+    const reason = unsafeEntryReason({ path: entry.rawPath, type: entry.type, linkname: entry.linkname });
+    if (!selected(entry.path)) return;
+    if (reason !== undefined) {
+      refused.push({ path: entry.rawPath, reason });
+      return;
+    }
+    if (entry.path === '') return; // The archive root is destDir itself.
+    const placed = await placeEntry(root, entry);
+    if (typeof placed === 'string') {
+      refused.push({ path: entry.rawPath, reason: placed });
+      return;
+    }
+    if (placed.folderMode !== undefined) folderModes.push(placed.folderMode);
+    written++;
+  });
 
   for (const folder of folderModes.reverse()) {
     await chmod(folder.target, folder.mode & MODE_MASK);

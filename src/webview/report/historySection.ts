@@ -136,6 +136,14 @@ export class HistorySection {
             testId: 'history-drill',
             attrs: { 'aria-label': `Restore the backup of ${volume} from ${row.createdAt} into a temporary claim and compare every file` },
           }),
+        hasArchive(row) &&
+          row.kind === 'incremental' &&
+          row.status === 'success' &&
+          button('Consolidate', () => this.controls.consolidateBackup(row.id), {
+            focusKey: `consolidate:${row.id}`,
+            testId: 'history-consolidate',
+            attrs: { 'aria-label': `Merge the chain of the backup of ${volume} from ${row.createdAt} into a new full backup` },
+          }),
       ),
     );
   }

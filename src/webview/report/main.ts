@@ -45,6 +45,7 @@ const controls: ReportControls = {
   restoreBackup: (historyId) => post({ type: 'restoreBackup', historyId }),
   verifyBackup: (historyId) => post({ type: 'verifyBackup', historyId }),
   drillBackup: (historyId) => post({ type: 'drillBackup', historyId }),
+  consolidateBackup: (historyId) => post({ type: 'consolidateBackup', historyId }),
   exportReport: (format) => post({ type: 'exportReport', format }),
   rerunFailed() {
     post({ type: 'rerunFailed' });

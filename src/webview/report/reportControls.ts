@@ -10,6 +10,7 @@ export interface ReportControls {
   restoreBackup(historyId: number): void;
   verifyBackup(historyId: number): void;
   drillBackup(historyId: number): void;
+  consolidateBackup(historyId: number): void;
   queryHistory(filter: ReportHistoryFilter, page: number): void;
   showChart(volume: ReportVolumeRef): void;
 }

@@ -18,6 +18,7 @@ describe('messages from the report webview', () => {
       { type: 'rerunFailed' },
       { type: 'restoreBackup', historyId: 12 },
       { type: 'verifyBackup', historyId: 1 },
+      { type: 'consolidateBackup', historyId: 7 },
     ];
     for (const message of valid) assert.ok(isReportWebviewMessage(message), JSON.stringify(message));
   });
@@ -46,6 +47,7 @@ describe('messages from the report webview', () => {
       { type: 'restoreBackup', historyId: '12' },
       { type: 'verifyBackup', historyId: 1.5 },
       { type: 'verifyBackup' },
+      { type: 'consolidateBackup', historyId: -7 },
     ];
     for (const message of invalid) assert.equal(isReportWebviewMessage(message), false, JSON.stringify(message));
   });
