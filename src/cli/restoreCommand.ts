@@ -41,9 +41,9 @@ export async function restoreCommand(options: RestoreCommandOptions, out: NodeJS
   let lastLine = 0;
   try {
     const backup = await findBackup(history, options.source);
-    const archivePath = backup?.backupPath ?? path.resolve(options.source);
     const request = {
-      archivePath,
+      // An incremental backup restores through its chain (runRestore resolves it from `backup`).
+      archivePath: backup?.backupPath ?? path.resolve(options.source),
       expectedSha256: backup?.checksum ?? undefined,
       target: { context, namespace: m[1], pvc: m[2] },
       createClaim: options.newClaim ? { storage: options.size, storageClassName: options.storageClass } : undefined,
@@ -57,6 +57,7 @@ export async function restoreCommand(options: RestoreCommandOptions, out: NodeJS
       likeClaim: options.newClaim && backup && (backup.context === null || backup.context === context) ? { namespace: backup.namespace, pvc: backup.pvcName } : undefined,
       settings,
       history,
+      backup,
       signal: options.signal,
       onProgress: (p) => {
         if (!live || Date.now() - lastLine < 500) return;
@@ -87,7 +88,8 @@ async function findBackup(history: HistoryStore, source: string): Promise<Histor
 function describeResult(r: RestoreResult): string {
   const name = `${r.namespace}/${r.pvc}`;
   if (r.status === 'success') {
-    const lines = [`ok  ${name}  ${r.files} files, ${formatBytes(r.bytes)} in ${(r.durationMs / 1000).toFixed(1)} s  from ${r.archivePath}`];
+    const through = r.chainArchives ? ` (through its chain of ${r.chainArchives} archives)` : '';
+    const lines = [`ok  ${name}  ${r.files} files, ${formatBytes(r.bytes)} in ${(r.durationMs / 1000).toFixed(1)} s  from ${r.archivePath}${through}`];
     if (r.claimCreated) lines.push('    created the claim');
     for (const w of r.warnings.slice(0, 5)) lines.push(`    warning: ${w}`);
     if (r.warnings.length > 5) lines.push(`    ... ${r.warnings.length - 5} more warnings (--json lists them)`);

@@ -14,11 +14,14 @@ export const preflightRestoreCommand: NkvmCommand = {
     if (!request) return undefined;
     const { context } = request.target;
     const resolved = deps.settings.resolve().settings;
+    const history = await deps.history.open();
     const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking a restore into ${request.target.namespace}/${request.target.pvc}` }, () =>
       engine.restorePreflight().preflightRestore(
         deps.connections.configFor(context),
         { ...request, archivePath: record.backupPath! },
         { ...deps.settings.helperPodSettings(), helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
+        // An incremental backup is checked through its chain.
+        { history, backup: record },
       ),
     );
     deps.log.info(`[preflight] restore of #${record.id} into ${report.namespace}/${report.pvc}: ${report.verdict}${report.reasons.length ? ` (${report.reasons.join('; ')})` : ''}`);

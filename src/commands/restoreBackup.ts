@@ -9,7 +9,8 @@ export const restoreBackupCommand: NkvmCommand = {
     if (!record?.backupPath) return undefined;
     const request = await chooseRestoreDestination(deps, record, []);
     if (!request) return undefined;
-    const result = await deps.restores.run({ ...request, archivePath: record.backupPath }, `the backup of ${record.pvcName}`);
+    // The row goes along: an incremental backup restores through its chain.
+    const result = await deps.restores.run({ ...request, archivePath: record.backupPath }, `the backup of ${record.pvcName}`, record);
     // A new claim belongs in the tree now, not at the next refresh.
     if (result?.claimCreated && result.status === 'success') deps.tree.claimsChanged(result.context, result.namespace);
     return result;

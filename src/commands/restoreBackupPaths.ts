@@ -11,7 +11,8 @@ export const restoreBackupPathsCommand: NkvmCommand = {
     const request = await chooseRestoreDestination(deps, record, paths);
     if (!request) return undefined;
     const label = paths.length === 1 ? paths[0] : paths.length ? `${paths.length} items from the backup of ${record.pvcName}` : `the backup of ${record.pvcName}`;
-    const result = await deps.restores.run({ ...request, archivePath }, label);
+    // The row goes along: an incremental backup restores the paths from its chain.
+    const result = await deps.restores.run({ ...request, archivePath }, label, record);
     if (result?.claimCreated && result.status === 'success') deps.tree.claimsChanged(result.context, result.namespace);
     return result;
   },

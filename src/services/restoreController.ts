@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { HistoryRecord } from '../core/history/historyRecord';
 import type { RestoreRequest, RestoreResult } from '../core/restore/restoreVolume';
 import { formatBytes, formatRate } from '../core/report/quantityText';
 import type { ClusterConnections } from './clusterConnections';
@@ -22,9 +23,12 @@ export class RestoreController implements vscode.Disposable {
     return this.restore.isRunning;
   }
 
-  /** Starts a restore unless one is running; the running state is taken before the first `await`. */
-  run(request: RestoreRequest, label: string): Promise<RestoreResult | undefined> {
-    const started = this.restore.start((signal) => this.runRestore(request, label, signal));
+  /**
+   * Starts a restore unless one is running; the running state is taken before the first `await`. With the
+   * backup's history row, an incremental backup is restored through its chain.
+   */
+  run(request: RestoreRequest, label: string, backup?: HistoryRecord): Promise<RestoreResult | undefined> {
+    const started = this.restore.start((signal) => this.runRestore(request, label, signal, backup));
     if (!started) {
       void vscode.window.showWarningMessage('A restore is already running. Wait for it to finish or cancel it from its notification.');
       return Promise.resolve(undefined);
@@ -39,7 +43,7 @@ export class RestoreController implements vscode.Disposable {
     await this.restore.stop(reason, timeoutMs);
   }
 
-  private async runRestore(request: RestoreRequest, label: string, signal: AbortSignal): Promise<RestoreResult> {
+  private async runRestore(request: RestoreRequest, label: string, signal: AbortSignal, backup: HistoryRecord | undefined): Promise<RestoreResult> {
     const resolved = this.settings.resolve().settings;
     const history = await this.history.open();
     const { context, namespace, pvc } = request.target;
@@ -54,6 +58,7 @@ export class RestoreController implements vscode.Disposable {
           return engine.restores().runRestore(this.connections.configFor(context), request, {
             settings: { ...this.settings.helperPodSettings(), helperImage: resolved.helperImage, helperPodTimeoutSeconds: resolved.helperPodTimeoutSeconds },
             history,
+            backup,
             signal,
             onProgress: (p) => {
               const percent = p.totalBytes ? (100 * p.bytes) / p.totalBytes : 0;
@@ -70,11 +75,11 @@ export class RestoreController implements vscode.Disposable {
     } finally {
       this.history.notifyChanged();
     }
-    this.announce(result, request, label);
+    this.announce(result, request, label, backup);
     return result;
   }
 
-  private announce(result: RestoreResult, request: RestoreRequest, label: string): void {
+  private announce(result: RestoreResult, request: RestoreRequest, label: string, backup: HistoryRecord | undefined): void {
     const where = `${result.namespace}/${result.pvc}`;
     if (result.status === 'success') {
       this.log.info(`[restore] ${where}: ${result.message}${result.warnings.length ? `\n  ${result.warnings.join('\n  ')}` : ''}`);
@@ -98,7 +103,7 @@ export class RestoreController implements vscode.Disposable {
       const asRoot = 'Restore as Root';
       void vscode.window
         .showWarningMessage(`Restore into ${where} stopped before writing: ${result.message.replace(/^\w+ stage failed: /, '')}.`, { modal: true, detail: result.nextStep }, asRoot)
-        .then((pick) => (pick === asRoot ? this.run({ ...request, runAsRoot: true }, `${label} (as root)`) : undefined));
+        .then((pick) => (pick === asRoot ? this.run({ ...request, runAsRoot: true }, `${label} (as root)`, backup) : undefined));
       return;
     }
     void vscode.window

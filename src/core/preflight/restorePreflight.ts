@@ -10,6 +10,9 @@ import { configuredHelperUser, DEFAULT_HELPER_POD_SETTINGS, helperRunsAsRoot } f
 import { describeKubeError } from '../kube/describeKubeError';
 import { formatBytes } from '../report/quantityText';
 import type { ArchiveTally } from '../restore/archiveTally';
+import type { HistoryRecord } from '../history/historyRecord';
+import type { HistoryStore } from '../history/historyStore';
+import { backupRestoreInput } from '../restore/backupRestoreInput';
 import { checkArchive, checkTarget, readTarget } from '../restore/restoreChecks';
 import { restoreHelperPod } from '../restore/restoreHelperPodSpec';
 import { RestoreStageError } from '../restore/restoreStage';
@@ -40,7 +43,13 @@ export interface RestorePreflight {
  * files and how much room it has (a short-lived read-only helper), and a server-side dry run of the
  * restore helper. Creates no claim and writes nothing to any volume.
  */
-export async function preflightRestore(kubeConfig: KubeConfig, request: RestoreRequest, settings: RestoreSettings): Promise<RestorePreflight> {
+export async function preflightRestore(
+  kubeConfig: KubeConfig,
+  request: RestoreRequest,
+  settings: RestoreSettings,
+  /** The history row restored: an incremental backup is checked through its chain (every archive read). */
+  from: { history?: HistoryStore; backup?: HistoryRecord } = {},
+): Promise<RestorePreflight> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const { namespace, pvc } = request.target;
   const helper = { ...DEFAULT_HELPER_POD_SETTINGS, ...settings.helperPod };
@@ -52,7 +61,8 @@ export async function preflightRestore(kubeConfig: KubeConfig, request: RestoreR
 
   let tally: ArchiveTally | undefined;
   try {
-    tally = await checkArchive(request);
+    const chain = from.backup?.kind === 'incremental' && from.history ? await backupRestoreInput(from.history, from.backup) : {};
+    ({ tally } = await checkArchive({ ...request, ...chain }));
     report.archive = { files: tally.files, bytes: tally.bytes, archiveBytes: tally.archiveBytes };
   } catch (e) {
     blocked.push(reasonOf(e));

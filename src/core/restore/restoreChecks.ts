@@ -1,24 +1,43 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { runtimeGrantNextStep } from '../backup/helperPod';
 import { describeKubeError } from '../kube/describeKubeError';
-import { ArchiveTally, tallyArchiveFile } from './archiveTally';
+import { BrokenChainError } from '../incremental/chainTree';
+import { ArchiveTally, ArchiveTallyStream } from './archiveTally';
 import { RestoreStageError, restoreNextStepFor } from './restoreStage';
 import { describeRestoreTarget, RestoreTargetInfo } from './restoreTarget';
+import { archiveFileSource, BROKEN_CHAIN_NEXT_STEP, chainSource, checkArchiveFile, isChain, type RestoreSource } from './restoreSource';
 import type { RestoreRequest } from './restoreVolume';
 
 // What a restore checks before it creates anything: the archive on this machine, then the target claim.
 
-/** Everything that can be known without the cluster: the file, its checksum, its entries, the paths. */
-export async function checkArchive(request: RestoreRequest, signal?: AbortSignal): Promise<ArchiveTally> {
+/** An archive (or chain) checked and counted, and the source both passes of the restore read. */
+export interface CheckedArchive {
+  tally: ArchiveTally;
+  source: RestoreSource;
+}
+
+/**
+ * Everything that can be known without the cluster: the file (or every archive of the chain), checksums,
+ * entries, the paths. An incremental backup's chain is counted as the merged tar that will be sent.
+ */
+export async function checkArchive(request: RestoreRequest, signal?: AbortSignal): Promise<CheckedArchive> {
   const { archivePath } = request;
-  try {
-    if (!(await stat(archivePath)).isFile()) throw new Error('not a file');
-  } catch (e) {
-    throw new RestoreStageError('create', `cannot read the archive ${archivePath}: ${(e as Error).message}`, 'Check the archive path; if it was moved or pruned, pick another backup.');
+  if (isChain(request.chain)) {
+    const source = await chainSource(request.chain, request.paths, signal);
+    let tally: ArchiveTally;
+    try {
+      tally = await tallySource(source, request.paths ?? [], signal);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      const cause = e instanceof BrokenChainError ? e.message : `the merged chain could not be read: ${(e as Error).message}`;
+      throw new RestoreStageError('create', `the backup's chain cannot be restored: ${cause}`, BROKEN_CHAIN_NEXT_STEP);
+    }
+    return { tally: checkedTally(tally), source };
   }
+  await checkArchiveFile(archivePath);
   const checksumMismatch = (actual: string): RestoreStageError | undefined =>
     request.expectedSha256 && actual !== request.expectedSha256.toLowerCase()
       ? new RestoreStageError(
@@ -27,9 +46,10 @@ export async function checkArchive(request: RestoreRequest, signal?: AbortSignal
           'The file was changed or damaged after the backup: restore another backup of this volume.',
         )
       : undefined;
+  const source = await archiveFileSource(archivePath);
   let tally: ArchiveTally;
   try {
-    tally = await tallyArchiveFile(archivePath, request.paths ?? [], signal);
+    tally = await tallySource(source, request.paths ?? [], signal);
   } catch (e) {
     if (signal?.aborted) throw e;
     // A damaged archive with a recorded checksum is first of all a checksum mismatch: say that.
@@ -38,6 +58,11 @@ export async function checkArchive(request: RestoreRequest, signal?: AbortSignal
   }
   const mismatch = checksumMismatch(tally.sha256);
   if (mismatch) throw mismatch;
+  return { tally: checkedTally(tally), source };
+}
+
+/** Refuses entries that must not reach a volume and paths the archive does not hold. */
+function checkedTally(tally: ArchiveTally): ArchiveTally {
   if (tally.unsafe.length) {
     const listed = tally.unsafe.slice(0, 5).map((u) => `${u.path} (${u.reason})`);
     throw new RestoreStageError('create', `the archive has entries that must not be written into a volume: ${listed.join('; ')}`, 'Restore an archive made by a backup of this tool, or select only safe paths.', tally.unsafe.map((u) => `${u.path}: ${u.reason}`));
@@ -47,6 +72,13 @@ export async function checkArchive(request: RestoreRequest, signal?: AbortSignal
     throw new RestoreStageError('create', `the archive has nothing at ${missing.map((p) => JSON.stringify(p)).join(', ')}`, 'Check the paths against the archive listing (paths are relative to the volume root, like docs/report.txt).');
   }
   return tally;
+}
+
+/** Counts what a source gives, as the upload will count the same bytes. */
+async function tallySource(source: RestoreSource, paths: readonly string[], signal?: AbortSignal): Promise<ArchiveTally> {
+  const tally = new ArchiveTallyStream(paths, source.gzipped);
+  await pipeline(source.read(signal), tally.input, { signal });
+  return tally.result;
 }
 
 export async function readTarget(kubeConfig: KubeConfig, namespace: string, pvc: string): Promise<RestoreTargetInfo> {

@@ -1,17 +1,24 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { newRunId } from '../backup/backupRun';
 import type { HistoryStore } from '../history/historyStore';
-import type { NewHistoryRecord } from '../history/historyRecord';
+import type { HistoryRecord, NewHistoryRecord } from '../history/historyRecord';
 import { RunningHistoryRow } from '../history/runningHistoryRow';
 import { ClaimShape, claimShapeOf } from './restoreTarget';
 import { RestoreProgress, RestoreRequest, RestoreResult, RestoreSettings, restoreVolume } from './restoreVolume';
 import { outcomeFields } from '../history/outcomeFields';
+import { backupRestoreInput } from './backupRestoreInput';
+import { RestoreStageError } from './restoreStage';
 
 export interface RestoreRunOptions {
   settings: RestoreSettings;
   /** For a new claim without a size or class: copy them from this claim (the one backed up), if it can be read. */
   likeClaim?: { namespace: string; pvc: string };
   history?: HistoryStore;
+  /**
+   * The history row being restored, when there is one: an incremental backup is then restored through its
+   * chain, which `history` gives (a chain it cannot give whole fails the restore at the create stage).
+   */
+  backup?: HistoryRecord;
   signal?: AbortSignal;
   onProgress?: (progress: RestoreProgress) => void;
   /** Called when the result could not be written to the history; the result is returned anyway. */
@@ -28,7 +35,15 @@ export async function runRestore(kubeConfig: KubeConfig, request: RestoreRequest
     ? await RunningHistoryRow.start(options.history, { operation: 'restore', runId, context, namespace, pvcName: pvc, stage: 'create', backupPath: request.archivePath })
     : undefined;
   const onProgress = row ? row.tracking(options.onProgress) : options.onProgress;
-  const result = await restoreVolume(kubeConfig, filled, options.settings, runId, { signal: options.signal, onProgress });
+  const startedAt = new Date();
+  let result: RestoreResult;
+  try {
+    const input = options.backup?.kind === 'incremental' && options.history ? await backupRestoreInput(options.history, options.backup) : {};
+    result = await restoreVolume(kubeConfig, { ...filled, ...input }, options.settings, runId, { signal: options.signal, onProgress });
+  } catch (e) {
+    if (!(e instanceof RestoreStageError)) throw e;
+    result = refused(filled, runId, e, startedAt);
+  }
   if (row) {
     try {
       await row.finish(restoreHistoryRecord(result));
@@ -37,6 +52,14 @@ export async function runRestore(kubeConfig: KubeConfig, request: RestoreRequest
     }
   }
   return result;
+}
+
+/** A restore stopped before anything was created (a chain the history cannot give whole). */
+function refused(request: RestoreRequest, runId: string, e: RestoreStageError, startedAt: Date): RestoreResult {
+  const finishedAt = new Date();
+  const outcome = { status: 'failed' as const, stage: e.stage, message: e.message, nextStep: e.nextStep, evidence: e.evidence, warnings: [] };
+  const timing = { startedAt, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime() };
+  return { ...request.target, runId, ...outcome, archivePath: request.archivePath, claimCreated: false, ...timing };
 }
 
 /** The new claim's size, class and access modes: as given, else the source claim's. */

@@ -14,9 +14,11 @@ import { prepareHelperPod } from '../backup/helperPreparation';
 import { helperPodSpec } from '../backup/helperPodSpec';
 import { configuredHelperUser, DEFAULT_HELPER_POD_SETTINGS, helperRunsAsRoot } from '../config/helperSettings';
 import { describeKubeError } from '../kube/describeKubeError';
+import type { ChainLink } from '../incremental/openChain';
 import type { ArchiveTally } from './archiveTally';
 import { checkArchive, checkTarget, readTarget } from './restoreChecks';
 import { restoreHelperPod } from './restoreHelperPodSpec';
+import type { RestoreSource } from './restoreSource';
 import { upload } from './restoreUpload';
 import { RestoreStage, RestoreStageError, restoreNextStepFor } from './restoreStage';
 import { claimSizeFor, ClaimShape, restoreClaimManifest } from './restoreTarget';
@@ -30,8 +32,14 @@ export interface RestoreTargetRef {
 }
 
 export interface RestoreRequest {
-  /** A `.tar.gz` made by a backup. */
+  /** A `.tar.gz` made by a backup; for an incremental backup, its own archive (the last link of `chain`). */
   archivePath: string;
+  /**
+   * An incremental backup's archives, oldest (its full backup) first, ending with `archivePath`, with their
+   * recorded checksums (resolveHistoryChain gives them). With more than one link the volume at the newest
+   * archive is restored, deletions included, each file sent once; `expectedSha256` is then not used.
+   */
+  chain?: readonly ChainLink[];
   /** The checksum recorded at backup time: a different archive is refused before anything is created. */
   expectedSha256?: string;
   target: RestoreTargetRef;
@@ -92,8 +100,12 @@ export interface RestoreResult extends RestoreTargetRef {
   /** Lines tar printed on stderr. */
   warnings: string[];
   archivePath: string;
+  /** Bytes read to restore: the archive file, or for a chain the merged tar sent. */
   archiveBytes?: number;
+  /** sha256 of the archive restored (for a chain, of the backup's own archive, checked with the others). */
   checksum?: string;
+  /** Archives of the chain restored through, when more than one (an incremental backup). */
+  chainArchives?: number;
   /** Regular files and their bytes written, as the helper counted them on the volume. */
   files?: number;
   bytes?: number;
@@ -144,9 +156,10 @@ export async function restoreVolume(
 
   let result: RestoreResult;
   let preflight: ArchiveTally | undefined;
+  let source: RestoreSource | undefined;
   try {
     report('create');
-    preflight = await checkArchive(request, options.signal);
+    ({ tally: preflight, source } = await checkArchive(request, options.signal));
     totalBytes = preflight.archiveBytes;
     const info = await readTarget(kubeConfig, namespace, pvc);
     checkTarget(request, info);
@@ -202,10 +215,9 @@ export async function restoreVolume(
       kubeConfig,
       namespace,
       helperName,
-      archivePath,
+      source,
       request,
       members,
-      preflight.gzipped,
       options.signal,
       (n) => {
         sent = n;
@@ -216,7 +228,8 @@ export async function restoreVolume(
     report('verify');
     const tally = uploaded.tally;
     if (tally.sha256 !== preflight.sha256) {
-      throw new RestoreStageError('verify', `the archive changed while it was being restored (sha256 ${preflight.sha256} before, ${tally.sha256} sent)`, 'Make sure nothing writes the archive file, then restore again with emptyFirst.');
+      const what = source.archives > 1 ? `the chain's archives changed while they were being restored (merged sha256` : `the archive changed while it was being restored (sha256`;
+      throw new RestoreStageError('verify', `${what} ${preflight.sha256} before, ${tally.sha256} sent)`, 'Make sure nothing writes the archive files, then restore again with emptyFirst.');
     }
     const written = uploaded.count;
     if (written.files !== tally.files || written.bytes !== tally.bytes) {
@@ -234,12 +247,13 @@ export async function restoreVolume(
       evidence: [],
       warnings: [...ownersNotKept(tally, spec), ...uploaded.warnings],
       archiveBytes: tally.archiveBytes,
-      checksum: tally.sha256,
+      checksum: source.ownSha256 ?? tally.sha256,
+      ...(source.archives > 1 ? { chainArchives: source.archives } : {}),
       files: written.files,
       bytes: written.bytes,
     });
   } catch (e) {
-    const known = { archiveBytes: preflight?.archiveBytes, checksum: preflight?.sha256 };
+    const known = { archiveBytes: preflight?.archiveBytes, checksum: source?.ownSha256 ?? preflight?.sha256 };
     if (options.signal?.aborted) {
       result = finish({ status: 'cancelled', stage, message: `Cancelled during the ${stage} stage`, evidence: [], warnings: [], ...known });
     } else {
