@@ -30,11 +30,11 @@ export const MAX_LISTED_DIFFERENCES = 50;
 type Expected = Pick<DigestEntry, 'name' | 'size' | 'mode' | 'uid' | 'gid' | 'linkname' | 'sha256'> & { type: RestoredEntry['type'] };
 
 function expectedEntries(reference: readonly DigestEntry[]): Expected[] {
-  const files = new Map<string, DigestEntry>();
+  // Every file first: a listing merged for an incremental backup is sorted by name, so a hard link may come before its file.
+  const files = new Map<string, DigestEntry>(reference.filter((e) => e.type === 'file').map((e) => [e.name, e]));
   const expected: Expected[] = [];
   for (const e of reference) {
     if (e.name === '' || e.name === 'lost+found' || e.name.startsWith('lost+found/')) continue;
-    if (e.type === 'file') files.set(e.name, e);
     if (e.type === 'link') {
       const target = files.get(e.linkname ?? '');
       expected.push({ ...e, type: 'file', size: target?.size ?? e.size, sha256: target?.sha256, linkname: undefined });

@@ -42,7 +42,8 @@ export function drillMessage(facts: DrillFacts): { message: string; nextStep?: s
   if (outcome === 'cancelled') {
     parts.push(`Cancelled during the ${restored.stage} stage`);
   } else if (comparison) {
-    const written = `Restored ${restored.files ?? 0} files (${formatBytes(restored.bytes ?? 0)}) into a temporary claim in ${restored.namespace}`;
+    const through = restored.chainArchives ? ` through its chain of ${restored.chainArchives} archives` : '';
+    const written = `Restored ${restored.files ?? 0} files (${formatBytes(restored.bytes ?? 0)})${through} into a temporary claim in ${restored.namespace}`;
     if (comparison.total === 0) parts.push(`${written}; all ${comparison.compared} entries match ${against}`);
     else parts.push(`${written}; ${comparison.total} differences from ${against} (${countsText(comparison.counts)}): ${named(comparison)}`);
     if (comparison.ownersNotCompared) {

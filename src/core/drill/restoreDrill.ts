@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { digestArchiveFile, type ArchiveFileDigests, type DigestEntry } from '../archive/archiveDigests';
+import type { ArchiveFileDigests, DigestEntry } from '../archive/archiveDigests';
 import { loadBackupDigests } from '../archive/archiveDigestsHistory';
 import { newRunId } from '../backup/backupRun';
 import { errnoCode } from '../history/errnoCode';
@@ -7,13 +7,20 @@ import type { DrillOutcome, HistoryRecord } from '../history/historyRecord';
 import type { HistoryStore } from '../history/historyStore';
 import type { RestoreProgress, RestoreSettings } from '../restore/restoreVolume';
 import { restoreVolume } from '../restore/restoreVolume';
+import { RestoreStageError } from '../restore/restoreStage';
+import type { ChainLink } from '../incremental/openChain';
+import { drillArchiveDigests } from './drillArchiveDigests';
+import { backupRestoreInput } from '../restore/backupRestoreInput';
 import { drillClaimAnnotations, drillClaimLabels, drillClaimName, removeDrillClaim } from './drillClaim';
 import { compareArchiveContent, compareRestored, type DrillComparison } from './drillCompare';
 import { drillMessage } from './drillMessage';
 import { listRestoredVolume } from './volumeListing';
 
 export interface DrillRequest {
+  /** The backup's archive; for an incremental backup its own, the last link of `chain`. */
   archivePath: string;
+  /** An incremental backup's archives from its full backup on (backupRestoreInput): the drill restores through them. */
+  chain?: readonly ChainLink[];
   /** The backup's history row, when the archive is in the history: its checksum, listing and drill columns. */
   backup?: HistoryRecord;
   context: string;
@@ -89,11 +96,22 @@ export async function runRestoreDrill(kubeConfig: KubeConfig, request: DrillRequ
   progress('check');
   const recorded = backup && options.history ? await loadBackupDigests(options.history, backup.id).catch(() => undefined) : undefined;
   let local: ArchiveFileDigests;
+  let chain = request.chain;
   try {
-    local = await digestArchiveFile(request.archivePath, options.signal);
+    // An incremental backup in the history restores through its chain, and is compared with the volume at it.
+    if (!chain && backup?.kind === 'incremental' && options.history) chain = (await backupRestoreInput(options.history, backup)).chain;
+    // As for a full backup, the backup's own archive is drilled even when its checksum differs, to name the files
+    // that changed; the archives it builds on must match theirs, or the chain is broken.
+    if (chain && chain.length > 1) chain = [...chain.slice(0, -1), { ...chain[chain.length - 1]!, sha256: undefined }];
+    local = await drillArchiveDigests(request.archivePath, chain, options.signal);
   } catch (e) {
     const cancelled = options.signal?.aborted ?? false;
     const missing = errnoCode(e) === 'ENOENT';
+    if (e instanceof RestoreStageError && !cancelled) {
+      // An incremental backup whose chain is broken: the message names the archive that breaks it.
+      const failed = { outcome: 'failed' as const, message: `Could not restore this backup: ${e.causeText}`, nextStep: e.nextStep };
+      return saved(options, done({ ...failed, reference: recorded ? 'backup' : 'archive', checksum: { recorded: backup?.checksum ?? undefined }, claimRemoved: true }));
+    }
     return saved(
       options,
       done({
@@ -124,6 +142,7 @@ export async function runRestoreDrill(kubeConfig: KubeConfig, request: DrillRequ
     kubeConfig,
     {
       archivePath: request.archivePath,
+      ...(chain ? { chain } : {}),
       target: { context: request.context, namespace, pvc: claim },
       createClaim: { storageClassName: request.storageClass, accessModes: ['ReadWriteOnce'] },
       claimLabels: drillClaimLabels(runId, backup?.pvcName ?? claim),

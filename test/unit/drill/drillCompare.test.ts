@@ -16,6 +16,12 @@ describe('Comparing a drill\'s restored volume with the backup-time listing', ()
     assert.equal(result.compared, 2);
   });
 
+  it('a hard link listed before the file it names (a listing sorted by name) is expected as that file', () => {
+    const reference = [ref('a-link.bin', { type: 'link', linkname: 'data.bin', size: 0, sha256: undefined }), ref('data.bin', { size: 586 })];
+    const result = compareRestored(reference, [got('a-link.bin', { size: 586 }), got('data.bin', { size: 586 })]);
+    assert.deepEqual(result.differences, []);
+  });
+
   it('names each kind of difference', () => {
     const reference = [ref('gone'), ref('flipped'), ref('short'), ref('mode'), ref('owner'), ref('link', { type: 'symlink', linkname: 'x', sha256: undefined, size: 0 }), ref('kind')];
     const restored = [
