@@ -20,7 +20,8 @@ export async function openArchiveTar(path: string): Promise<ArchiveTar> {
   const hash = createHash('sha256');
   file.on('data', (chunk) => hash.update(chunk as Buffer));
   // gunzip goes on across gzip members, so an incremental archive (manifest member, then the pod's) reads as one tar.
-  const plain = gzipped ? createGunzip() : new PassThrough({ highWaterMark: 256 * 1024 });
+  // Large output chunks: each chunk passes through async iterators and generators, and 16 KiB ones halved the merge's speed.
+  const plain = gzipped ? createGunzip({ chunkSize: 256 * 1024 }) : new PassThrough({ highWaterMark: 256 * 1024 });
   file.on('error', (error) => plain.destroy(error));
   file.pipe(plain);
   return {
