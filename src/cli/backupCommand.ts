@@ -17,6 +17,8 @@ export interface BackupCommandOptions {
   concurrency: number;
   /** --consistency: wins over NKVM_BACKUP_CONSISTENCY. */
   consistency?: ConsistencyMode;
+  /** --full / --incremental: over NKVM_BACKUP_INCREMENTAL and NKVM_BACKUP_FULL_EVERY. */
+  incremental?: 'full' | 'incremental';
   json: boolean;
   /** Aborted on SIGINT/SIGTERM (see main): helpers are deleted, partial files removed. */
   signal?: AbortSignal;
@@ -45,6 +47,7 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
         kubeConfigFor: () => kubeConfig,
         settings,
         concurrency: options.concurrency,
+        ...(options.incremental ? { incremental: options.incremental } : {}),
         history,
         signal: options.signal,
         onProgress: (p: BackupProgress) => {
@@ -62,7 +65,7 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
       },
     );
     // The listing each backup records goes to the history, not to the output (it holds every file's name).
-    if (options.json) out.write(JSON.stringify({ runId: run.runId, results: run.results.map(({ digests: _listing, ...r }) => r) }, null, 2) + '\n');
+    if (options.json) out.write(JSON.stringify({ runId: run.runId, results: run.results.map(jsonResult) }, null, 2) + '\n');
     else out.write(summary(run.results) + '\n');
     return run.results.every((r) => r.status === 'success') ? 0 : 1;
   } finally {
@@ -70,10 +73,31 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
   }
 }
 
+/**
+ * A result as `--json` prints it: the kind, the base and what was sent and found, without the listings (they
+ * hold every file's name and go to the history) or the manifest's deleted paths.
+ */
+function jsonResult(r: BackupResult) {
+  const { digests: _digests, listing: _listing, manifest, ...rest } = r;
+  const counts = manifest?.counts;
+  return {
+    ...rest,
+    kind: r.kind ?? 'full',
+    baseId: r.baseId ?? null,
+    sentBytes: r.sizeBytes ?? null,
+    ...(counts
+      ? { changed: counts.changed + counts.added + counts.typeChanged, unchanged: counts.unchanged, deleted: counts.deleted, increment: counts }
+      : {}),
+  };
+}
+
 function describeResult(r: BackupResult): string {
   const name = `${r.namespace}/${r.pvc}`;
   if (r.status === 'success' || r.status === 'partial') {
     const lines = [`${r.status === 'success' ? 'ok' : 'PARTIAL'}  ${name}  ${formatBytes(r.sizeBytes)} in ${(r.durationMs / 1000).toFixed(1)} s  ${r.archivePath}`, `    sha256 ${r.checksum}`];
+    const counts = r.manifest?.counts;
+    if (counts) lines.push(`    incremental on backup #${r.baseId}: ${counts.changed + counts.added + counts.typeChanged} changed, ${counts.unchanged} unchanged, ${counts.deleted} deleted`);
+    else if (r.fullBecause) lines.push(`    full: ${r.fullBecause}`);
     if (r.consistency === 'snapshot') lines.push(`    point in time: VolumeSnapshot ${r.snapshotName} taken ${r.snapshotAt ?? ''}`.trimEnd());
     else if (r.consistencyNote) lines.push(`    read live: ${r.consistencyNote}`);
     for (const h of r.hooks ?? []) lines.push(`    ${describeHookRun(h)}`);

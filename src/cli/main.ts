@@ -12,7 +12,8 @@ import { CONSISTENCY_MODES, type ConsistencyMode } from '../core/snapshot/consis
 
 const usage = `usage:
   nkvm volumes [--context C] [--namespace N] [--json]
-  nkvm backup <namespace>/<pvc>... [--context C] [--concurrency N] [--consistency auto|snapshot|live] [--json]
+  nkvm backup <namespace>/<pvc>... [--context C] [--concurrency N] [--consistency auto|snapshot|live]
+              [--full|--incremental] [--json]
   nkvm history [--limit N] [--json]
   nkvm restore <history-id|archive> --to <namespace>/<pvc> [--context C] [--new-claim [--size S] [--storage-class SC]]
                [--empty-first] [--path P]... [--allow-in-use-on-node] [--as-root] [--json]
@@ -33,6 +34,9 @@ consolidate merges an incremental backup's chain into one new full archive besid
 it as a new full backup of the same volume and time, which later incremental backups can build on.
 cleanup removes helper pods that have ended, are past their deadline or whose lease ran out, and waits until they
 are gone; helpers whose lease is renewed (a backup or restore running anywhere) are kept.
+backup sends only what changed since the volume's last complete backup when it can (NKVM_BACKUP_INCREMENTAL auto,
+a full backup after NKVM_BACKUP_FULL_EVERY incremental ones); --full always sends everything, --incremental builds
+on the last complete backup whatever the run length (a volume without one is backed up in full).
 restore --as-root runs the helper as root for this restore (where the namespace's Pod Security allows it), so
 files owned by other users are replaced and get their archived owners back.
 Exit codes: 0 success, 1 a volume was not backed up or restored completely, an archive failed verification or the
@@ -50,6 +54,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         namespace: { type: 'string', short: 'n' },
         concurrency: { type: 'string', default: '1' },
         consistency: { type: 'string' },
+        full: { type: 'boolean', default: false },
+        incremental: { type: 'boolean', default: false },
         limit: { type: 'string', default: '20' },
         json: { type: 'boolean', default: false },
         to: { type: 'string' },
@@ -74,7 +80,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return await volumesCommand({ context: values.context, namespace: values.namespace, json: values.json }, out, err);
       case 'backup':
         return await backupCommand(
-          { volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), consistency: consistencyOf(values.consistency), json: values.json, signal },
+          { volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), consistency: consistencyOf(values.consistency), incremental: incrementalOf(values.full, values.incremental), json: values.json, signal },
           out,
           err,
         );
@@ -120,6 +126,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     err.write(`nkvm: ${(e as Error).message}\n`);
     return 1;
   }
+}
+
+function incrementalOf(full: boolean, incremental: boolean): 'full' | 'incremental' | undefined {
+  if (full && incremental) throw new UsageError('--full and --incremental exclude each other');
+  return full ? 'full' : incremental ? 'incremental' : undefined;
 }
 
 function consistencyOf(text: string | undefined): ConsistencyMode | undefined {

@@ -75,6 +75,8 @@ export class ExtensionSettings implements vscode.Disposable {
         consistency: c.get('backup.consistency'),
         snapshotTimeoutSeconds: c.get('backup.snapshotTimeoutSeconds'),
         snapshotStorageClass: c.get('backup.snapshotStorageClass'),
+        incremental: c.get('backup.incremental'),
+        fullEvery: c.get('backup.fullEvery'),
       },
       process.env,
     );

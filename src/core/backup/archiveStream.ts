@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { PassThrough, Transform, Writable } from 'node:stream';
+import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArchiveDigestTap, type ArchiveDigests } from '../archive/archiveDigests';
 import { describeKubeError } from '../kube/describeKubeError';
@@ -19,7 +19,7 @@ export interface StreamedArchive {
   stderr: TarStderrSummary;
   /**
    * What arrived from the pod before local compression, which the pod's trailer describes; only for
-   * `local-gzip`. In the other modes the archive holds exactly what arrived, so its own digest is it.
+   * `local-gzip` and after a prefix. Otherwise the archive holds exactly what arrived, so its own digest is it.
    */
   received?: { bytes: number; sha256: string };
   /** Every entry of the archive with the SHA-256 of its data, read from the bytes as they arrived. */
@@ -33,6 +33,11 @@ export interface StreamArchiveRequest {
   pod: string;
   archive: PartialArchive;
   options: ArchiveOptions;
+  /** What runs in the helper instead of archiveCommand(options) (an incremental backup's selection), and its stdin. */
+  command?: string[];
+  stdin?: Buffer;
+  /** The archive already holds bytes the pod did not send (a manifest): check the pod's checksum against what arrived. */
+  prefixed?: boolean;
   signal?: AbortSignal;
   /** Bytes written to the archive so far, every 250 ms and at the end. */
   onBytes: (n: number) => void;
@@ -48,12 +53,12 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
   const { namespace, pod, archive, options, signal } = request;
   // Hashing the stream twice would cost a core's worth of sha256 on a large volume: only local
   // compression makes what arrived differ from what is written.
-  const digest = options.compression === 'local-gzip' ? new ReceivedDigest() : undefined;
+  const digest = options.compression === 'local-gzip' || request.prefixed ? new ReceivedDigest() : undefined;
   const received = digest ?? new PassThrough({ highWaterMark: 1024 * 1024 });
   // Lists the tar as it arrives, before local compression, so no gzip layer is undone here for it.
   const listing = new ArchiveDigestTap(options.compression === 'pod-gzip');
   const stages: (Transform | Writable)[] = [received, listing];
-  if (digest) stages.push(new ParallelGzip({ level: options.level }));
+  if (options.compression === 'local-gzip') stages.push(new ParallelGzip({ level: options.level }));
   stages.push(archive.writable());
   const stop = new AbortController();
   let writeError: Error | undefined;
@@ -79,7 +84,8 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
       namespace,
       pod,
       container: HELPER_CONTAINER,
-      command: archiveCommand(options),
+      command: request.command ?? archiveCommand(options),
+      ...(request.stdin ? { stdin: Readable.from([request.stdin]) } : {}),
       stdout: received,
       stderr: (c) => stderr.write(c),
       signal: stop.signal,

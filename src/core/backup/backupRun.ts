@@ -6,13 +6,20 @@ import { BackupProgress, BackupResult, BackupSettings, BackupTarget, backupVolum
 import { outcomeFields } from '../history/outcomeFields';
 import { RunningHistoryRow } from '../history/runningHistoryRow';
 import { recoverInterruptedWork } from './interruptedWork';
-import { recordBackupDigests } from '../archive/archiveDigestsHistory';
+import { loadBackupDigests, recordBackupDigests } from '../archive/archiveDigestsHistory';
+import { chooseIncrementalBase, selectionKey, type BaseDecision, type IncrementalRequest } from '../incremental/incrementalBase';
+import { pointInTimeDigests } from '../incremental/pointInTimeDigests';
+import { pathBytes } from '../incremental/incrementalManifest';
+import { DEFAULT_ARCHIVE_SETTINGS } from '../config/archiveSettings';
+import type { HistoryStore as History } from '../history/historyStore';
 
 export interface BackupRunOptions {
   kubeConfigFor: (context: string) => KubeConfig;
   settings: BackupSettings;
   /** 1 backs up one volume after the other. */
   concurrency: number;
+  /** `--full` / `--incremental`: over nkvm.backup.incremental and nkvm.backup.fullEvery. */
+  incremental?: IncrementalRequest;
   history?: HistoryStore;
   signal?: AbortSignal;
   onProgress?: (progress: BackupProgress) => void;
@@ -41,6 +48,8 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
     while (next < targets.length) {
       const index = next++;
       const target = targets[index];
+      const base = await chooseBase(options, target);
+      const planned = 'base' in base ? { kind: 'incremental' as const, baseId: base.base.id } : {};
       const row =
         options.history &&
         (await RunningHistoryRow.start(options.history, {
@@ -50,14 +59,14 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
           namespace: target.namespace,
           pvcName: target.pvc,
           stage: 'create',
+          // Retention keeps the base of a backup that is running.
+          ...planned,
         }));
-      const result = await backupOne(target, runId, row ? { ...options, onProgress: row.tracking(options.onProgress) } : options);
+      const result = await backupOne(target, runId, row ? { ...options, onProgress: row.tracking(options.onProgress) } : options, base);
       if (row) {
         try {
           const id = await row.finish(historyRecordOf(result));
-          // The listing a restore drill compares with; kept only for an archive that was kept.
-          const { digests } = result;
-          if (digests && result.archivePath) await recordBackupDigests(options.history!, id, digests);
+          if (result.archivePath) await recordListings(options.history!, id, result, selectionKey(selectionOf(options)));
         } catch (e) {
           options.onHistoryError?.(e as Error, result);
         }
@@ -75,11 +84,11 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
  * One target's backup. A context that cannot be used (unknown, no kubeconfig, a credential plugin
  * that fails) is that target's failed row: the other workers go on and the batch stays cancellable.
  */
-async function backupOne(target: BackupTarget, runId: string, options: BackupRunOptions): Promise<BackupResult> {
+async function backupOne(target: BackupTarget, runId: string, options: BackupRunOptions, base: BaseDecision): Promise<BackupResult> {
   const startedAt = new Date();
   try {
     const kubeConfig = options.kubeConfigFor(target.context);
-    return await backupVolume(kubeConfig, target, options.settings, runId, { signal: options.signal, onProgress: options.onProgress });
+    return await backupVolume(kubeConfig, target, options.settings, runId, { signal: options.signal, onProgress: options.onProgress, base });
   } catch (e) {
     const finishedAt = new Date();
     const cancelled = options.signal?.aborted ?? false;
@@ -99,6 +108,42 @@ async function backupOne(target: BackupTarget, runId: string, options: BackupRun
   }
 }
 
+function selectionOf(options: BackupRunOptions): { include: readonly string[]; exclude: readonly string[] } {
+  return { include: options.settings.backupInclude ?? [], exclude: options.settings.backupExclude ?? [] };
+}
+
+/** Never throws: a history that cannot be read makes the backup full, saying so. */
+async function chooseBase(options: BackupRunOptions, target: BackupTarget): Promise<BaseDecision> {
+  const { settings } = options;
+  try {
+    return await chooseIncrementalBase(options.history, {
+      target,
+      selection: selectionOf(options),
+      policy: settings.incremental ?? DEFAULT_ARCHIVE_SETTINGS.incremental,
+      fullEvery: settings.fullEvery ?? DEFAULT_ARCHIVE_SETTINGS.fullEvery,
+      ...(options.incremental ? { request: options.incremental } : {}),
+    });
+  } catch (error) {
+    return { fullBecause: `the history could not be read to find a base (${(error as Error).message})` };
+  }
+}
+
+/**
+ * What the next backups and drills need from this one: the volume's listing (the base of the next incremental
+ * backup; only a complete backup can be one) and every entry's digest at this point in time.
+ */
+async function recordListings(history: History, id: number, result: BackupResult, selection: string): Promise<void> {
+  const { listing, digests, manifest } = result;
+  if (listing && result.status === 'success') {
+    await history.savePodListing({ historyId: id, recordedAt: new Date().toISOString(), entryCount: listing.entries, sha256: listing.sha256, listing: listing.bytes, selection });
+  }
+  if (!digests) return;
+  if (!manifest) return recordBackupDigests(history, id, digests);
+  // An incremental archive holds only what changed: the volume at this backup is its base's entries, updated.
+  const base = await loadBackupDigests(history, manifest.base.id);
+  if (base) await recordBackupDigests(history, id, pointInTimeDigests(base, manifest.deleted.map(pathBytes), digests));
+}
+
 function contextNextStep(context: string): string {
   return `Check that the kubeconfig has the context "${context}" (kubectl config get-contexts) and that its credentials work (kubectl --context ${context} get namespaces); refresh the volume list, then back up that volume again.`;
 }
@@ -114,5 +159,8 @@ export function historyRecordOf(result: BackupResult) {
     snapshotName: result.snapshotName ?? null,
     snapshotAt: result.snapshotAt ?? null,
     hooks: hookRunsToHistory(result.hooks ?? []),
+    kind: result.kind ?? 'full',
+    baseId: result.kind === 'incremental' ? (result.baseId ?? null) : null,
+    increment: result.manifest ? JSON.stringify(result.manifest.counts) : null,
   };
 }

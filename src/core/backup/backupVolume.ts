@@ -1,7 +1,7 @@
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DEFAULT_ARCHIVE_SETTINGS } from '../config/archiveSettings';
+import { DEFAULT_ARCHIVE_SETTINGS, type IncrementalPolicy } from '../config/archiveSettings';
 import { ensurePrivateDir } from '../config/ensurePrivateDir';
 import { ArchiveOptions, CompressionMode } from './archiveCommand';
 import { streamArchive } from './archiveStream';
@@ -25,6 +25,14 @@ import type { BackupHookSettings } from '../config/backupHookSettings';
 import type { HookRun } from '../hooks/hookRun';
 import type { ArchiveDigests } from '../archive/archiveDigests';
 import type { ConsistencyMode } from '../snapshot/consistencyMode';
+import type { BaseDecision } from '../incremental/incrementalBase';
+import type { IncrementalManifest } from '../incremental/incrementalManifest';
+import { endOfArchiveBlocks, endOfArchiveMember, manifestBlocks, manifestMember } from '../incremental/manifestMember';
+import { encodePodListing, type EncodedPodListing } from '../incremental/podListingCodec';
+import { selectionCommand, selectionInput } from '../incremental/selectionCommand';
+import { readChanges } from './incrementalRead';
+import { TarStderr } from './tarStderr';
+import type { StreamedArchive } from './archiveStream';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
 
@@ -69,6 +77,10 @@ export interface BackupSettings {
   snapshotStorageClass?: string;
   /** Hooks per claim beside the pods' Velero annotations (nkvm.backup.hooks). */
   hooks?: BackupHookSettings;
+  /** `auto` (default): send only what changed since the volume's last complete backup where possible; `never`. */
+  incremental?: IncrementalPolicy;
+  /** A full backup after this many incremental ones in a row (nkvm.backup.fullEvery); default 7. */
+  fullEvery?: number;
 }
 
 
@@ -91,6 +103,15 @@ export interface BackupResult extends BackupTarget, ReadFacts {
   hooks?: HookRun[];
   /** Every entry of the archive with the SHA-256 of its data, listed as it arrived (what drills compare against). */
   digests?: ArchiveDigests;
+  /** `incremental`: the archive holds what changed since `baseId` (its manifest says what, and what was deleted); absent: full. */
+  kind?: 'full' | 'incremental';
+  baseId?: number;
+  /** Why a backup that could have built on an earlier one is full (first backup, settings, a broken chain...). */
+  fullBecause?: string;
+  /** The incremental archive's manifest: counts, deleted paths, chain. */
+  manifest?: IncrementalManifest;
+  /** The volume's listing at this backup, in its stored form: the base of the next incremental backup. */
+  listing?: EncodedPodListing;
   startedAt: Date;
   finishedAt: Date;
   durationMs: number;
@@ -100,7 +121,13 @@ export interface BackupResult extends BackupTarget, ReadFacts {
  * Backs up one claim through a helper pod: create, wait, exec, copy, checksum, cleanup. Never throws:
  * every outcome is a result, and no helper pod or partial archive is left behind.
  */
-export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget, settings: BackupSettings, runId: string, options: { signal?: AbortSignal; onProgress?: (p: BackupProgress) => void; runAsRoot?: boolean } = {}): Promise<BackupResult> {
+export async function backupVolume(
+  kubeConfig: KubeConfig,
+  target: BackupTarget,
+  settings: BackupSettings,
+  runId: string,
+  options: { signal?: AbortSignal; onProgress?: (p: BackupProgress) => void; runAsRoot?: boolean; base?: BaseDecision } = {},
+): Promise<BackupResult> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const startedAt = new Date();
   const { namespace } = target;
@@ -169,18 +196,46 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       }
     }
     report('exec');
-    const streamed = await streamArchive(kubeConfig, {
+    const reading = await readChanges(kubeConfig, {
       namespace,
       pod: helperName,
-      archive,
-      options: archiveOptions,
+      image: settings.helperImage,
+      selection: { include: archiveOptions.include, exclude: archiveOptions.exclude },
+      decision: options.base,
+      ...(source.read.snapshotAt ? { cutAt: source.read.snapshotAt } : {}),
       signal: options.signal,
-      onBytes: (n) => {
-        if (bytesSeen === 0) stage = 'copy';
-        bytesSeen = n;
-      },
-      tick: () => report(stage),
     });
+    const plan = reading.plan;
+    const stream = (extra: { command?: string[]; stdin?: Buffer; prefixed?: boolean } = {}): Promise<StreamedArchive> =>
+      streamArchive(kubeConfig, {
+        namespace,
+        pod: helperName,
+        archive: archive!,
+        options: archiveOptions,
+        ...extra,
+        signal: options.signal,
+        onBytes: (n) => {
+          if (bytesSeen === 0) stage = 'copy';
+          bytesSeen = n;
+        },
+        tick: () => report(stage),
+      });
+    let streamed: StreamedArchive;
+    if (!plan) {
+      streamed = await stream();
+    } else {
+      // The manifest goes first, as a member of its own: tar readers go on from it into what the pod sends.
+      const gzipped = archiveOptions.compression !== 'none';
+      await archive.append(gzipped ? manifestMember(plan.manifest) : manifestBlocks(plan.manifest));
+      const names = plan.selection.names;
+      if (names.length) {
+        streamed = await stream({ command: selectionCommand(archiveOptions.compression, archiveOptions.level), stdin: selectionInput(names), prefixed: true });
+      } else {
+        // Nothing changed (BusyBox tar refuses an empty archive): the tar ends right after the manifest.
+        await archive.append(gzipped ? endOfArchiveMember() : endOfArchiveBlocks());
+        streamed = { exitCode: 0, stderr: new TarStderr().end(), digests: { entries: [] } };
+      }
+    }
     await source.readDone();
     report('checksum');
     const local = await archive.finish();
@@ -194,11 +249,13 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     if (outcome === 'failed') {
       throw new StageError('exec', `tar in the helper pod exited with code ${streamed.exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, nextStepFor('exec', { namespace, helperPod: podName }), messages);
     }
-    if (!trailer) throw new StageError('checksum', 'the helper pod did not report the checksum of what it sent', nextStepFor('checksum', { namespace }));
+    const podSent = !plan || plan.selection.names.length > 0;
+    if (podSent && !trailer) throw new StageError('checksum', 'the helper pod did not report the checksum of what it sent', nextStepFor('checksum', { namespace }));
     // The pod hashed what it sent; the received bytes must match before the file gets its final name.
-    // The recorded checksum is the file's own, which differs from the stream's when this process compressed it.
+    // The recorded checksum is the file's own, which differs from the stream's when this process compressed it
+    // or wrote a manifest before it.
     const received = streamed.received ?? local;
-    if (trailer.sha256 !== received.sha256) {
+    if (trailer && trailer.sha256 !== received.sha256) {
       throw new StageError('checksum', `the archive received (${received.bytes} bytes, sha256 ${received.sha256}) differs from what the pod sent (sha256 ${trailer.sha256})`, nextStepFor('checksum', { namespace }));
     }
     await archive.commit();
@@ -206,7 +263,7 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     result = finish({
       status: partial ? 'partial' : 'success',
       stage: 'cleanup',
-      message: partial ? partial.message : `Backed up ${local.bytes} bytes`,
+      message: partial ? partial.message : plan ? incrementalMessage(plan.manifest, local.bytes) : `Backed up ${local.bytes} bytes`,
       nextStep: partial?.nextStep,
       evidence: [],
       warnings: [...source.warnings(), ...skippedNote(streamed.stderr), ...messages],
@@ -214,6 +271,9 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
       sizeBytes: local.bytes,
       checksum: local.sha256,
       ...(streamed.digests ? { digests: streamed.digests } : {}),
+      ...(plan ? { kind: 'incremental' as const, baseId: plan.manifest.base.id, manifest: plan.manifest, listing: plan.listing } : {}),
+      ...(!plan && reading.listing ? { listing: encodePodListing(reading.listing) } : {}),
+      ...(reading.fullBecause ? { fullBecause: reading.fullBecause } : {}),
     });
   } catch (e) {
     await archive?.discard();
@@ -246,6 +306,12 @@ export async function backupVolume(kubeConfig: KubeConfig, target: BackupTarget,
     result.nextStep = [result.nextStep, leftover.nextStep].filter(Boolean).join(' ');
   }
   return result;
+}
+
+function incrementalMessage(manifest: IncrementalManifest, bytes: number): string {
+  const c = manifest.counts;
+  const changed = c.changed + c.added + c.typeChanged;
+  return `Backed up ${bytes} bytes: ${changed} changed, ${c.unchanged} unchanged, ${c.deleted} deleted since backup #${manifest.base.id}`;
 }
 
 function archiveOptionsOf(settings: BackupSettings): ArchiveOptions {

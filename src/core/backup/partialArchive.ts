@@ -49,6 +49,13 @@ export class PartialArchive {
     return this.bytesWritten;
   }
 
+  /** Writes bytes that go before the stream (an incremental archive's manifest), hashed and counted like it. */
+  async append(bytes: Buffer): Promise<void> {
+    this.hash.update(bytes);
+    this.bytesWritten += bytes.length;
+    await this.handle!.write(bytes);
+  }
+
   /** A stream that writes, hashes and counts; its `write()` returns false while the disk is behind. */
   writable(): Writable {
     const handle = this.handle!;

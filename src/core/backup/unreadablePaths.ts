@@ -12,7 +12,11 @@ export type ReadProblem = { kind: 'unreadable'; path: string } | { kind: 'change
  */
 export function readProblemOf(line: string): ReadProblem | undefined {
   if (/^tar: (?:Exiting with failure status due to previous errors|error exit delayed from previous errors)$/.test(line)) return { kind: 'closing' };
-  const changed = /^tar: (.+): (?:file changed as we read it|File shrank by \d+ bytes; padding with zeros|File removed before we read it)$/.exec(line);
+  // A name an incremental backup asked for that was deleted after the listing: BusyBox says `tar: ./a: No such
+  // file or directory`, GNU `tar: ./a: Cannot stat: No such file or directory`.
+  const changed =
+    /^tar: (.+): (?:file changed as we read it|File shrank by \d+ bytes; padding with zeros|File removed before we read it)$/.exec(line) ??
+    /^tar: (.+?): (?:Cannot stat: )?No such file or directory$/.exec(line);
   if (changed) return { kind: 'changed', path: relative(changed[1]) };
   const m = /^tar: can't open '(.+)': Permission denied$/.exec(line) ?? /^tar: (.+?): (?:Cannot (?:open|opendir|stat|savedir): )?Permission denied$/.exec(line);
   return m ? { kind: 'unreadable', path: relative(m[1]) } : undefined;

@@ -18,7 +18,14 @@ export interface ArchiveSettings {
   readonly snapshotTimeoutSeconds: number;
   /** The temporary claim's storage class; '' for the source claim's. */
   readonly snapshotStorageClass: string;
+  /** `auto`: send only what changed since the volume's last complete backup when it can; `never`: always full. */
+  readonly incremental: IncrementalPolicy;
+  /** A full backup after this many incremental ones in a row. */
+  readonly fullEvery: number;
 }
+
+export const INCREMENTAL_POLICIES = ['auto', 'never'] as const;
+export type IncrementalPolicy = (typeof INCREMENTAL_POLICIES)[number];
 
 export type ArchiveSettingKey =
   | 'compression'
@@ -27,7 +34,9 @@ export type ArchiveSettingKey =
   | 'backup.exclude'
   | 'backup.consistency'
   | 'backup.snapshotTimeoutSeconds'
-  | 'backup.snapshotStorageClass';
+  | 'backup.snapshotStorageClass'
+  | 'backup.incremental'
+  | 'backup.fullEvery';
 
 export type RawArchiveSettings = { readonly [K in keyof ArchiveSettings]?: unknown };
 
@@ -44,6 +53,8 @@ export const DEFAULT_ARCHIVE_SETTINGS: ArchiveSettings = {
   consistency: 'auto',
   snapshotTimeoutSeconds: 300,
   snapshotStorageClass: '',
+  incremental: 'auto',
+  fullEvery: 7,
 };
 
 /** The setting and the variable behind each value, as users type them. */
@@ -55,6 +66,8 @@ export const ARCHIVE_SETTING_NAMES = {
   consistency: { setting: 'nkvm.backup.consistency', envVar: 'NKVM_BACKUP_CONSISTENCY' },
   snapshotTimeoutSeconds: { setting: 'nkvm.backup.snapshotTimeoutSeconds', envVar: 'NKVM_BACKUP_SNAPSHOT_TIMEOUT_SECONDS' },
   snapshotStorageClass: { setting: 'nkvm.backup.snapshotStorageClass', envVar: 'NKVM_BACKUP_SNAPSHOT_STORAGE_CLASS' },
+  incremental: { setting: 'nkvm.backup.incremental', envVar: 'NKVM_BACKUP_INCREMENTAL' },
+  fullEvery: { setting: 'nkvm.backup.fullEvery', envVar: 'NKVM_BACKUP_FULL_EVERY' },
 } as const satisfies Record<keyof ArchiveSettings, { setting: string; envVar: string }>;
 
 const problemKeys: Record<keyof ArchiveSettings, ArchiveSettingKey> = {
@@ -65,6 +78,8 @@ const problemKeys: Record<keyof ArchiveSettings, ArchiveSettingKey> = {
   consistency: 'backup.consistency',
   snapshotTimeoutSeconds: 'backup.snapshotTimeoutSeconds',
   snapshotStorageClass: 'backup.snapshotStorageClass',
+  incremental: 'backup.incremental',
+  fullEvery: 'backup.fullEvery',
 };
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -93,6 +108,8 @@ export function resolveArchiveSettings(raw: RawArchiveSettings, env: NodeJS.Proc
     consistency: take('consistency', consistencyMode),
     snapshotTimeoutSeconds: take('snapshotTimeoutSeconds', seconds),
     snapshotStorageClass: take('snapshotStorageClass', storageClassName),
+    incremental: take('incremental', incrementalPolicy),
+    fullEvery: take('fullEvery', incrementalRun),
   };
   if (problems.length) throw new SettingsError(problems);
   return settings;
@@ -123,6 +140,16 @@ function compressionMode(value: unknown): Parsed<CompressionMode> {
 
 function consistencyMode(value: unknown): Parsed<ConsistencyMode> {
   return typeof value === 'string' && (CONSISTENCY_MODES as readonly string[]).includes(value) ? { ok: true, value: value as ConsistencyMode } : { ok: false, expected: '"auto", "snapshot" or "live"' };
+}
+
+function incrementalPolicy(value: unknown): Parsed<IncrementalPolicy> {
+  return typeof value === 'string' && (INCREMENTAL_POLICIES as readonly string[]).includes(value) ? { ok: true, value: value as IncrementalPolicy } : { ok: false, expected: '"auto" or "never"' };
+}
+
+/** 0 makes every backup full; more than 1,000 links would make a restore read a thousand archives. */
+function incrementalRun(value: unknown): Parsed<number> {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 1000 ? { ok: true, value: n } : { ok: false, expected: 'a whole number from 0 to 1000' };
 }
 
 function seconds(value: unknown): Parsed<number> {

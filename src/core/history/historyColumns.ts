@@ -49,6 +49,7 @@ export const HISTORY_COLUMNS = {
   drillMessage: 'drill_message',
   kind: 'kind',
   baseId: 'base_id',
+  increment: 'increment',
 } as const satisfies Record<keyof HistoryRecord, string>;
 
 export type HistoryColumnValues = Partial<Record<keyof HistoryRecord, SqlValue>>;
@@ -86,6 +87,7 @@ export function columnsForNewRecord(record: NewHistoryRecord, now: Date): Histor
     drillOutcome: optionalOneOf(record.drillOutcome, DRILL_OUTCOMES, 'drillOutcome'),
     drillMessage: optionalText(record.drillMessage, 'drillMessage'),
     ...kindColumns(record.kind ?? 'full', record.baseId ?? null),
+    increment: optionalText(record.increment, 'increment'),
   };
 }
 
@@ -112,6 +114,7 @@ export function columnsForPatch(patch: HistoryPatch): HistoryColumnValues {
   if (patch.drilledAt !== undefined) columns.drilledAt = optionalTimestamp(patch.drilledAt, 'drilledAt');
   if (patch.drillOutcome !== undefined) columns.drillOutcome = optionalOneOf(patch.drillOutcome, DRILL_OUTCOMES, 'drillOutcome');
   if (patch.drillMessage !== undefined) columns.drillMessage = optionalText(patch.drillMessage, 'drillMessage');
+  if (patch.increment !== undefined) columns.increment = optionalText(patch.increment, 'increment');
   if (patch.kind !== undefined || patch.baseId !== undefined) {
     // Both change together: a row cannot be left incremental without a base, or full with one.
     if (patch.kind === undefined || patch.baseId === undefined) throw new RangeError('kind and baseId must be changed together');
@@ -166,6 +169,7 @@ export function recordFromRow(row: ParamsObject): HistoryRecord {
     drillMessage: textOrNull(row.drill_message),
     kind: (textOrNull(row.kind) ?? 'full') as BackupKind,
     baseId: numberOrNull(row.base_id),
+    increment: textOrNull(row.increment),
   };
 }
 

@@ -53,8 +53,8 @@ const CREATE_TABLE = `CREATE TABLE backup_history (
   verified_at TEXT
 )`;
 
-function columnsOf(db: Database): Set<string> {
-  return new Set((db.exec('PRAGMA table_info(backup_history)')[0]?.values ?? []).map((row) => String(row[1])));
+function columnsOf(db: Database, table = 'backup_history'): Set<string> {
+  return new Set((db.exec(`PRAGMA table_info(${table})`)[0]?.values ?? []).map((row) => String(row[1])));
 }
 
 /** Creates the table, or brings the earlier tool's table up to version 1 keeping its rows. */
@@ -185,6 +185,15 @@ function addBackupKinds(db: Database): void {
   db.run('CREATE INDEX IF NOT EXISTS backup_history_by_base ON backup_history (base_id)');
 }
 
+/**
+ * What an incremental backup found and sent (counts as JSON), and the include/exclude set a listing was taken
+ * with: the next backup builds on a listing only when it reads the same set.
+ */
+function addIncrementDetails(db: Database): void {
+  if (!columnsOf(db).has('increment')) db.run('ALTER TABLE backup_history ADD COLUMN increment TEXT');
+  if (!columnsOf(db, 'pod_listings').has('selection')) db.run('ALTER TABLE pod_listings ADD COLUMN selection TEXT');
+}
+
 /** Ordered steps; append new ones, never edit or reorder shipped ones. */
 const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 1, apply: createOrAdoptTable },
@@ -195,6 +204,7 @@ const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
   { version: 6, apply: addBackupDigests },
   { version: 7, apply: addPodListings },
   { version: 8, apply: addBackupKinds },
+  { version: 9, apply: addIncrementDetails },
 ];
 
 export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS[HISTORY_MIGRATIONS.length - 1]!.version;

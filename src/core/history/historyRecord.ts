@@ -53,6 +53,8 @@ export interface HistoryRecord {
   readonly kind: BackupKind;
   /** The history row of the backup an incremental one builds on; null for a full backup. */
   readonly baseId: number | null;
+  /** What an incremental backup found and sent, as JSON (IncrementCounts); null for a full backup. */
+  readonly increment: string | null;
 }
 
 /** `full`: the archive restores the volume alone; `incremental`: it needs its chain of earlier archives first. */
@@ -107,6 +109,7 @@ export interface NewHistoryRecord {
   /** Defaults to `full`; an `incremental` record names its `baseId`. */
   readonly kind?: BackupKind | null;
   readonly baseId?: number | null;
+  readonly increment?: string | null;
 }
 
 /** Fields `update` may change; identity fields (volume, run, operation, creation time) are fixed. */

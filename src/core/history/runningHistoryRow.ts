@@ -55,6 +55,8 @@ export class RunningHistoryRow {
         snapshotName: record.snapshotName,
         snapshotAt: record.snapshotAt,
         hooks: record.hooks,
+        ...(record.kind !== undefined ? { kind: record.kind, baseId: record.baseId ?? null } : {}),
+        increment: record.increment,
       };
       if ((await this.history.update(this.id, patch)) !== undefined) {
         return this.id;

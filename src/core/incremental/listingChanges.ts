@@ -43,6 +43,7 @@ export function timeResolutionNs(listing: PodListing): number {
 export function compareListings(base: PodListing, next: PodListing): ListingChanges {
   const remaining = new Map<string, ListedEntry>();
   for (const e of base.entries) if (e.type !== 'other') remaining.set(e.name, e);
+  const ctime = sameFileSystem(remaining, next);
   const racyFrom = minus(base.startedAt, timeResolutionNs(base));
   const changed: ChangedEntry[] = [];
   const added: ListedEntry[] = [];
@@ -60,20 +61,38 @@ export function compareListings(base: PodListing, next: PodListing): ListingChan
       typeChanged.push(entry);
       continue;
     }
-    const reasons = differences(before, entry);
-    if (reasons.length === 0 && entry.type === 'file' && (atOrAfter(before.mtime, racyFrom) || atOrAfter(before.ctime, racyFrom))) reasons.push('racy');
+    const reasons = differences(before, entry, ctime);
+    if (reasons.length === 0 && entry.type === 'file' && (atOrAfter(before.mtime, racyFrom) || (ctime && atOrAfter(before.ctime, racyFrom)))) reasons.push('racy');
     if (reasons.length) changed.push({ entry, reasons });
     else unchanged++;
   }
   return { unchanged, changed, added, typeChanged, deleted: [...remaining.keys()] };
 }
 
-function differences(a: ListedEntry, b: ListedEntry): ChangeReason[] {
+/**
+ * Whether both listings read the same file system, so ctime means what it says: most entries kept their inode
+ * numbers. A volume read through a copy (a snapshot restored file by file, as drivers that keep snapshots as
+ * archives or folders do) has new inodes and the copy's ctimes: there only size, mtime, mode, owner and link
+ * target can tell a change (as rsync tells it). A block-level snapshot keeps inodes and ctimes as they were.
+ */
+export function sameFileSystem(base: ReadonlyMap<string, ListedEntry>, next: PodListing): boolean {
+  let shared = 0;
+  let sameInode = 0;
+  for (const entry of next.entries) {
+    const before = base.get(entry.name);
+    if (before === undefined || before.type !== entry.type || entry.type === 'other') continue;
+    shared++;
+    if (before.inode === entry.inode) sameInode++;
+  }
+  return shared === 0 || sameInode * 2 >= shared;
+}
+
+function differences(a: ListedEntry, b: ListedEntry, ctime: boolean): ChangeReason[] {
   const reasons: ChangeReason[] = [];
   // A folder's size is its own bookkeeping; what it holds is compared entry by entry.
   if (a.type !== 'directory' && a.size !== b.size) reasons.push('size');
   if (!sameTime(a.mtime, b.mtime)) reasons.push('mtime');
-  if (!sameTime(a.ctime, b.ctime)) reasons.push('ctime');
+  if (ctime && !sameTime(a.ctime, b.ctime)) reasons.push('ctime');
   if (a.mode !== b.mode) reasons.push('mode');
   if (a.uid !== b.uid || a.gid !== b.gid) reasons.push('owner');
   if (a.linkname !== b.linkname) reasons.push('link');

@@ -10,14 +10,23 @@ const BLOCK = 512;
  * (gzip readers go on across members; the tar goes on from the manifest into the pod's first header).
  */
 export function manifestMember(manifest: IncrementalManifest, mtime = new Date(manifest.createdAt)): Buffer {
+  return gzipSync(manifestBlocks(manifest, mtime), { level: 9 });
+}
+
+/** The manifest's tar header and padded content, for an archive written without compression. */
+export function manifestBlocks(manifest: IncrementalManifest, mtime = new Date(manifest.createdAt)): Buffer {
   const body = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8');
   const padding = Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK);
-  return gzipSync(Buffer.concat([ustarHeader(MANIFEST_MEMBER, body.length, mtime), body, padding]), { level: 9 });
+  return Buffer.concat([ustarHeader(MANIFEST_MEMBER, body.length, mtime), body, padding]);
 }
 
 /** The two zero blocks that end a tar, gzip'd: what follows the manifest when nothing changed. */
 export function endOfArchiveMember(): Buffer {
-  return gzipSync(Buffer.alloc(2 * BLOCK));
+  return gzipSync(endOfArchiveBlocks());
+}
+
+export function endOfArchiveBlocks(): Buffer {
+  return Buffer.alloc(2 * BLOCK);
 }
 
 function ustarHeader(name: string, size: number, mtime: Date): Buffer {

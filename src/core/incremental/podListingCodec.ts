@@ -33,6 +33,8 @@ export interface EncodedPodListing {
   readonly bytes: Uint8Array;
   /** SHA-256 of the columns before gzip, so the same listing has the same digest whatever zlib does. */
   readonly sha256: string;
+  /** How many entries it holds. */
+  readonly entries: number;
 }
 
 export function encodePodListing(listing: PodListing): EncodedPodListing {
@@ -58,7 +60,7 @@ export function encodePodListing(listing: PodListing): EncodedPodListing {
   });
   const json = Buffer.from(JSON.stringify(c), 'latin1');
   const packed = gzipSync(json, { level: 6 });
-  return { bytes: Buffer.concat([Buffer.from([FORMAT]), packed]), sha256: createHash('sha256').update(json).digest('hex') };
+  return { bytes: Buffer.concat([Buffer.from([FORMAT]), packed]), sha256: createHash('sha256').update(json).digest('hex'), entries: listing.entries.length };
 }
 
 export function decodePodListing(bytes: Uint8Array): PodListing & { readonly sha256: string } {

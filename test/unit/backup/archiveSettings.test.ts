@@ -28,7 +28,17 @@ describe('compression and include/exclude settings', () => {
       consistency: 'auto',
       snapshotTimeoutSeconds: 300,
       snapshotStorageClass: '',
+      incremental: 'auto',
+      fullEvery: 7,
     });
+  });
+
+  it('reads the incremental policy and the run length, the variables winning, and names bad values', () => {
+    const s = resolveArchiveSettings({ incremental: 'auto', fullEvery: 3 }, { NKVM_BACKUP_INCREMENTAL: 'never', NKVM_BACKUP_FULL_EVERY: '0' });
+    assert.deepEqual([s.incremental, s.fullEvery], ['never', 0]);
+    const messages = problems(() => resolveArchiveSettings({ incremental: 'always', fullEvery: -1 }, {}));
+    assert.match(messages[0]!, /^nkvm\.backup\.incremental must be "auto" or "never", got "always"/);
+    assert.match(messages[1]!, /^nkvm\.backup\.fullEvery must be a whole number from 0 to 1000/);
   });
 
   it('reads the consistency mode and snapshot settings, the variable winning, and names bad values', () => {

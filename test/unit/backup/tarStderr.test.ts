@@ -70,6 +70,9 @@ describe('reading tar’s stderr in bounded memory, and what its exit status mea
     // GNU tar exits 1 for files that shrank or vanished while it read them.
     assert.equal(tarOutcome(1, summarizeStderr('tar: ./wal.log: File shrank by 4096 bytes; padding with zeros\n')), 'partial');
     assert.equal(tarOutcome(1, summarizeStderr('tar: ./tmp/x: File removed before we read it\n')), 'partial');
+    // A name an incremental backup asks for that was deleted after the listing: BusyBox exits 1, GNU tar 2.
+    assert.equal(tarOutcome(1, summarizeStderr('tar: ./tmp/y: No such file or directory\ntar: error exit delayed from previous errors\n')), 'partial');
+    assert.equal(tarOutcome(2, summarizeStderr('tar: ./tmp/y: Cannot stat: No such file or directory\ntar: Exiting with failure status due to previous errors\n')), 'partial');
   });
 
   it('keeps the trailer out of the messages and cuts a line that never ends', () => {

@@ -83,6 +83,7 @@ describe('HistoryStore', function () {
       drillMessage: null,
       kind: 'full',
       baseId: null,
+      increment: null,
     });
     assert.deepEqual(sqlite3Lines(dbPath, RUNBOOK_HISTORY_QUERY), [
       'shop|postgres-data|success|2026-11-28T20:41:55.123Z|/work/backups/shop/postgres-data-20261128T204155Z.tar.gz',
@@ -231,7 +232,7 @@ describe('HistoryStore', function () {
       finished_at TEXT, duration_ms INTEGER, size_bytes INTEGER, checksum TEXT, backup_path TEXT, verified_at TEXT,
       verify_outcome TEXT, verify_message TEXT, pruned_at TEXT, owner TEXT, consistency TEXT, snapshot_name TEXT,
       snapshot_at TEXT, hooks TEXT, drilled_at TEXT, drill_outcome TEXT, drill_message TEXT,
-      kind TEXT, base_id INTEGER, added_later TEXT)`);
+      kind TEXT, base_id INTEGER, increment TEXT, added_later TEXT)`);
     db.run("INSERT INTO backup_history (namespace, pvc_name, status, created_at) VALUES ('a', 'b', 'success', '2026-01-01T00:00:00.000Z')");
     db.run('PRAGMA user_version = 99');
     await mkdir(path.dirname(dbPath));
