@@ -5,7 +5,7 @@ import type { HistoryStatus } from '../core/history/historyRecord';
 import { drillTooltipLine } from '../core/drill/checksText';
 import { statusInWords } from '../core/report/outcomeText';
 import { formatBytes } from '../core/report/quantityText';
-import { backupReadLines, consistencyLabel } from '../core/report/backupReadText';
+import { backupReadLines, consistencyLabel, kindLabel } from '../core/report/backupReadText';
 import { contextValueOf, nodeId, VolumeTreeNode } from './volumeTreeNodes';
 
 const statusIcon: Record<HistoryStatus, vscode.ThemeIcon> = {
@@ -50,7 +50,8 @@ export function treeItemOf(node: VolumeTreeNode): vscode.TreeItem {
       item.description = [
         r.operation === 'restore' ? `restore ${statusInWords(r.status, r.stage)}` : statusInWords(r.status, r.stage),
         consistencyLabel(r, (iso) => new Date(iso).toLocaleTimeString()),
-        r.sizeBytes !== null ? formatBytes(r.sizeBytes) : undefined,
+        kindLabel(r),
+        r.sizeBytes !== null ? `${formatBytes(r.sizeBytes)}${r.kind === 'incremental' ? ' sent' : ''}` : undefined,
         archiveState,
         r.drillOutcome ? `drill ${r.drillOutcome}` : undefined,
       ]

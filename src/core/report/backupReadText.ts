@@ -1,7 +1,40 @@
 import type { HistoryRecord } from '../history/historyRecord';
 import { describeHookRun, hookRunsFromHistory } from '../hooks/hookRun';
 
-type ReadFields = Pick<HistoryRecord, 'consistency' | 'snapshotName' | 'snapshotAt' | 'hooks'>;
+type ReadFields = Pick<HistoryRecord, 'consistency' | 'snapshotName' | 'snapshotAt' | 'hooks'> & Partial<KindFields>;
+type KindFields = Pick<HistoryRecord, 'kind' | 'baseId' | 'increment'>;
+
+/** `incremental on #3`, for a tree description; undefined for a full backup. */
+export function kindLabel(record: KindFields): string | undefined {
+  return record.kind === 'incremental' ? `incremental on #${record.baseId ?? '?'}` : undefined;
+}
+
+/** `Incremental on backup #3: 2 changed, 40 unchanged, 1 deleted.`; undefined for a full backup. */
+export function kindSentence(record: KindFields): string | undefined {
+  if (record.kind !== 'incremental') return undefined;
+  const counts = incrementCounts(record.increment);
+  const found = counts ? `: ${counts.changed + counts.added + counts.typeChanged} changed, ${counts.unchanged} unchanged, ${counts.deleted} deleted` : '';
+  return `Incremental on backup #${record.baseId ?? '?'}${found}; the size is what was sent.`;
+}
+
+interface IncrementCounts {
+  readonly changed: number;
+  readonly added: number;
+  readonly typeChanged: number;
+  readonly unchanged: number;
+  readonly deleted: number;
+}
+
+function incrementCounts(json: string | null): IncrementCounts | undefined {
+  if (!json) return undefined;
+  try {
+    const c = JSON.parse(json) as Partial<IncrementCounts>;
+    const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+    return { changed: n(c.changed), added: n(c.added), typeChanged: n(c.typeChanged), unchanged: n(c.unchanged), deleted: n(c.deleted) };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * `snapshot 20:41:55` or `live`, for a tree description; undefined on rows written before backups
@@ -26,5 +59,6 @@ export function consistencySentence(record: Pick<HistoryRecord, 'consistency' | 
 export function backupReadLines(record: ReadFields): string[] {
   const runs = hookRunsFromHistory(record.hooks);
   const sentence = consistencySentence(record);
-  return [...(sentence ? [sentence] : []), ...(runs.length ? ['Hooks:', ...runs.map((r) => `  ${describeHookRun(r)}`)] : [])];
+  const kind = record.kind !== undefined ? kindSentence(record as KindFields) : undefined;
+  return [...(kind ? [kind] : []), ...(sentence ? [sentence] : []), ...(runs.length ? ['Hooks:', ...runs.map((r) => `  ${describeHookRun(r)}`)] : [])];
 }

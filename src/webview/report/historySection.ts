@@ -8,6 +8,7 @@ import { button, el, redrawKeepingFocus, replaceChildren } from './elements';
 import { filterChoices, hasNextPage, narrowFilter, pageLabel } from './historyView';
 import { outcomeBadge } from './outcomeBadge';
 import { hookDetails, readCell } from './readFacts';
+import { kindLabel, kindSentence } from '../../core/report/backupReadText';
 import type { ReportControls } from './reportControls';
 import { archiveFileName } from './runRows';
 import { timeElement } from './timeText';
@@ -104,7 +105,12 @@ export class HistorySection {
       el('td', {}, row.operation === 'backup' ? readCell(row) : '-'),
       el('td', {}, hookDetails(row.hookRuns ?? [])),
       el('td', { className: 'number' }, formatDuration(row.durationMs)),
-      el('td', { className: 'number' }, formatBytes(row.sizeBytes)),
+      el(
+        'td',
+        { className: 'number' },
+        formatBytes(row.sizeBytes),
+        row.kind === 'incremental' ? el('span', { className: 'muted block', testId: 'history-kind', attrs: { title: kindSentence(row) ?? '' } }, `sent · ${kindLabel(row)}`) : null,
+      ),
       el('td', {}, row.backupPath ? el('span', { className: 'path', attrs: { title: row.backupPath } }, archiveFileName(row.backupPath)) : (row.message ?? '-')),
       el(
         'td',
