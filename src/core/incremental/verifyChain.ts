@@ -3,7 +3,9 @@ import { HistoryChainError, resolveHistoryChain, type HistoryChainLink } from '.
 import type { HistoryRecord } from '../history/historyRecord';
 import type { HistoryStore } from '../history/historyStore';
 import { BrokenChainError } from './chainTree';
-import { openChain } from './openChain';
+import { openChain, type OpenedChain } from './openChain';
+import { decodePodListing } from './podListingCodec';
+import type { PodListing } from './podListing';
 
 /** How one archive file is checked (verifyArchive): passed in, as verifyArchive's module dispatches to this one. */
 export type ArchiveCheck = (path: string, expected: ExpectedArchive, options: { signal?: AbortSignal }) => Promise<VerifyResult>;
@@ -28,7 +30,9 @@ export async function verifyIncrementalBackup(
 ): Promise<ChainVerifyResult> {
   let result: ChainVerifyResult;
   try {
-    result = await verifyChain(await resolveHistoryChain(history, record.id), checkArchive, options);
+    const stored = await history.loadPodListing(record.id);
+    const finalListing = stored && { ...decodePodListing(stored.listing), sha256: stored.sha256 };
+    result = await verifyChain(await resolveHistoryChain(history, record.id), checkArchive, { ...options, ...(finalListing ? { finalListing } : {}) });
   } catch (error) {
     if (!(error instanceof HistoryChainError)) throw error;
     result = { outcome: 'missing', message: error.message, checkedAt: new Date(), links: [], brokenId: error.backupId };
@@ -46,7 +50,7 @@ export async function verifyIncrementalBackup(
 export async function verifyChain(
   links: readonly HistoryChainLink[],
   checkArchive: ArchiveCheck,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; finalListing?: PodListing & { readonly sha256: string } } = {},
 ): Promise<ChainVerifyResult> {
   const checkedAt = new Date();
   const target = links[links.length - 1]!;
@@ -63,11 +67,16 @@ export async function verifyChain(
       return { ...result, checkedAt, message, links: checked, brokenId: link.id };
     }
   }
+  let opened: OpenedChain;
   try {
-    await openChain(links, options.signal);
+    opened = await openChain(links, options.signal);
   } catch (error) {
     if (!(error instanceof BrokenChainError)) throw error;
     return { outcome: 'damaged', message: `The archives do not form #${target.id}'s chain: ${error.message}.`, checkedAt, links: checked };
+  }
+  const listingProblem = options.finalListing && finalListingProblem(opened, options.finalListing);
+  if (listingProblem) {
+    return { outcome: 'damaged', message: `The chain of #${target.id} does not restore the volume its backup listed: ${listingProblem}.`, checkedAt, links: checked, brokenId: target.id };
   }
   const own = checked[checked.length - 1]!.result;
   const unrecorded = links.filter((l) => l.sha256 === undefined).map((l) => `#${l.id}`);
@@ -76,7 +85,34 @@ export async function verifyChain(
   return {
     ...own,
     checkedAt,
-    message: `${links.length} archives of the chain (${ids}) read to the end; ${checksums}; each names the ones before it.`,
+    message:
+      `${links.length} archives of the chain (${ids}) read to the end; ${checksums}; each names the ones before it` +
+      `${options.finalListing ? `; together they hold the ${options.finalListing.entries.length} entries the backup listed` : ''}.`,
     links: checked,
   };
+}
+
+const SHOWN = 3;
+
+/**
+ * Whether the chain's final tree is the volume the backup listed: the manifest names that listing's digest, and
+ * the tree holds exactly its paths (fifos, sockets and devices are never archived; the root is left out).
+ */
+function finalListingProblem(chain: OpenedChain, listing: PodListing & { readonly sha256: string }): string | undefined {
+  const manifest = chain.archives[chain.archives.length - 1]?.manifest;
+  if (manifest && manifest.listing.sha256 !== listing.sha256) {
+    return `the manifest names listing ${manifest.listing.sha256.slice(0, 12)}..., the history keeps ${listing.sha256.slice(0, 12)}...`;
+  }
+  const listed = new Set(listing.entries.filter((e) => e.type !== 'other' && e.name !== '.').map((e) => e.name));
+  const tree = new Set([...chain.tree.sources.keys()].filter((p) => p !== ''));
+  const missing = [...listed].filter((p) => !tree.has(p));
+  const extra = [...tree].filter((p) => !listed.has(p));
+  if (!missing.length && !extra.length) return undefined;
+  const names = (paths: string[]) => paths.slice(0, SHOWN).map((p) => JSON.stringify(Buffer.from(p, 'latin1').toString('utf8'))).join(', ') + (paths.length > SHOWN ? ', ...' : '');
+  return [
+    missing.length ? `${missing.length} listed ${missing.length === 1 ? 'path is' : 'paths are'} in no archive (${names(missing)})` : '',
+    extra.length ? `${extra.length} ${extra.length === 1 ? 'path' : 'paths'} that the backup did not list would be restored (${names(extra)})` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
 }

@@ -12,6 +12,8 @@ import { HistoryStore } from '../../../src/core/history/historyStore';
 import { MANIFEST_MEMBER } from '../../../src/core/incremental/incrementalManifest';
 import { readManifest } from '../../../src/core/incremental/manifestMember';
 import { openChain } from '../../../src/core/incremental/openChain';
+import { verifyBackup } from '../../../src/core/archive/verifyArchive';
+import { decodePodListing, encodePodListing } from '../../../src/core/incremental/podListingCodec';
 import { TEST_HELPER_IMAGE } from '../helperImage';
 import { runNkvm, sandboxEnv } from '../cli/runNkvm';
 import { boundClaim } from '../restore/restoreFixture';
@@ -105,6 +107,18 @@ describe(`incremental backups: the second backup of a volume sends what changed 
     const chain = await openChain(await resolveHistoryChain(history, second.row.id));
     const now = spawnSync('find', ['.', '-mindepth', '1'], { cwd: root, encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map((p) => p.slice(2)).filter((p) => p !== 'lost+found' && !p.startsWith('lost+found/')).sort();
     assert.deepEqual([...chain.tree.sources.keys()].filter((p) => p !== '').sort(), now);
+    // Verify reads the whole chain and checks that it holds exactly the entries the backup listed.
+    const verified = await verifyBackup(history, second.row);
+    assert.equal(verified.outcome, 'ok', verified.message);
+    assert.match(verified.message, new RegExp(`together they hold the ${chain.tree.sources.size} entries the backup listed`));
+    const stored = (await history.loadPodListing(second.row.id))!;
+    const recorded = decodePodListing(stored.listing);
+    const other = encodePodListing({ ...recorded, entries: recorded.entries.filter((e) => e.name !== 'docs/new.txt') });
+    await history.savePodListing({ ...stored, listing: other.bytes, sha256: other.sha256 });
+    const mismatch = await verifyBackup(history, second.row);
+    assert.equal(mismatch.outcome, 'damaged');
+    assert.match(mismatch.message, /does not restore the volume its backup listed: the manifest names listing/);
+    await history.savePodListing(stored);
     const digests = await loadBackupDigests(history, second.row.id);
     const fresh = await backup('inc-a', {}, { incremental: 'full' });
     assert.equal(fresh.result.kind ?? 'full', 'full');
