@@ -8,7 +8,11 @@ import { chainSource, isChain } from '../restore/restoreSource';
  * volume at that backup as its chain merges to (every archive checked against its recorded checksum first;
  * a broken chain throws a RestoreStageError naming the backup). `sha256` is the backup's own archive's.
  */
-export async function drillArchiveDigests(archivePath: string, chain: readonly ChainLink[] | undefined, signal?: AbortSignal): Promise<ArchiveFileDigests> {
+export async function drillArchiveDigests(
+  archivePath: string,
+  chain: readonly ChainLink[] | undefined,
+  signal?: AbortSignal,
+): Promise<ArchiveFileDigests> {
   if (!isChain(chain)) return digestArchiveFile(archivePath, signal);
   const source = await chainSource(chain, undefined, signal);
   const parser = new ArchiveDigestParser(false);

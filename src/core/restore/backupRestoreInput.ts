@@ -23,7 +23,7 @@ export async function backupRestoreInput(history: HistoryStore, record: HistoryR
     const links = await resolveHistoryChain(history, record.id);
     return { ...own, chain: links.map(({ id, path, sha256 }) => ({ id, path, ...(sha256 !== undefined ? { sha256 } : {}) })) };
   } catch (e) {
-    if (e instanceof HistoryChainError) throw new RestoreStageError('create', `backup #${record.id} cannot be restored: ${e.message}`, BROKEN_CHAIN_NEXT_STEP);
-    throw e;
+    if (!(e instanceof HistoryChainError)) throw e;
+    throw new RestoreStageError('create', `backup #${record.id} cannot be restored: ${e.message}`, BROKEN_CHAIN_NEXT_STEP);
   }
 }

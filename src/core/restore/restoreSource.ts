@@ -38,7 +38,11 @@ export async function archiveFileSource(path: string): Promise<RestoreSource> {
  * archive present, matching its recorded checksum and naming the one before it. Its bytes are the volume
  * at the newest archive as one plain tar, limited to `paths` (as the user names them, UTF-8) when given.
  */
-export async function chainSource(links: readonly ChainLink[], paths: readonly string[] | undefined, signal?: AbortSignal): Promise<RestoreSource> {
+export async function chainSource(
+  links: readonly ChainLink[],
+  paths: readonly string[] | undefined,
+  signal?: AbortSignal,
+): Promise<RestoreSource> {
   let opened: OpenedChain;
   try {
     opened = await openChain(links, signal);
@@ -67,6 +71,7 @@ export async function checkArchiveFile(path: string): Promise<void> {
   try {
     if (!(await stat(path)).isFile()) throw new Error('not a file');
   } catch (e) {
-    throw new RestoreStageError('create', `cannot read the archive ${path}: ${(e as Error).message}`, 'Check the archive path; if it was moved or pruned, pick another backup.');
+    const next = 'Check the archive path; if it was moved or pruned, pick another backup.';
+    throw new RestoreStageError('create', `cannot read the archive ${path}: ${(e as Error).message}`, next);
   }
 }

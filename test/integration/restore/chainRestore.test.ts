@@ -65,7 +65,8 @@ describe(`restoring an incremental backup through its chain (${TEST_HELPER_IMAGE
     const err: Buffer[] = [];
     const stdin = input ? new PassThrough().end(input) : undefined;
     const stdout = new Writable({ write: (c: Buffer, _e, cb) => (out.push(c), cb()) });
-    const code = await execInPod(sb.kubeConfig, { namespace: NS, pod, container: HELPER_CONTAINER, command, stdout, stderr: (c) => void err.push(c), ...(stdin ? { stdin } : {}) });
+    const stderr = (c: Buffer) => void err.push(c);
+    const code = await execInPod(sb.kubeConfig, { namespace: NS, pod, container: HELPER_CONTAINER, command, stdout, stderr, ...(stdin ? { stdin } : {}) });
     assert.equal(code, 0, Buffer.concat(err).toString());
     return Buffer.concat(out);
   }
@@ -171,8 +172,10 @@ describe(`restoring an incremental backup through its chain (${TEST_HELPER_IMAGE
     await sb?.stop();
   });
 
-  const restore = (backup: HistoryRecord, pvc: string, extra: Partial<RestoreRequest> = {}, store = history): Promise<RestoreResult> =>
-    runRestore(sb.kubeConfig, { archivePath: backup.backupPath!, expectedSha256: backup.checksum ?? undefined, target: { context: 'sandbox', namespace: NS, pvc }, ...extra }, { settings, history: store, backup });
+  const restore = (backup: HistoryRecord, pvc: string, extra: Partial<RestoreRequest> = {}, store = history): Promise<RestoreResult> => {
+    const request = { archivePath: backup.backupPath!, expectedSha256: backup.checksum ?? undefined, target: { context: 'sandbox', namespace: NS, pvc } };
+    return runRestore(sb.kubeConfig, { ...request, ...extra }, { settings, history: store, backup });
+  };
   const claimExists = async (name: string) => (await core.listNamespacedPersistentVolumeClaim({ namespace: NS })).items.some((c) => c.metadata?.name === name);
 
   it('restores each point of the chain into a new claim as the volume was then: changes, deletions, type, mode and link changes', async () => {
@@ -254,7 +257,8 @@ describe(`restoring an incremental backup through its chain (${TEST_HELPER_IMAGE
     const whole = join(sb.dir, 'whole-3.tar.gz');
     writeFileSync(whole, await run(archiveCommand()));
     await recordBackupDigests(history, 3, await digestArchiveFile(whole));
-    const result = await runRestoreDrill(sb.kubeConfig, { archivePath: rows[2]!.backupPath!, backup: rows[2]!, context: 'sandbox', namespace: NS }, { settings, history });
+    const request = { archivePath: rows[2]!.backupPath!, backup: rows[2]!, context: 'sandbox', namespace: NS };
+    const result = await runRestoreDrill(sb.kubeConfig, request, { settings, history });
     assert.equal(result.outcome, 'ok', `${result.message} / ${result.nextStep}`);
     assert.equal(result.reference, 'backup');
     assert.ok(result.comparison!.compared >= points[2]!.tree.length, result.message);
@@ -265,7 +269,8 @@ describe(`restoring an incremental backup through its chain (${TEST_HELPER_IMAGE
     const env = sandboxEnv(sb);
     mkdirSync(join(env.NKVM_METADATA_DB_PATH!, '..'), { recursive: true });
     copyFileSync(join(sb.dir, 'history.db'), env.NKVM_METADATA_DB_PATH!);
-    const cli = await runNkvm(['restore', '3', '--to', `${NS}/from-cli`, '--new-claim', '--size', '1Gi'], { cwd: sb.dir, env: { ...env, NKVM_HELPER_IMAGE: TEST_HELPER_IMAGE } });
+    const args = ['restore', '3', '--to', `${NS}/from-cli`, '--new-claim', '--size', '1Gi'];
+    const cli = await runNkvm(args, { cwd: sb.dir, env: { ...env, NKVM_HELPER_IMAGE: TEST_HELPER_IMAGE } });
     assert.equal(cli.code, 0, cli.stdout + cli.stderr);
     assert.match(cli.stdout, /through its chain of 3 archives/);
     assert.deepEqual(treeOf(sb.cluster.volumePath(NS, 'from-cli')), points[2]!.tree);
