@@ -203,6 +203,7 @@ export async function backupVolume(
       selection: { include: archiveOptions.include, exclude: archiveOptions.exclude },
       decision: options.base,
       ...(source.read.snapshotAt ? { cutAt: source.read.snapshotAt } : {}),
+      readLive: source.copy === undefined,
       signal: options.signal,
     });
     const plan = reading.plan;

@@ -20,8 +20,13 @@ export interface ChangeReadRequest {
   readonly image: string;
   readonly selection: ListingSelection;
   readonly decision?: BaseDecision;
-  /** When the volume was read through a snapshot: the instant it was cut (the listing itself starts later). */
+  /**
+   * When the volume was read through a snapshot: the instant it was cut (the listing itself starts later). Its
+   * ctimes may be a copy's, so they are not compared.
+   */
   readonly cutAt?: string;
+  /** The helper reads the claim itself, not a snapshot's temporary claim. */
+  readonly readLive: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -44,7 +49,7 @@ export async function readChanges(kubeConfig: KubeConfig, request: ChangeReadReq
   const listing = startingAtCut(listed, request.cutAt);
   if (!decision || !('base' in decision)) return { listing, ...(considered ? { fullBecause: considered } : {}) };
   try {
-    return { listing, plan: planIncrement(decision.base, listing) };
+    return { listing, plan: planIncrement(decision.base, listing, new Date(), { readLive: request.readLive }) };
   } catch (error) {
     return { listing, fullBecause: (error as Error).message };
   }

@@ -78,5 +78,5 @@ export async function chooseIncrementalBase(history: HistoryStore | undefined, c
   } catch (error) {
     return { fullBecause: `the listing kept with backup #${newest.id} cannot be read (${(error as Error).message})` };
   }
-  return { base: { id: newest.id, chain: links.map((l) => ({ id: l.id, sha256: l.sha256! })), listing } };
+  return { base: { id: newest.id, chain: links.map((l) => ({ id: l.id, sha256: l.sha256! })), listing, readLive: newest.consistency !== 'snapshot' } };
 }

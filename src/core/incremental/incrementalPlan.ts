@@ -9,6 +9,8 @@ export interface IncrementalBase {
   readonly chain: readonly ArchiveRef[];
   /** The listing the base backup recorded (decodePodListing of its stored form). */
   readonly listing: PodListing;
+  /** The base read the volume itself (live), not a snapshot's temporary claim: its ctimes are the volume's. */
+  readonly readLive?: boolean;
 }
 
 export interface IncrementalPlan {
@@ -24,12 +26,13 @@ export interface IncrementalPlan {
  * manifest that goes first in its archive. Refused (an Error saying so) when the volume holds a file at
  * the manifest's reserved name, which a restore would leave out: such a volume needs full backups.
  */
-export function planIncrement(base: IncrementalBase, next: PodListing, createdAt = new Date()): IncrementalPlan {
+export function planIncrement(base: IncrementalBase, next: PodListing, createdAt = new Date(), options: { readLive?: boolean } = {}): IncrementalPlan {
   if (base.chain.length === 0) throw new Error('an incremental backup needs the chain of its base, at least the full backup');
   if (next.entries.some((e) => e.name === MANIFEST_PATH)) {
     throw new Error(`the volume holds ${MANIFEST_PATH}, the name incremental archives keep their manifest at; back this volume up in full`);
   }
-  const changes = compareListings(base.listing, next);
+  // ctime only where both backups read the volume itself (see CompareOptions); without the facts, it is compared.
+  const changes = compareListings(base.listing, next, { ctime: (base.readLive ?? true) && (options.readLive ?? true) });
   const selection = selectChanges(changes, next);
   const listing = encodePodListing(next);
   const manifest: IncrementalManifest = {

@@ -34,16 +34,26 @@ export function timeResolutionNs(listing: PodListing): number {
   return listing.entries.some((e) => e.mtime.ns !== 0 || e.ctime.ns !== 0) ? COARSE_CLOCK_NS : SECOND_NS;
 }
 
+export interface CompareOptions {
+  /**
+   * Whether ctime tells a change (default true): both listings read the volume itself. A volume read through a
+   * snapshot's temporary claim may be a copy made file by file (drivers that keep snapshots as archives or
+   * folders), whose ctimes are the copy's and whose inode numbers are new or reused by chance: there only size,
+   * mtime, mode, owner and link target tell a change, as rsync tells it.
+   */
+  readonly ctime?: boolean;
+}
+
 /**
  * Compares a new listing with the base one (the previous backup's). Fifos, sockets and devices are left
  * out of both, as backups leave them out. A regular file unchanged by every field is still treated as
  * changed when the base saw it written within one clock tick of its own start (git's racy-git rule): a
  * write later in that same tick would leave size and times as they were.
  */
-export function compareListings(base: PodListing, next: PodListing): ListingChanges {
+export function compareListings(base: PodListing, next: PodListing, options: CompareOptions = {}): ListingChanges {
   const remaining = new Map<string, ListedEntry>();
   for (const e of base.entries) if (e.type !== 'other') remaining.set(e.name, e);
-  const ctime = sameFileSystem(remaining, next);
+  const ctime = options.ctime ?? true;
   const racyFrom = minus(base.startedAt, timeResolutionNs(base));
   const changed: ChangedEntry[] = [];
   const added: ListedEntry[] = [];
@@ -67,24 +77,6 @@ export function compareListings(base: PodListing, next: PodListing): ListingChan
     else unchanged++;
   }
   return { unchanged, changed, added, typeChanged, deleted: [...remaining.keys()] };
-}
-
-/**
- * Whether both listings read the same file system, so ctime means what it says: most entries kept their inode
- * numbers. A volume read through a copy (a snapshot restored file by file, as drivers that keep snapshots as
- * archives or folders do) has new inodes and the copy's ctimes: there only size, mtime, mode, owner and link
- * target can tell a change (as rsync tells it). A block-level snapshot keeps inodes and ctimes as they were.
- */
-export function sameFileSystem(base: ReadonlyMap<string, ListedEntry>, next: PodListing): boolean {
-  let shared = 0;
-  let sameInode = 0;
-  for (const entry of next.entries) {
-    const before = base.get(entry.name);
-    if (before === undefined || before.type !== entry.type || entry.type === 'other') continue;
-    shared++;
-    if (before.inode === entry.inode) sameInode++;
-  }
-  return shared === 0 || sameInode * 2 >= shared;
 }
 
 function differences(a: ListedEntry, b: ListedEntry, ctime: boolean): ChangeReason[] {

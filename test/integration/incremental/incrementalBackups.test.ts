@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runBackups, type BackupRunOptions } from '../../../src/core/backup/backupRun';
@@ -149,6 +149,26 @@ describe(`incremental backups: the second backup of a volume sends what changed 
       const members = spawnSync('tar', [compression === 'none' ? '-tf' : '-tzf', changed.row.backupPath!], { encoding: 'utf8' }).stdout.trim().split('\n');
       assert.deepEqual(members, [MANIFEST_MEMBER, './a.txt'], `${compression}: ${changed.row.increment} ${changed.row.message}`);
     }
+  });
+
+  it('reading the volume live, also sees a file rewritten with its size and mtime put back (by its ctime)', async () => {
+    const root = await boundClaim(sb, NS, 'inc-live');
+    writeFileSync(join(root, 'same-size.txt'), 'AAAA');
+    writeFileSync(join(root, 'other.txt'), 'other');
+    await settle();
+    const live = { consistency: 'live' as const };
+    await backup('inc-live', live);
+    await pause();
+    const unchanged = await backup('inc-live', live);
+    assert.equal(unchanged.result.consistency, 'live');
+    assert.equal(JSON.parse(unchanged.row.increment!).sentEntries, 0, 'nothing changed, nothing sent');
+    const { mtime } = statSync(join(root, 'same-size.txt'));
+    writeFileSync(join(root, 'same-size.txt'), 'BBBB');
+    utimesSync(join(root, 'same-size.txt'), mtime, mtime);
+    const rewritten = await backup('inc-live', live);
+    assert.deepEqual(JSON.parse(rewritten.row.increment!).changed, 1);
+    const members = spawnSync('tar', ['-tzf', rewritten.row.backupPath!], { encoding: 'utf8' }).stdout.trim().split('\n');
+    assert.deepEqual(members, [MANIFEST_MEMBER, './same-size.txt']);
   });
 
   it('makes a full backup, saying why, after fullEvery incrementals, on "never", when the paths change or a base archive is gone', async () => {

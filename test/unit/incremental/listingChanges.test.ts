@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectChanges, topmost } from '../../../src/core/incremental/changeSelection';
 import { compareListings, timeResolutionNs } from '../../../src/core/incremental/listingChanges';
+import { planIncrement } from '../../../src/core/incremental/incrementalPlan';
 import { parsePodListing, type ListedEntry, type PodListing } from '../../../src/core/incremental/podListing';
 import { podListingCommand } from '../../../src/core/incremental/podListingCommand';
 import { runHelperCommand } from './localHelper';
@@ -137,5 +138,26 @@ describe('racy entries: a file written in the clock tick the base listing starte
 describe('removal lists', () => {
   it('keep only the names outside every other removed folder', () => {
     assert.deepEqual(topmost(['a', 'a/b', 'ab', 'c/d', 'c/d/e/f', 'x/y']), ['a', 'ab', 'c/d', 'x/y']);
+  });
+});
+
+describe('ctime on a volume read through a copy', () => {
+  const entry = (name: string, inode: number, ctime: number, type: ListedEntry['type'] = 'file'): ListedEntry => ({
+    name, type, size: 5, mtime: { s: 500, ns: 0 }, ctime: { s: ctime, ns: 0 }, mode: 0o644, uid: 0, gid: 0, inode, links: 1,
+  });
+  const base: PodListing = { startedAt: { s: 1000, ns: 0 }, entries: [entry('.', 2, 900, 'directory'), entry('a', 10, 900), entry('b', 11, 900)] };
+
+  it('compares ctime when both listings read the volume itself: a change that put mtime back is still seen', () => {
+    const next: PodListing = { startedAt: { s: 2000, ns: 0 }, entries: [entry('.', 2, 900, 'directory'), entry('a', 10, 1500), entry('b', 11, 900)] };
+    assert.deepEqual(compareListings(base, next).changed.map((c) => [c.entry.name, c.reasons]), [['a', ['ctime']]]);
+  });
+
+  it('leaves ctime out when a snapshot was read through a copy, whose ctimes are the copy\'s and whose inodes may be reused', () => {
+    const copy: PodListing = { startedAt: { s: 2000, ns: 0 }, entries: [entry('.', 2, 1990, 'directory'), entry('a', 10, 1990), entry('b', 41, 1990)] };
+    const changes = compareListings(base, copy, { ctime: false });
+    assert.deepEqual(changes.changed.map((c) => c.entry.name), [], 'size, mtime, mode, owner and link are all as they were');
+    assert.equal(changes.unchanged, 3);
+    const plan = planIncrement({ chain: [{ id: 1, sha256: 'a'.repeat(64) }], listing: base, readLive: false }, copy);
+    assert.equal(plan.selection.names.length, 0, 'a plan on a snapshot base compares without ctime');
   });
 });
