@@ -9,7 +9,7 @@ import { recoverInterruptedWork } from './interruptedWork';
 import { loadBackupDigests, recordBackupDigests } from '../archive/archiveDigestsHistory';
 import { chooseIncrementalBase, selectionKey, type BaseDecision, type IncrementalRequest } from '../incremental/incrementalBase';
 import { pointInTimeDigests } from '../incremental/pointInTimeDigests';
-import { pathBytes } from '../incremental/incrementalManifest';
+import { pathBytes, type IncrementalManifest } from '../incremental/incrementalManifest';
 import { DEFAULT_ARCHIVE_SETTINGS } from '../config/archiveSettings';
 import type { HistoryStore as History } from '../history/historyStore';
 
@@ -144,6 +144,15 @@ async function recordListings(history: History, id: number, result: BackupResult
   if (base) await recordBackupDigests(history, id, pointInTimeDigests(base, manifest.deleted.map(pathBytes), digests));
 }
 
+/**
+ * The manifest as the history keeps it: base, chain, listing digest and counts. The deleted paths stay in the
+ * archive's own manifest (they can be as many as the volume's files); their number is in the counts.
+ */
+function incrementRecord(manifest: IncrementalManifest): string {
+  const { deleted: _deleted, ...kept } = manifest;
+  return JSON.stringify(kept);
+}
+
 function contextNextStep(context: string): string {
   return `Check that the kubeconfig has the context "${context}" (kubectl config get-contexts) and that its credentials work (kubectl --context ${context} get namespaces); refresh the volume list, then back up that volume again.`;
 }
@@ -161,6 +170,6 @@ export function historyRecordOf(result: BackupResult) {
     hooks: hookRunsToHistory(result.hooks ?? []),
     kind: result.kind ?? 'full',
     baseId: result.kind === 'incremental' ? (result.baseId ?? null) : null,
-    increment: result.manifest ? JSON.stringify(result.manifest.counts) : null,
+    increment: result.manifest ? incrementRecord(result.manifest) : null,
   };
 }

@@ -53,7 +53,10 @@ export interface HistoryRecord {
   readonly kind: BackupKind;
   /** The history row of the backup an incremental one builds on; null for a full backup. */
   readonly baseId: number | null;
-  /** What an incremental backup found and sent, as JSON (IncrementCounts); null for a full backup. */
+  /**
+   * An incremental backup's manifest as JSON, less its deleted paths (which stay in the archive's manifest): base,
+   * chain, listing digest and counts of what it found and sent; null for a full backup.
+   */
   readonly increment: string | null;
 }
 

@@ -28,7 +28,8 @@ interface IncrementCounts {
 function incrementCounts(json: string | null): IncrementCounts | undefined {
   if (!json) return undefined;
   try {
-    const c = JSON.parse(json) as Partial<IncrementCounts>;
+    const manifest = JSON.parse(json) as { counts?: Partial<IncrementCounts> };
+    const c = manifest.counts ?? {};
     const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
     return { changed: n(c.changed), added: n(c.added), typeChanged: n(c.typeChanged), unchanged: n(c.unchanged), deleted: n(c.deleted) };
   } catch {

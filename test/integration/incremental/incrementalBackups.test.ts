@@ -89,7 +89,10 @@ describe(`incremental backups: the second backup of a volume sends what changed 
     assert.equal(second.result.baseId, first.row.id);
     assert.equal(second.row.kind, 'incremental');
     assert.equal(second.row.baseId, first.row.id);
-    const counts = JSON.parse(second.row.increment ?? '{}');
+    const kept = JSON.parse(second.row.increment ?? '{}');
+    assert.deepEqual(kept.chain.map((r: { id: number }) => r.id), [first.row.id], 'the history keeps the manifest, less the deleted paths');
+    assert.equal(kept.deleted, undefined);
+    const counts = kept.counts;
     assert.deepEqual(
       { changed: counts.changed, added: counts.added, typeChanged: counts.typeChanged, deleted: counts.deleted },
       { changed: 4, added: 2, typeChanged: 1, deleted: 2 },
@@ -136,7 +139,7 @@ describe(`incremental backups: the second backup of a volume sends what changed 
       await pause();
       const unchanged = await backup('inc-b', { compression });
       assert.equal(unchanged.result.kind, 'incremental', `${compression}: ${unchanged.result.fullBecause}`);
-      const counts = JSON.parse(unchanged.row.increment!);
+      const counts = JSON.parse(unchanged.row.increment!).counts;
       assert.equal(counts.sentEntries, 0, compression);
       const tar = spawnSync('tar', [compression === 'none' ? '-tf' : '-tzf', unchanged.row.backupPath!], { encoding: 'utf8' });
       assert.equal(tar.status, 0, `${compression}: ${tar.stderr}`);
@@ -161,12 +164,12 @@ describe(`incremental backups: the second backup of a volume sends what changed 
     await pause();
     const unchanged = await backup('inc-live', live);
     assert.equal(unchanged.result.consistency, 'live');
-    assert.equal(JSON.parse(unchanged.row.increment!).sentEntries, 0, 'nothing changed, nothing sent');
+    assert.equal(JSON.parse(unchanged.row.increment!).counts.sentEntries, 0, 'nothing changed, nothing sent');
     const { mtime } = statSync(join(root, 'same-size.txt'));
     writeFileSync(join(root, 'same-size.txt'), 'BBBB');
     utimesSync(join(root, 'same-size.txt'), mtime, mtime);
     const rewritten = await backup('inc-live', live);
-    assert.deepEqual(JSON.parse(rewritten.row.increment!).changed, 1);
+    assert.deepEqual(JSON.parse(rewritten.row.increment!).counts.changed, 1);
     const members = spawnSync('tar', ['-tzf', rewritten.row.backupPath!], { encoding: 'utf8' }).stdout.trim().split('\n');
     assert.deepEqual(members, [MANIFEST_MEMBER, './same-size.txt']);
   });
