@@ -73,13 +73,9 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
   }
 }
 
-/**
- * A result as `--json` prints it: the kind, the base and what was sent and found, without the listings (they
- * hold every file's name and go to the history) or the manifest's deleted paths.
- */
+/** A result as `--json` prints it: the kind, the base and what was sent and found, without the digests (they go to the history). */
 function jsonResult(r: BackupResult) {
-  const { digests: _digests, listing: _listing, manifest, ...rest } = r;
-  const counts = manifest?.counts;
+  const { digests: _digests, increment: counts, ...rest } = r;
   return {
     ...rest,
     kind: r.kind ?? 'full',
@@ -95,7 +91,7 @@ function describeResult(r: BackupResult): string {
   const name = `${r.namespace}/${r.pvc}`;
   if (r.status === 'success' || r.status === 'partial') {
     const lines = [`${r.status === 'success' ? 'ok' : 'PARTIAL'}  ${name}  ${formatBytes(r.sizeBytes)} in ${(r.durationMs / 1000).toFixed(1)} s  ${r.archivePath}`, `    sha256 ${r.checksum}`];
-    const counts = r.manifest?.counts;
+    const counts = r.increment;
     if (counts) lines.push(`    incremental on backup #${r.baseId}: ${counts.changed + counts.added + counts.typeChanged} changed, ${counts.unchanged} unchanged, ${counts.deleted} deleted`);
     else if (r.fullBecause) lines.push(`    full: ${r.fullBecause}`);
     if (r.consistency === 'snapshot') lines.push(`    point in time: VolumeSnapshot ${r.snapshotName} taken ${r.snapshotAt ?? ''}`.trimEnd());

@@ -71,8 +71,10 @@ export async function runBackups(targets: BackupTarget[], options: BackupRunOpti
           options.onHistoryError?.(e as Error, result);
         }
       }
-      results[index] = result;
-      options.onResult?.(result);
+      // The listing and the manifest's deleted paths grow with the volume: they go to the history, not further.
+      const { listing: _listing, manifest: _manifest, ...handedOn } = result;
+      results[index] = handedOn;
+      options.onResult?.(handedOn);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency, targets.length));

@@ -108,9 +108,13 @@ export interface BackupResult extends BackupTarget, ReadFacts {
   baseId?: number;
   /** Why a backup that could have built on an earlier one is full (first backup, settings, a broken chain...). */
   fullBecause?: string;
-  /** The incremental archive's manifest: counts, deleted paths, chain. */
+  /** What an incremental backup found and sent. */
+  increment?: IncrementalManifest['counts'];
+  /**
+   * For the history only (runBackups records them and leaves them out of the results it hands on, as they grow
+   * with the volume): the incremental archive's manifest, and the volume's listing, the base of the next backup.
+   */
   manifest?: IncrementalManifest;
-  /** The volume's listing at this backup, in its stored form: the base of the next incremental backup. */
   listing?: EncodedPodListing;
   startedAt: Date;
   finishedAt: Date;
@@ -272,7 +276,7 @@ export async function backupVolume(
       sizeBytes: local.bytes,
       checksum: local.sha256,
       ...(streamed.digests ? { digests: streamed.digests } : {}),
-      ...(plan ? { kind: 'incremental' as const, baseId: plan.manifest.base.id, manifest: plan.manifest, listing: plan.listing } : {}),
+      ...(plan ? { kind: 'incremental' as const, baseId: plan.manifest.base.id, increment: plan.manifest.counts, manifest: plan.manifest, listing: plan.listing } : {}),
       ...(!plan && reading.listing ? { listing: encodePodListing(reading.listing) } : {}),
       ...(reading.fullBecause ? { fullBecause: reading.fullBecause } : {}),
     });
