@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { SandboxCluster } from '../sandbox/sandboxCluster';
 import { openWorkbench, type Workbench } from './workbench';
 import { startDemoWorkspace } from './demoWorkspace';
@@ -38,25 +38,34 @@ describe('A second backup that sends only what changed (UI)', function () {
   const backupFiles = () => page.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: /^Backup Files$/ }) });
   const fileRow = (name: string | RegExp) => backupFiles().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: name }) });
 
-  async function backUp(): Promise<void> {
+  async function backUp(): Promise<Locator> {
     await row('archive-2019').click({ button: 'right' });
     await workbench.chooseMenuItem('Back Up Volumes...');
     const done = notification(/1 backed up/);
     await done.waitFor({ timeout: 90_000 });
-    await done.locator('.codicon-notifications-clear').click({ force: true }).catch(() => undefined);
-    await done.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    return done;
   }
+  const report = (): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 
   it('shows the second backup of a claim as incremental with its sent size, and browses it as the whole volume', async () => {
     await workbench.clickActivityBarIcon('Volume Backups');
     await row('sandbox').locator('.monaco-tl-twistie').click();
     await row('media').locator('.monaco-tl-twistie').click();
-    await backUp();
+    const first = await backUp();
+    await first.locator('.codicon-notifications-clear').click({ force: true }).catch(() => undefined);
+    await first.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
 
     const volume = cluster.volumePath('media', 'archive-2019');
     unlinkSync(path.join(volume, 'notes.txt'));
     writeFileSync(path.join(volume, 'added-later.txt'), 'written after the first backup\n');
-    await backUp();
+    const second = await backUp();
+    await second.locator('.monaco-button', { hasText: 'Open Report' }).click();
+    // The latest run and the history both say what the second backup is and that its size is what it sent.
+    const kind = report().locator('[data-testid="run-kind"]');
+    await kind.waitFor({ timeout: 30_000 });
+    assert.match(await kind.innerText(), /^sent · incremental on #\d+$/);
+    assert.match(await report().locator('[data-testid="history-kind"]').first().innerText(), /^sent · incremental on #\d+$/);
+    await workbench.screenshot('incremental-report');
 
     await row('archive-2019').locator('.monaco-tl-twistie').click();
     const incremental = view().locator('.monaco-list-row', { has: page.locator('.label-description', { hasText: /^success · .*incremental on #\d+ · .+ sent/ }) }).first();

@@ -33,6 +33,8 @@ export interface ReportRunRow {
   readonly snapshotAt?: string;
   /** The application hooks that ran around the backup, in order. */
   readonly hooks?: readonly ReportHookRun[];
+  /** The backup an incremental one builds on (its size is what it sent); absent for a full backup. */
+  readonly baseId?: number;
 }
 
 /** A hook run as the report shows it: HookRun (hooks/hookRun.ts) with its one-line summary, mirrored for the browser bundle. */

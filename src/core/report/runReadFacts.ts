@@ -2,10 +2,11 @@ import type { BackupResult, BackupTarget } from '../backup/backupVolume';
 import type { ReportRunRow } from './reportModel';
 import { reportHookRun } from './reportHookRuns';
 
-type ReadFacts = Pick<ReportRunRow, 'consistency' | 'consistencyNote' | 'snapshotName' | 'snapshotAt' | 'hooks'>;
+type ReadFacts = Pick<ReportRunRow, 'consistency' | 'consistencyNote' | 'snapshotName' | 'snapshotAt' | 'hooks' | 'baseId'>;
 
 /**
- * Copies how a finished backup read its volume (snapshot or live, and why) and the hooks that ran onto
+ * Copies how a finished backup read its volume (snapshot or live, and why), the backup an incremental one
+ * builds on, and the hooks that ran onto
  * its row of the run, so the report's latest run shows them; the run's own reducer keeps the outcome.
  */
 export function applyReadFacts(run: { rows: BackupTarget[] }, result: BackupResult): void {
@@ -17,6 +18,7 @@ export function applyReadFacts(run: { rows: BackupTarget[] }, result: BackupResu
     snapshotName: result.snapshotName,
     snapshotAt: result.snapshotAt,
     hooks: result.hooks?.map(reportHookRun),
+    baseId: result.kind === 'incremental' ? result.baseId : undefined,
   };
   Object.assign(row, facts);
 }

@@ -56,7 +56,7 @@ function runRow(row: RunRowView, controls: ReportControls): HTMLTableRowElement 
     el('td', {}, readCell(row.read)),
     el('td', {}, hookList(row.hooks)),
     el('td', { className: 'number' }, row.duration),
-    el('td', { className: 'number' }, row.size),
+    el('td', { className: 'number' }, row.size, row.kind ? el('span', { className: 'muted block', testId: 'run-kind' }, row.kind) : null),
     el(
       'td',
       {},

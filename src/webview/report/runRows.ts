@@ -25,6 +25,8 @@ export interface RunRowView {
   readonly stage: string;
   readonly duration: string;
   readonly size: string;
+  /** `sent · incremental on #3` for an incremental backup. */
+  readonly kind?: string;
   readonly checksum?: { readonly short: string; readonly full: string };
   readonly archivePath?: string;
   /** The archive's file name; the folder is the same for every row and sits in the tooltip. */
@@ -49,6 +51,7 @@ export function runRowViews(run: ReportRun): RunRowView[] {
     stage: row.stage ?? '-',
     duration: formatDuration(row.durationMs),
     size: formatBytes(row.sizeBytes ?? (row.state === 'running' ? row.bytes : undefined)),
+    kind: row.baseId !== undefined ? `sent · incremental on #${row.baseId}` : undefined,
     checksum: row.checksum ? { short: `${row.checksum.slice(0, CHECKSUM_SHOWN)}…`, full: row.checksum } : undefined,
     archivePath: row.archivePath,
     archiveName: row.archivePath === undefined ? undefined : archiveFileName(row.archivePath),
