@@ -51,7 +51,7 @@ export function runRowViews(run: ReportRun): RunRowView[] {
     stage: row.stage ?? '-',
     duration: formatDuration(row.durationMs),
     size: formatBytes(row.sizeBytes ?? (row.state === 'running' ? row.bytes : undefined)),
-    kind: row.baseId !== undefined ? `sent · incremental on #${row.baseId}` : undefined,
+    ...(row.baseId !== undefined ? { kind: `sent · incremental on #${row.baseId}` } : {}),
     checksum: row.checksum ? { short: `${row.checksum.slice(0, CHECKSUM_SHOWN)}…`, full: row.checksum } : undefined,
     archivePath: row.archivePath,
     archiveName: row.archivePath === undefined ? undefined : archiveFileName(row.archivePath),
