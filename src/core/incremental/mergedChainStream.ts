@@ -40,7 +40,7 @@ export function mergedChainStream(chain: OpenedChain, options: MergeOptions = {}
 }
 
 async function* mergeChain(chain: OpenedChain, options: MergeOptions): AsyncGenerator<Buffer> {
-  const selected = selection(options.paths);
+  const selected = mergeSelection(options.paths);
   const spool = new HardLinkSpool(options.spoolDir ?? tmpdir());
   try {
     for (let index = 0; index < chain.archives.length; index++) {
@@ -104,19 +104,25 @@ async function* mergeArchive(
   } finally {
     tar.close();
   }
-  if (archive.sha256 !== undefined && tar.sha256() !== archive.sha256) {
-    throw new BrokenChainError(`${describeLink(archive)} changed while the chain was read; try again once nothing writes to it`);
+  // What openChain saw (and a restore counted from its headers) must be what was sent: checked per archive, once read.
+  const now = tar.sha256();
+  if (archive.sha256 !== undefined && now !== archive.sha256) {
+    throw new BrokenChainError(
+      `${describeLink(archive)} changed while the chain was read (sha256 ${archive.sha256.slice(0, 12)}... when opened, ` +
+        `${now.slice(0, 12)}... now); try again once nothing writes to it`,
+    );
   }
 }
 
 /** Targets of hard links this archive writes whose own entry it does not write: their data must wait for the link. */
-function linkTargetsLeftOut(archive: MergeArchive, written: (path: string) => boolean): Set<string> {
+export function linkTargetsLeftOut(archive: MergeArchive, written: (path: string) => boolean): Set<string> {
   const needed = new Set<string>();
   for (const [link, target] of archive.hardLinks) if (written(link) && !written(target)) needed.add(target);
   return needed;
 }
 
-function selection(paths: readonly string[] | undefined): (path: string) => boolean {
+/** Whether a member (normalised name) is under one of `paths`: everything without paths. */
+export function mergeSelection(paths: readonly string[] | undefined): (path: string) => boolean {
   if (!paths) return () => true;
   const roots = new Set(paths.map(normaliseDigestName));
   if (roots.has('')) return () => true;

@@ -2,6 +2,7 @@ import { normaliseDigestName } from '../archive/archiveDigests';
 import { openArchiveTar } from './archiveTarReader';
 import { BrokenChainError, resolveChainTree, type ChainArchive, type ChainTree } from './chainTree';
 import { MANIFEST_PATH, parseManifest, pathBytes, type IncrementalManifest } from './incrementalManifest';
+import { MemberHeaders } from './memberHeaders';
 import { rawTarEntries } from './rawTarEntries';
 import { headerBlocks } from './rawTarHeaders';
 
@@ -18,6 +19,8 @@ export interface MergeArchive extends ChainArchive {
   readonly hardLinks: ReadonlyMap<string, string>;
   /** Header blocks of the folders of an incremental archive, written where the folder first appears. */
   readonly folderHeaders: ReadonlyMap<string, Buffer>;
+  /** Each member's header facts, in the order of `members`: what a restore counts without merging again. */
+  readonly headers: MemberHeaders;
 }
 
 export interface OpenedChain {
@@ -36,7 +39,7 @@ export function describeLink(link: ChainLink): string {
 }
 
 /**
- * Reads each archive of a chain once (checksum, manifest, members, hard links, folder headers) and checks
+ * Reads each archive of a chain once (checksum, manifest, members, header facts, hard links, folder headers) and checks
  * the links between them: a missing, damaged or replaced archive is refused with the backup named.
  */
 export async function openChain(links: readonly ChainLink[], signal?: AbortSignal): Promise<OpenedChain> {
@@ -66,6 +69,7 @@ async function readMergeArchive(link: ChainLink, signal?: AbortSignal): Promise<
   const members: string[] = [];
   const hardLinks = new Map<string, string>();
   const folderHeaders = new Map<string, Buffer>();
+  const headers = new MemberHeaders();
   try {
     let first = true;
     for await (const { entry, data } of rawTarEntries(tar.reader)) {
@@ -78,6 +82,7 @@ async function readMergeArchive(link: ChainLink, signal?: AbortSignal): Promise<
         manifest = parseManifest(Buffer.concat(chunks).toString('utf8'));
       } else {
         members.push(name);
+        headers.add(entry, name);
         if (entry.typeflag === '1') hardLinks.set(name, normaliseDigestName(entry.linkname));
         if (entry.typeflag === '5' && manifest) folderHeaders.set(name, headerBlocks(entry));
       }
@@ -98,7 +103,7 @@ async function readMergeArchive(link: ChainLink, signal?: AbortSignal): Promise<
     );
   }
   const known = { ...(link.id !== undefined ? { id: link.id } : {}), ...(manifest ? { manifest } : {}) };
-  return { path: link.path, sha256, members, hardLinks, folderHeaders, ...known };
+  return { path: link.path, sha256, members, hardLinks, folderHeaders, headers, ...known };
 }
 
 /**

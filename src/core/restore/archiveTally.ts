@@ -43,6 +43,98 @@ export interface ArchiveTally {
 
 const MAX_UNSAFE_LISTED = 20;
 
+/** One entry as the tar reader sees it: its name's and link target's bytes as stored, its type and header numbers. */
+export interface TallyEntry {
+  readonly rawName: Buffer;
+  readonly rawLink: Buffer | undefined;
+  /** tar-stream's type name (`file`, `link`, `directory`, ...), null for a type it does not know. */
+  readonly type: string | null | undefined;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+}
+
+/** What a tally knows without the archive's own bytes: everything but the checksum and the archive's size. */
+export type EntryTally = Omit<ArchiveTally, 'sha256' | 'gzipped' | 'archiveBytes'>;
+
+/**
+ * Counts entries, in archive order, as the helper pod will count what it wrote. Fed by
+ * {@link ArchiveTallyStream} from a tar's bytes, or by a chain's headers read while it was opened.
+ */
+export class ArchiveTallyCounter {
+  private readonly wanted: string[];
+  private readonly members: Map<string, string | undefined>;
+  private readonly sizes = new Map<string, number>();
+  private readonly symlinks = new Set<string>();
+  private readonly tally = {
+    files: 0, bytes: 0, entries: 0, unsafe: [] as ArchiveTally['unsafe'], fileNames: [] as Buffer[], modes: [] as ArchiveTally['modes'],
+  };
+  private readonly owners = new Map<string, { uid: number; gid: number; entries: number }>();
+  private rootMode: number | undefined;
+
+  constructor(paths: readonly string[] = []) {
+    this.wanted = paths.map(normaliseEntryPath);
+    this.members = new Map<string, string | undefined>(this.wanted.map((p) => [p, undefined]));
+  }
+
+  add(entry: TallyEntry): void {
+    const { tally, sizes, symlinks, members, owners } = this;
+    const { rawName, type } = entry;
+    const header = { name: rawName.toString('utf8'), linkname: entry.rawLink?.toString('utf8') ?? null };
+    const name = normaliseEntryPath(header.name);
+    const selected = this.wanted.length === 0 || this.wanted.some((p) => {
+      const hit = p === '' || name === p || name.startsWith(`${p}/`);
+      if (hit && members.get(p) === undefined) members.set(p, header.name.startsWith('./') ? `./${p}` : p);
+      return hit;
+    });
+    if (selected) {
+      tally.entries++;
+      if (name === '' && type === 'directory') this.rootMode = entry.mode & 0o7777;
+      if (name !== '') {
+        const { uid, gid } = entry;
+        const owner = owners.get(`${uid}:${gid}`) ?? { uid, gid, entries: 0 };
+        owner.entries++;
+        owners.set(`${uid}:${gid}`, owner);
+      }
+      // An absolute link target resolves inside the helper's own file system, never this machine's: harmless
+      // in a volume unless an entry is written through the link, which is refused for every link.
+      const absoluteLink = type === 'symlink' && !!header.linkname?.startsWith('/');
+      const through = ancestorsOf(name).find((a) => symlinks.has(a));
+      const reason =
+        unsafeEntryReason({ path: header.name, type: type ?? 'file', linkname: absoluteLink ? '.' : (header.linkname ?? undefined) }) ??
+        (through !== undefined ? `path passes through the symlink ${through}` : undefined);
+      if (reason && tally.unsafe.length < MAX_UNSAFE_LISTED) tally.unsafe.push({ path: header.name, reason });
+      const special = entry.mode & 0o7000;
+      if (name !== '' && (type === 'directory' || (special && (type === 'file' || type === 'contiguous-file')))) {
+        tally.modes.push({ name: rawName, mode: entry.mode & 0o7777 });
+      }
+      if (type === 'file' || type === 'contiguous-file' || type === 'link') tally.fileNames.push(rawName);
+      if (type === 'file' || type === 'contiguous-file') {
+        tally.files++;
+        tally.bytes += entry.size;
+        sizes.set(name, entry.size);
+      } else if (type === 'link') {
+        // A hard link is written as another name for a file already extracted: stat sees that file's size.
+        const size = sizes.get(normaliseEntryPath(header.linkname ?? '')) ?? 0;
+        tally.files++;
+        tally.bytes += size;
+        sizes.set(name, size);
+      }
+    } else if (type === 'file' || type === 'contiguous-file') {
+      sizes.set(name, entry.size);
+    }
+    if (type === 'symlink') symlinks.add(name);
+  }
+
+  /** The tally of every entry added; call once, after the last. */
+  finish(): EntryTally {
+    const byCount = [...this.owners.values()].sort((a, b) => b.entries - a.entries || a.uid - b.uid);
+    const root = this.rootMode !== undefined ? { rootMode: this.rootMode } : {};
+    return { ...this.tally, modes: this.tally.modes.reverse(), owners: byCount, ...root, members: this.members };
+  }
+}
+
 /**
  * Counts a gzip tar as it streams past: the raw bytes' sha256, and the regular files and bytes under
  * the selected paths (all of them without `paths`). Write the archive's bytes into `input`, end it,
@@ -55,13 +147,7 @@ export class ArchiveTallyStream {
   private archiveBytes = 0;
 
   constructor(paths: readonly string[] = [], gzipped = true) {
-    const wanted = paths.map(normaliseEntryPath);
-    const members = new Map<string, string | undefined>(wanted.map((p) => [p, undefined]));
-    const sizes = new Map<string, number>();
-    const symlinks = new Set<string>();
-    const tally = { files: 0, bytes: 0, entries: 0, unsafe: [] as ArchiveTally['unsafe'], fileNames: [] as Buffer[], modes: [] as ArchiveTally['modes'] };
-    const owners = new Map<string, { uid: number; gid: number; entries: number }>();
-    let rootMode: number | undefined;
+    const counter = new ArchiveTallyCounter(paths);
     const gunzip: Transform = gzipped ? createGunzip() : new PassThrough();
     // Names are read as bytes (latin1 keeps each byte), so a name that is not UTF-8 reaches the helper unchanged.
     const parser = extract({ filenameEncoding: 'latin1' });
@@ -70,51 +156,8 @@ export class ArchiveTallyStream {
       const pax = (rawHeader as { pax?: Record<string, string> }).pax;
       const rawName = pax?.path !== undefined ? Buffer.from(pax.path) : Buffer.from(rawHeader.name, 'latin1');
       const rawLink = pax?.linkpath !== undefined ? Buffer.from(pax.linkpath) : rawHeader.linkname ? Buffer.from(rawHeader.linkname, 'latin1') : undefined;
-      const header = { ...rawHeader, name: rawName.toString('utf8'), linkname: rawLink?.toString('utf8') ?? null };
-      const name = normaliseEntryPath(header.name);
-      const selected = wanted.length === 0 || wanted.some((p) => {
-        const hit = p === '' || name === p || name.startsWith(`${p}/`);
-        if (hit && members.get(p) === undefined) members.set(p, header.name.startsWith('./') ? `./${p}` : p);
-        return hit;
-      });
-      if (selected) {
-        tally.entries++;
-        if (name === '' && header.type === 'directory') rootMode = (header.mode ?? 0) & 0o7777;
-        if (name !== '') {
-          const uid = header.uid ?? 0;
-          const gid = header.gid ?? 0;
-          const owner = owners.get(`${uid}:${gid}`) ?? { uid, gid, entries: 0 };
-          owner.entries++;
-          owners.set(`${uid}:${gid}`, owner);
-        }
-        // An absolute link target resolves inside the helper's own file system, never this machine's: harmless
-        // in a volume unless an entry is written through the link, which is refused for every link.
-        const absoluteLink = header.type === 'symlink' && !!header.linkname?.startsWith('/');
-        const through = ancestorsOf(name).find((a) => symlinks.has(a));
-        const reason =
-          unsafeEntryReason({ path: header.name, type: header.type ?? 'file', linkname: absoluteLink ? '.' : (header.linkname ?? undefined) }) ??
-          (through !== undefined ? `path passes through the symlink ${through}` : undefined);
-        if (reason && tally.unsafe.length < MAX_UNSAFE_LISTED) tally.unsafe.push({ path: header.name, reason });
-        const special = (header.mode ?? 0) & 0o7000;
-        if (name !== '' && (header.type === 'directory' || (special && (header.type === 'file' || header.type === 'contiguous-file')))) {
-          tally.modes.push({ name: rawName, mode: (header.mode ?? 0) & 0o7777 });
-        }
-        if (header.type === 'file' || header.type === 'contiguous-file' || header.type === 'link') tally.fileNames.push(rawName);
-        if (header.type === 'file' || header.type === 'contiguous-file') {
-          tally.files++;
-          tally.bytes += header.size ?? 0;
-          sizes.set(name, header.size ?? 0);
-        } else if (header.type === 'link') {
-          // A hard link is written as another name for a file already extracted: stat sees that file's size.
-          const size = sizes.get(normaliseEntryPath(header.linkname ?? '')) ?? 0;
-          tally.files++;
-          tally.bytes += size;
-          sizes.set(name, size);
-        }
-      } else if (header.type === 'file' || header.type === 'contiguous-file') {
-        sizes.set(name, header.size ?? 0);
-      }
-      if (header.type === 'symlink') symlinks.add(name);
+      const numbers = { mode: rawHeader.mode ?? 0, uid: rawHeader.uid ?? 0, gid: rawHeader.gid ?? 0, size: rawHeader.size ?? 0 };
+      counter.add({ rawName, rawLink, type: rawHeader.type, ...numbers });
       body.on('end', () => next());
       body.resume();
     });
@@ -139,8 +182,7 @@ export class ArchiveTallyStream {
         callback();
       },
     });
-    const byCount = () => [...owners.values()].sort((a, b) => b.entries - a.entries || a.uid - b.uid);
-    this.result = parsed.then(() => ({ ...tally, modes: tally.modes.reverse(), owners: byCount(), ...(rootMode !== undefined ? { rootMode } : {}), gzipped, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes, members }));
+    this.result = parsed.then(() => ({ ...counter.finish(), gzipped, sha256: this.hash.digest('hex'), archiveBytes: this.archiveBytes }));
     // A damaged archive stops the writer too, so nothing waits for a drain that never comes.
     parsed.catch((e: Error) => this.input.destroy(e));
     this.result.catch(() => undefined);

@@ -21,12 +21,14 @@ export interface CheckedArchive {
 
 /**
  * Everything that can be known without the cluster: the file (or every archive of the chain), checksums,
- * entries, the paths. An incremental backup's chain is counted as the merged tar that will be sent.
+ * entries, the paths. An incremental backup's chain is counted as the merged tar that will be sent: from the
+ * headers read while opening it when they allow, else by reading the merge once before the upload.
  */
 export async function checkArchive(request: RestoreRequest, signal?: AbortSignal): Promise<CheckedArchive> {
   const { archivePath } = request;
   if (isChain(request.chain)) {
     const source = await chainSource(request.chain, request.paths, signal);
+    if (source.tally) return { tally: checkedTally(source.tally), source };
     let tally: ArchiveTally;
     try {
       tally = await tallySource(source, request.paths ?? [], signal);

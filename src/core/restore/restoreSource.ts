@@ -5,11 +5,14 @@ import { startsWithGzipMagic } from '../archive/archiveScan';
 import { BrokenChainError } from '../incremental/chainTree';
 import { mergedChainStream } from '../incremental/mergedChainStream';
 import { openChain, type ChainLink, type OpenedChain } from '../incremental/openChain';
+import type { ArchiveTally } from './archiveTally';
+import { chainTally, memberPaths } from './chainTally';
 import { RestoreStageError } from './restoreStage';
 
 /**
  * What a restore writes into the volume: one archive file, or the chain of an incremental backup read as
- * one merged tar. Both passes of a restore (the local tally, then the upload) read the same bytes from it.
+ * one merged tar. Both passes of a restore (the local tally, then the upload) read the same bytes from it,
+ * unless the tally is known in advance (`tally`): then only the upload reads them.
  */
 export interface RestoreSource {
   /** A fresh stream of the bytes to tally and extract; each call reads from the start. */
@@ -20,6 +23,11 @@ export interface RestoreSource {
   readonly archives: number;
   /** Checksum of the backup's own archive when it was checked while opening (a chain), else undefined. */
   readonly ownSha256?: string;
+  /**
+   * The tally of read()'s bytes for the requested paths, when it is known without reading them (a chain, counted
+   * from the headers read while opening it; read() then fails naming any archive that changed since).
+   */
+  readonly tally?: ArchiveTally;
 }
 
 /** The next step for a chain that cannot be restored: the same for every way it breaks. */
@@ -44,20 +52,23 @@ export async function chainSource(
   signal?: AbortSignal,
 ): Promise<RestoreSource> {
   let opened: OpenedChain;
+  let tally: ArchiveTally | undefined;
   try {
     opened = await openChain(links, signal);
+    tally = chainTally(opened, paths);
   } catch (e) {
     if (e instanceof BrokenChainError) throw new RestoreStageError('create', `the backup's chain cannot be restored: ${e.message}`, BROKEN_CHAIN_NEXT_STEP);
     throw e;
   }
   // Chain members are named by their bytes, one latin1 character each, like the names the merge compares.
-  const selected = paths?.length ? paths.map((p) => Buffer.from(p, 'utf8').toString('latin1')) : undefined;
+  const selected = memberPaths(paths);
   const own = opened.archives[opened.archives.length - 1]!;
   return {
     read: (readSignal) => mergedChainStream(opened, { ...(selected ? { paths: selected } : {}), ...(readSignal ? { signal: readSignal } : {}) }),
     gzipped: false,
     archives: opened.archives.length,
     ownSha256: own.sha256,
+    ...(tally ? { tally } : {}),
   };
 }
 

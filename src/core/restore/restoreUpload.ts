@@ -3,6 +3,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { HELPER_CONTAINER } from '../backup/helperPodSpec';
 import { describeKubeError } from '../kube/describeKubeError';
 import { ExecFailedError, ExecRefusedError, ExecStreamBrokenError, execInPod } from '../kube/podExec';
+import { BrokenChainError } from '../incremental/chainTree';
 import { ArchiveTally, ArchiveTallyStream } from './archiveTally';
 import { countCommand, countInput, extractCommand, modesCommand, modesInput, parseRestoredCount, parseRootMode } from './extractCommand';
 import { RestoreStageError, restoreNextStepFor } from './restoreStage';
@@ -29,7 +30,10 @@ export interface UploadHelper {
   newClaim: boolean;
 }
 
-/** Streams the source into `tar x` in the pod over exec stdin, tallying the same bytes locally. */
+/**
+ * Streams the source into `tar x` in the pod over exec stdin, tallying the same bytes locally, unless the source's
+ * tally is known in advance (a chain: its merge checks each archive against the checksum it was counted from).
+ */
 export async function upload(
   kubeConfig: KubeConfig,
   namespace: string,
@@ -41,7 +45,7 @@ export async function upload(
   onBytes: (n: number) => void,
   helper?: UploadHelper,
 ): Promise<Uploaded> {
-  const tally = new ArchiveTallyStream(request.paths ?? [], source.gzipped);
+  const tally = source.tally ? undefined : new ArchiveTallyStream(request.paths ?? [], source.gzipped);
   const stop = new AbortController();
   const file = source.read(stop.signal);
   let bytes = 0;
@@ -54,16 +58,16 @@ export async function upload(
   const tee = new Transform({
     transform(chunk: Buffer, _enc, callback) {
       bytes += chunk.length;
-      if (tally.input.write(chunk)) callback(null, chunk);
+      if (!tally || tally.input.write(chunk)) callback(null, chunk);
       else tally.input.once('drain', () => callback(null, chunk));
     },
     flush(callback) {
-      tally.input.end();
+      tally?.input.end();
       callback();
     },
   });
   file.on('error', fail);
-  tally.input.on('error', fail);
+  tally?.input.on('error', fail);
   const gzip = uploadCompression(source);
   const stdin: Readable = gzip ? file.pipe(tee).pipe(gzip) : file.pipe(tee);
   gzip?.on('error', fail);
@@ -96,7 +100,7 @@ export async function upload(
       }
       throw new RestoreStageError('upload', `tar in the helper pod exited with code ${exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, restoreNextStepFor('upload', { namespace, helperPod: pod }), messages);
     }
-    const archived = await tally.result;
+    const archived = source.tally ?? (await tally!.result);
     const run = (command: string[], input: Buffer) => runWithInput(kubeConfig, namespace, pod, command, input, stop.signal);
     if (archived.modes.length) {
       const modes = await run(modesCommand(), modesInput(archived.modes));
@@ -114,6 +118,11 @@ export async function upload(
     return { tally: archived, count, warnings: messages };
   } catch (e) {
     if (e instanceof RestoreStageError || signal?.aborted) throw e;
+    if (readError instanceof BrokenChainError) {
+      // Part of the volume may already be written from the archives read before it.
+      const next = 'Make sure nothing writes the archive files of this chain, then restore again with emptyFirst.';
+      throw new RestoreStageError('upload', `the backup's chain could not be sent after ${bytes} bytes: ${readError.message}`, next);
+    }
     if (readError) throw new RestoreStageError('upload', `could not read the archive after ${bytes} bytes: ${readError.message}`, 'Check that the archive file is readable and not being changed, then restore again with emptyFirst.');
     if (e instanceof ExecRefusedError) {
       const forbidden = e.statusCode === 403;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { digestArchiveFile } from '../../../src/core/archive/archiveDigests';
 import { recordBackupDigests } from '../../../src/core/archive/archiveDigestsHistory';
 import { archiveCommand } from '../../../src/core/backup/archiveCommand';
@@ -234,6 +235,34 @@ describe(`restoring an incremental backup through its chain (${TEST_HELPER_IMAGE
     } finally {
       await missing.close();
       await wrong.close();
+    }
+  });
+
+  it('stops at upload, naming the backup, when an archive is replaced after the chain was opened and counted', async () => {
+    const replaced = join(sb.dir, 'replaced');
+    mkdirSync(replaced);
+    const copies = points.map((p) => join(replaced, `${p.ref.id}.tar.gz`));
+    points.forEach((p, i) => copyFileSync(p.path, copies[i]!));
+    const store = await historyOf('replaced', (n) => ({ backupPath: copies[n - 1]! }));
+    let swapped = false;
+    // The same tar compressed again: every entry as counted, so only the archive's checksum tells.
+    const swap = (): void => {
+      swapped = true;
+      writeFileSync(copies[1]!, gzipSync(gunzipSync(readFileSync(copies[1]!)), { level: 1 }));
+    };
+    try {
+      const backup = (await store.get(3))!;
+      const target = { context: 'sandbox', namespace: NS, pvc: 'after-replaced' };
+      const request = { archivePath: backup.backupPath!, expectedSha256: backup.checksum ?? undefined, target };
+      const onProgress = (p: { stage: string }): void => void (p.stage === 'upload' && !swapped && swap());
+      const result = await runRestore(sb.kubeConfig, { ...request, createClaim: {} }, { settings, history: store, backup, onProgress });
+      assert.ok(swapped);
+      assert.equal(result.status, 'failed', result.message);
+      assert.equal(result.stage, 'upload');
+      assert.match(result.message, /chain could not be sent .*backup 2 \(.*replaced\/2\.tar\.gz\) changed while the chain was read/);
+      assert.match(result.nextStep ?? '', /emptyFirst/);
+    } finally {
+      await store.close();
     }
   });
 
