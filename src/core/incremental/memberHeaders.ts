@@ -21,8 +21,9 @@ export class MemberHeaders {
   private count = 0;
   private typeflags = new Uint8Array(64);
   private spellings = new Uint8Array(64);
-  /** mode, uid, gid, data size, header blocks' length: five numbers a member. */
-  private numbers = new Float64Array(64 * 5);
+  /** mode, uid, gid, header blocks' length: four numbers a member. */
+  private numbers = new Uint32Array(64 * 4);
+  private sizes = new Float64Array(64);
   private readonly spelled = new Map<number, string>();
   private readonly links = new Map<number, string>();
   /** Header length of a hard link rewritten as a file (GNU long link blocks dropped), where it differs. */
@@ -53,7 +54,9 @@ export class MemberHeaders {
     }
     if (entry.typeflag === '1' && longLinks) this.asFileLengths.set(at, headerLength - longLinks);
     const numbers = [readerOctal(entry.header, 100, 8), readerOctal(entry.header, 108, 8), readerOctal(entry.header, 116, 8)];
-    this.numbers.set([...numbers, entry.size, headerLength], at * 5);
+    if (!numbers.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff)) this.unreadable ??= 'a mode or owner out of range';
+    this.numbers.set([...numbers, headerLength], at * 4);
+    this.sizes[at] = entry.size;
   }
 
   /** The typeflag as the merge reads it (`0` also for NUL). */
@@ -77,25 +80,25 @@ export class MemberHeaders {
   }
 
   mode(at: number): number {
-    return this.numbers[at * 5]!;
+    return this.numbers[at * 4]!;
   }
 
   uid(at: number): number {
-    return this.numbers[at * 5 + 1]!;
+    return this.numbers[at * 4 + 1]!;
   }
 
   gid(at: number): number {
-    return this.numbers[at * 5 + 2]!;
+    return this.numbers[at * 4 + 2]!;
   }
 
   /** Bytes of data after the header (0 for types without data). */
   size(at: number): number {
-    return this.numbers[at * 5 + 3]!;
+    return this.sizes[at]!;
   }
 
   /** Bytes of its header blocks, extensions included. */
   headerLength(at: number): number {
-    return this.numbers[at * 5 + 4]!;
+    return this.numbers[at * 4 + 3]!;
   }
 
   /** Bytes of its header blocks once a hard link is rewritten as a regular file. */
@@ -109,11 +112,14 @@ export class MemberHeaders {
     typeflags.set(this.typeflags);
     const spellings = new Uint8Array(size);
     spellings.set(this.spellings);
-    const numbers = new Float64Array(size * 5);
+    const numbers = new Uint32Array(size * 4);
     numbers.set(this.numbers);
+    const sizes = new Float64Array(size);
+    sizes.set(this.sizes);
     this.typeflags = typeflags;
     this.spellings = spellings;
     this.numbers = numbers;
+    this.sizes = sizes;
   }
 }
 
