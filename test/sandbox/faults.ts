@@ -23,6 +23,8 @@ export type Fault =
   | { kind: 'unschedulable'; target: FaultTarget; message?: string }
   | { kind: 'forbid'; verb: string; resource: string; subresource?: string; namespace?: string }
   | { kind: 'execCut'; target: FaultTarget; afterBytes: number }
+  /** Each exec stream of the target's pods carries at most this many bytes per second each way, as over a slow link. */
+  | { kind: 'execBandwidth'; target: FaultTarget; bytesPerSecond: number }
   | { kind: 'execExitCode'; target: FaultTarget; code: number }
   | { kind: 'execCorrupt'; target: FaultTarget; byteOffset: number }
   | { kind: 'latency'; ms: number; pathPrefix?: string }

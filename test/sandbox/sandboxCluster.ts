@@ -17,6 +17,7 @@ import { ClusterHooks } from './cluster/clusterHooks';
 import { EventRecorder } from './cluster/eventRecorder';
 import { handleExecUpgrade } from './cluster/execEndpoint';
 import { CpuLimits } from './exec/cpuLimit';
+import { ExecBandwidth, ExecBandwidthLimits } from './exec/execBandwidth';
 import { negotiateExecProtocol } from './exec/execSession';
 import { NodeOutageOptions, NodeOutages } from './cluster/nodeOutage';
 import { LifecycleTiming, PodLifecycle } from './cluster/podLifecycle';
@@ -37,6 +38,8 @@ export interface SandboxOptions {
   timing?: Partial<LifecycleTiming>;
   /** How long a new VolumeSnapshot takes to become readyToUse after it is cut (default 300 ms). */
   snapshotReadyDelayMs?: number;
+  /** Holds exec streams to a bandwidth per stream and in total, as a slow link to a cluster does; absent: unlimited. */
+  execBandwidth?: ExecBandwidthLimits;
 }
 
 export interface RequestRecord {
@@ -67,6 +70,8 @@ export class SandboxCluster {
   readonly caPem: string;
   /** Enforces containers' CPU and memory limits; `enforcement` and `memoryEnforcement` say whether it can. */
   readonly cpuLimits = new CpuLimits();
+  /** Exec streams' bandwidth limits; `execBandwidth.set()` changes them for streams opened afterwards. */
+  readonly execBandwidth: ExecBandwidth;
   private readonly hooks: ClusterHooks;
   private readonly provisioner: Provisioner;
   private readonly outages: NodeOutages;
@@ -77,6 +82,7 @@ export class SandboxCluster {
 
   private constructor(options: SandboxOptions) {
     this.ownsData = !options.dataDir;
+    this.execBandwidth = new ExecBandwidth(options.execBandwidth);
     this.data = new VolumeData(options.dataDir ?? mkdtempSync(join(tmpdir(), 'nkvm-sandbox-')));
     const events = new EventRecorder(this.store);
     this.provisioner = new Provisioner(this.store, this.data, events);
@@ -290,7 +296,17 @@ export class SandboxCluster {
     }
     Object.assign(record, { user: user.username, verb: 'create', resource: 'pods', subresource: 'exec', namespace: decodeURIComponent(m[1]) });
     handleExecUpgrade(
-      { store: this.store, access: this.access, faults: this.faults, pods: this.pods, data: this.data, wss: this.wss, cpuLimits: this.cpuLimits, refused: (code) => (record.status = code) },
+      {
+        store: this.store,
+        access: this.access,
+        faults: this.faults,
+        pods: this.pods,
+        data: this.data,
+        wss: this.wss,
+        cpuLimits: this.cpuLimits,
+        bandwidth: this.execBandwidth,
+        refused: (code) => (record.status = code),
+      },
       req,
       socket,
       head,

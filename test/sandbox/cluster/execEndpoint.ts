@@ -8,6 +8,7 @@ import { ObjectStore } from '../api/objectStore';
 import { ApiError, errors } from '../api/status';
 import { spawnInContainer } from '../exec/containerRunner';
 import { CpuCgroupLease, CpuLimits } from '../exec/cpuLimit';
+import { ExecBandwidth } from '../exec/execBandwidth';
 import { EXEC_SUBPROTOCOLS, negotiateExecProtocol, runExecSession } from '../exec/execSession';
 import { execInternalErrorStatus, ExecStatus } from '../exec/execStatus';
 import { ExecutableNotFoundError } from '../exec/imageUserland';
@@ -27,6 +28,8 @@ export interface ExecDeps {
   wss: WebSocketServer;
   /** Puts each command into its container's cgroups, as the kubelet enforces `resources.limits`. */
   cpuLimits: CpuLimits;
+  /** Holds each exec stream to the sandbox's bandwidth limits and the pod's `execBandwidth` fault. */
+  bandwidth: ExecBandwidth;
   /** Told the status of a refused upgrade, so the request log shows 403 rather than the 101 it hoped for. */
   refused?: (code: number) => void;
 }
@@ -51,6 +54,7 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
     if (!protocol) throw errors.badRequest(`unable to upgrade connection: no supported subprotocol offered (${(spoken ?? EXEC_SUBPROTOCOLS).join(' or ')})`);
     // The shared WebSocket server answers with the client's first choice it knows; offer it only the one chosen here.
     if (spoken) req.headers['sec-websocket-protocol'] = protocol;
+    const bandwidth = deps.bandwidth.openStream(deps.faults.forPod('execBandwidth', obj)?.bytesPerSecond);
 
     deps.wss.handleUpgrade(req, socket, head, (ws) => {
       // The API server upgrades first, then asks the kubelet, which knows only running containers.
@@ -82,6 +86,7 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
         cutAfterBytes: deps.faults.forPod('execCut', obj)?.afterBytes,
         exitCodeOverride: deps.faults.forPod('execExitCode', obj)?.code,
         corruptByteAt: deps.faults.forPod('execCorrupt', obj)?.byteOffset,
+        bandwidth,
         signal: session.signal,
       }).finally(() => session.abort());
     });

@@ -1,6 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { constants } from 'node:os';
 import type { RawData, WebSocket } from 'ws';
+import type { ExecStreamBandwidth } from './execBandwidth';
 import { execExitStatus, execInternalErrorStatus, type ExecStatus } from './execStatus';
 
 /** Exec subprotocols the sandbox speaks, in the server's order of preference. */
@@ -34,6 +35,8 @@ export interface ExecSessionOptions {
   corruptByteAt?: number;
   /** Fault: report this exit code instead of the command's own. */
   exitCodeOverride?: number;
+  /** Holds the stream to a bandwidth each way, pausing the source; absent: as fast as the process and socket go. */
+  bandwidth?: ExecStreamBandwidth;
   /** Aborted when the pod goes away: the command is killed and the session ends as on a dying container. */
   signal?: AbortSignal;
 }
@@ -64,10 +67,15 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
   return new Promise((resolve) => {
     let bytesOut = 0;
     let exitCode: number | null = null;
-    let outputPaused = false;
+    // Output stops while the socket's buffer is full or the bandwidth holds it; stdin the same way.
+    let bufferFull = false;
+    let outputHeld: NodeJS.Timeout | undefined;
+    let outputFlowing = true;
     let discardOutput = false;
     let stdinOpen = options.stdin;
     let stdinBlocked = false;
+    let inputHeld: NodeJS.Timeout | undefined;
+    let inputFlowing = true;
     let aborted = false;
     let spawnError: Error | undefined;
     let childClosed = false;
@@ -77,34 +85,71 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     const kill = () => {
       if (isRunning()) child.kill('SIGKILL');
     };
-    const resumeOutput = () => {
-      outputPaused = false;
-      child.stdout.resume();
-      child.stderr.resume();
+    const updateOutput = () => {
+      const flowing = discardOutput || (!bufferFull && outputHeld === undefined);
+      if (flowing === outputFlowing) return;
+      outputFlowing = flowing;
+      for (const stream of [child.stdout, child.stderr]) {
+        if (flowing) stream.resume();
+        else stream.pause();
+      }
     };
     // Output nobody will read is still drained, or the process could never close.
     const stopOutput = () => {
       discardOutput = true;
-      if (outputPaused) resumeOutput();
+      clearTimeout(outputHeld);
+      outputHeld = undefined;
+      updateOutput();
     };
     const afterFlush = () => {
-      if (outputPaused && (discardOutput || ws.bufferedAmount < RESUME_BELOW_BYTES)) resumeOutput();
+      if (bufferFull && (discardOutput || ws.bufferedAmount < RESUME_BELOW_BYTES)) {
+        bufferFull = false;
+        updateOutput();
+      }
+    };
+    // The bytes in hand go out at once, so frames keep their order; the source waits until the link has carried them.
+    const holdOutput = (bytes: number) => {
+      const waitMs = options.bandwidth?.output.take(bytes) ?? 0;
+      if (waitMs <= 0 || discardOutput) return;
+      clearTimeout(outputHeld);
+      outputHeld = setTimeout(() => {
+        outputHeld = undefined;
+        updateOutput();
+      }, waitMs);
+      updateOutput();
     };
     const send = (channel: number, payload: Buffer, flushed: () => void = afterFlush) => {
       const frame = Buffer.allocUnsafe(payload.length + 1);
       frame[0] = channel;
       payload.copy(frame, 1);
       ws.send(frame, { binary: true }, flushed);
-      if (!outputPaused && ws.bufferedAmount > PAUSE_ABOVE_BYTES) {
-        outputPaused = true;
-        child.stdout.pause();
-        child.stderr.pause();
+      if (!bufferFull && ws.bufferedAmount > PAUSE_ABOVE_BYTES) {
+        bufferFull = true;
+        updateOutput();
       }
+    };
+    const updateInput = () => {
+      const flowing = !stdinBlocked && inputHeld === undefined;
+      if (flowing === inputFlowing) return;
+      inputFlowing = flowing;
+      if (flowing) ws.resume();
+      else ws.pause();
     };
     const unblockStdin = () => {
       if (!stdinBlocked) return;
       stdinBlocked = false;
-      ws.resume();
+      updateInput();
+    };
+    // Frames already read are still written to the command; reading from the socket waits, so TCP slows the client.
+    const holdInput = (bytes: number) => {
+      const waitMs = options.bandwidth?.input.take(bytes) ?? 0;
+      if (waitMs <= 0 || socketClosed) return;
+      clearTimeout(inputHeld);
+      inputHeld = setTimeout(() => {
+        inputHeld = undefined;
+        updateInput();
+      }, waitMs);
+      updateInput();
     };
     const onAbort = () => {
       if (!isRunning()) return;
@@ -113,6 +158,8 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     };
     const finish = () => {
       if (!childClosed || !socketClosed) return;
+      clearTimeout(outputHeld);
+      clearTimeout(inputHeld);
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ exitCode, bytesOut });
     };
@@ -135,9 +182,12 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
       }
       bytesOut += chunk.length;
       send(STDOUT, chunk);
+      holdOutput(chunk.length);
     });
     child.stderr.on('data', (chunk: Buffer) => {
-      if (!discardOutput) send(STDERR, chunk);
+      if (discardOutput) return;
+      send(STDERR, chunk);
+      holdOutput(chunk.length);
     });
 
     if (!stdinOpen) child.stdin.end();
@@ -150,10 +200,11 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) return;
       const frame = toBuffer(data);
+      if (frame[0] === STDIN && frame.length > 1) holdInput(frame.length - 1);
       if (frame[0] === STDIN && stdinOpen && frame.length > 1) {
         if (!child.stdin.write(frame.subarray(1)) && !stdinBlocked) {
           stdinBlocked = true;
-          ws.pause();
+          updateInput();
         }
       } else if (frame[0] === CLOSE_CHANNEL && frame[1] === STDIN && options.protocol === V5 && stdinOpen) {
         stdinOpen = false;
@@ -165,6 +216,8 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     ws.on('error', () => undefined);
     ws.on('close', () => {
       socketClosed = true;
+      clearTimeout(inputHeld);
+      inputHeld = undefined;
       if (!childClosed) {
         stopOutput();
         kill();
