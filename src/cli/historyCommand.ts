@@ -16,8 +16,19 @@ export async function historyCommand(options: { limit: number; json: boolean }, 
     else
       out.write(
         table(
-          ['CREATED', 'NAMESPACE', 'PVC', 'STATUS', 'SIZE', 'CHECKS', 'ARCHIVE'],
-          rows.map((r) => [r.createdAt, r.namespace, r.pvcName, statusInWords(r.status, r.stage), formatBytes(r.sizeBytes), backupChecksText(r), r.backupPath ?? r.message ?? '-']),
+          ['ID', 'CREATED', 'NAMESPACE', 'PVC', 'STATUS', 'SIZE', 'KIND', 'CHECKS', 'ARCHIVE'],
+          rows.map((r) => [
+            String(r.id),
+            r.createdAt,
+            r.namespace,
+            r.pvcName,
+            statusInWords(r.status, r.stage),
+            formatBytes(r.sizeBytes),
+            // The id is what `nkvm restore`, `verify`, `drill` and `consolidate` take; an incremental backup's size is what it sent.
+            r.operation === 'restore' ? 'restore' : r.kind === 'incremental' ? `incr. on #${r.baseId}` : 'full',
+            backupChecksText(r),
+            r.backupPath ?? r.message ?? '-',
+          ]),
         ),
       );
     return 0;

@@ -76,8 +76,8 @@ describe('nkvm after a run that was killed', function () {
 
     const h = await runNkvm(['history', '--limit', '5'], { cwd: sb.dir, env });
     assert.equal(h.code, 0, h.stderr);
-    assert.match(h.stdout, /^\S+\s+shop\s+data-orders-db-0\s+interrupted at the copy stage\s+-\s+-\s+Interrupted at the copy stage: the process that ran it \(process \d+ on .+\) ended before it finished\.$/m);
-    assert.match(h.stdout, /^\S+\s+shop\s+storefront-uploads\s+success\s/m);
+    assert.match(h.stdout, /^\d+\s+\S+\s+shop\s+data-orders-db-0\s+interrupted at the copy stage\s+-\s+full\s+-\s+Interrupted at the copy stage: the process that ran it \(process \d+ on .+\) ended before it finished\.$/m);
+    assert.match(h.stdout, /^\d+\s+\S+\s+shop\s+storefront-uploads\s+success\s/m);
   });
 
   it('a `restore` killed mid-way is recorded from its start and shows as interrupted, naming the archive', async () => {

@@ -227,5 +227,7 @@ describe(`incremental backups: the second backup of a volume sends what changed 
     const text = await runNkvm(['backup', `${NS}/inc-cli`, '--full'], { cwd: sb.dir, env });
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /full: a full backup was asked for/);
+    const listed = await runNkvm(['history', '--limit', '3'], { cwd: sb.dir, env });
+    assert.match(listed.stdout, new RegExp(`^\\d+\\s.*\\sincr\\. on #${inc.baseId}\\s`, 'm'), 'nkvm history names the kind and the base');
   });
 });
