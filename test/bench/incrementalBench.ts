@@ -237,10 +237,12 @@ async function largeVolume(bench: Bench): Promise<void> {
   const listing = await bench.listingAndCompare('big', third.value.row);
 
   const size = (t: Timed<Backup>) => t.value.row.sizeBytes!;
-  const counts = JSON.parse(second.value.row.increment ?? '{}') as Record<string, number>;
-  const thirdSent = (JSON.parse(third.value.row.increment ?? '{}') as Record<string, number>)['sentEntries'];
-  const sent = `${counts['changed']} changed, ${counts['added']} added, ${counts['deleted']} deleted`;
-  console.log(`\nSecond backup: ${sent}, ${counts['unchanged']} unchanged entries.`);
+  // The history keeps the manifest (less its deleted paths): its counts say what each backup found and sent.
+  const counts = second.value.result.increment;
+  if (!counts) throw new Error('the second backup reported no counts');
+  const thirdSent = third.value.result.increment?.sentEntries;
+  const sent = `${counts.changed} changed, ${counts.added} added, ${counts.deleted} deleted`;
+  console.log(`\nSecond backup: ${sent}, ${counts.unchanged} unchanged entries.`);
   console.log(`Third: ${thirdSent} entries sent.`);
   console.log('\n| step | time (s) | archive (MB) | time / first | archive / first |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
