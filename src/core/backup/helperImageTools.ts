@@ -4,7 +4,7 @@ import type { V1ContainerStatus } from '@kubernetes/client-node';
 export const MISSING_TOOL_TEXT = 'nkvm: the helper image has no';
 
 /** What the helper runs: a POSIX shell and these tools, as BusyBox or GNU coreutils, tar and gzip provide them. */
-export const HELPER_TOOLS = ['sh', 'tar', 'gzip', 'sha256sum', 'find', 'xargs', 'stat', 'mktemp', 'mkfifo', 'tee', 'touch', 'cut', 'grep', 'awk', 'chmod', 'cat', 'rm', 'readlink', 'sed'] as const;
+export const HELPER_TOOLS = ['sh', 'tar', 'gzip', 'sha256sum', 'find', 'xargs', 'stat', 'mktemp', 'mkfifo', 'tee', 'touch', 'cut', 'grep', 'awk', 'chmod', 'cat', 'rm', 'readlink', 'sed', 'wc'] as const;
 
 export const SUPPORTED_IMAGES_TEXT = 'alpine:3.20 (the default), busybox:stable, debian:12-slim, ubuntu:24.04 or registry.access.redhat.com/ubi9/ubi';
 
