@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { PassThrough, Transform, Writable } from 'node:stream';
+import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
@@ -191,8 +191,13 @@ export class ArchiveTallyStream {
 
 /** Reads a whole archive file through {@link ArchiveTallyStream}. */
 export async function tallyArchiveFile(path: string, paths: readonly string[] = [], signal?: AbortSignal): Promise<ArchiveTally> {
-  const tally = new ArchiveTallyStream(paths, await startsWithGzipMagic(path));
-  await pipeline(createReadStream(path), tally.input, { signal });
+  return tallyStream(createReadStream(path), await startsWithGzipMagic(path), paths, signal);
+}
+
+/** Counts the bytes of an archive (gzip'd or a plain tar, e.g. a merged chain) as they stream past. */
+export async function tallyStream(bytes: Readable, gzipped: boolean, paths: readonly string[] = [], signal?: AbortSignal): Promise<ArchiveTally> {
+  const tally = new ArchiveTallyStream(paths, gzipped);
+  await pipeline(bytes, tally.input, { signal });
   return tally.result;
 }
 

@@ -1,11 +1,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { runtimeGrantNextStep } from '../backup/helperPod';
 import { describeKubeError } from '../kube/describeKubeError';
 import { BrokenChainError } from '../incremental/chainTree';
-import { ArchiveTally, ArchiveTallyStream } from './archiveTally';
+import { ArchiveTally, tallyStream } from './archiveTally';
 import { RestoreStageError, restoreNextStepFor } from './restoreStage';
 import { describeRestoreTarget, RestoreTargetInfo } from './restoreTarget';
 import { archiveFileSource, BROKEN_CHAIN_NEXT_STEP, chainSource, checkArchiveFile, isChain, type RestoreSource } from './restoreSource';
@@ -77,10 +76,8 @@ function checkedTally(tally: ArchiveTally): ArchiveTally {
 }
 
 /** Counts what a source gives, as the upload will count the same bytes. */
-async function tallySource(source: RestoreSource, paths: readonly string[], signal?: AbortSignal): Promise<ArchiveTally> {
-  const tally = new ArchiveTallyStream(paths, source.gzipped);
-  await pipeline(source.read(signal), tally.input, { signal });
-  return tally.result;
+function tallySource(source: RestoreSource, paths: readonly string[], signal?: AbortSignal): Promise<ArchiveTally> {
+  return tallyStream(source.read(signal), source.gzipped, paths, signal);
 }
 
 export async function readTarget(kubeConfig: KubeConfig, namespace: string, pvc: string): Promise<RestoreTargetInfo> {
