@@ -101,3 +101,54 @@ function checkRate(bytesPerSecond: number, what: string): void {
     throw new RangeError(`${what} must be a number of bytes per second above 0, got ${bytesPerSecond}`);
   }
 }
+
+/**
+ * Passes one direction's frames on in order, each once the link has carried it and everything before it,
+ * as a slow link delivers: the last byte, and the status behind it, arrive no sooner than the rate allows.
+ * `onHeld` pauses the source while frames wait, so the command itself slows down.
+ */
+export class LinkPacer {
+  private readonly waiting: Array<() => void> = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly throttle: StreamThrottle | undefined,
+    private readonly onHeld: () => void,
+  ) {}
+
+  /** Whether frames are waiting for the link. */
+  get held(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Delivers a frame of `bytes` (0 for a status or close) now, or once the link has carried it. */
+  pass(bytes: number, deliver: () => void): void {
+    const waitMs = bytes > 0 ? (this.throttle?.take(bytes) ?? 0) : 0;
+    if (!this.held && waitMs <= 0) {
+      deliver();
+      return;
+    }
+    this.waiting.push(deliver);
+    if (waitMs <= 0) return;
+    // The bucket's debt covers everything taken so far, so one timer for the latest frame releases them all.
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.release(), waitMs);
+    this.onHeld();
+  }
+
+  /** Delivers everything waiting at once (a cut: what was in flight goes out before the connection drops). */
+  release(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const deliver of this.waiting.splice(0)) deliver();
+    this.onHeld();
+  }
+
+  /** Forgets what is waiting (nobody will read it). */
+  drop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.waiting.length = 0;
+    this.onHeld();
+  }
+}

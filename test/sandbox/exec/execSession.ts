@@ -1,7 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { constants } from 'node:os';
 import type { RawData, WebSocket } from 'ws';
-import type { ExecStreamBandwidth } from './execBandwidth';
+import { LinkPacer, type ExecStreamBandwidth } from './execBandwidth';
 import { execExitStatus, execInternalErrorStatus, type ExecStatus } from './execStatus';
 
 /** Exec subprotocols the sandbox speaks, in the server's order of preference. */
@@ -69,24 +69,26 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     let exitCode: number | null = null;
     // Output stops while the socket's buffer is full or the bandwidth holds it; stdin the same way.
     let bufferFull = false;
-    let outputHeld: NodeJS.Timeout | undefined;
     let outputFlowing = true;
     let discardOutput = false;
     let stdinOpen = options.stdin;
     let stdinBlocked = false;
-    let inputHeld: NodeJS.Timeout | undefined;
     let inputFlowing = true;
     let aborted = false;
     let spawnError: Error | undefined;
     let childClosed = false;
     let socketClosed = false;
 
+    // Output reaches the client, and stdin the command, only once the link has carried it; reading from the
+    // socket waits meanwhile, so TCP slows the client, and the process's output is paused, so it slows too.
+    const output = new LinkPacer(options.bandwidth?.output, () => updateOutput());
+    const input = new LinkPacer(options.bandwidth?.input, () => updateInput());
     const isRunning = () => child.exitCode === null && child.signalCode === null && spawnError === undefined;
     const kill = () => {
       if (isRunning()) child.kill('SIGKILL');
     };
     const updateOutput = () => {
-      const flowing = discardOutput || (!bufferFull && outputHeld === undefined);
+      const flowing = discardOutput || (!bufferFull && !output.held);
       if (flowing === outputFlowing) return;
       outputFlowing = flowing;
       for (const stream of [child.stdout, child.stderr]) {
@@ -97,26 +99,13 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     // Output nobody will read is still drained, or the process could never close.
     const stopOutput = () => {
       discardOutput = true;
-      clearTimeout(outputHeld);
-      outputHeld = undefined;
-      updateOutput();
+      output.drop();
     };
     const afterFlush = () => {
       if (bufferFull && (discardOutput || ws.bufferedAmount < RESUME_BELOW_BYTES)) {
         bufferFull = false;
         updateOutput();
       }
-    };
-    // The bytes in hand go out at once, so frames keep their order; the source waits until the link has carried them.
-    const holdOutput = (bytes: number) => {
-      const waitMs = options.bandwidth?.output.take(bytes) ?? 0;
-      if (waitMs <= 0 || discardOutput) return;
-      clearTimeout(outputHeld);
-      outputHeld = setTimeout(() => {
-        outputHeld = undefined;
-        updateOutput();
-      }, waitMs);
-      updateOutput();
     };
     const send = (channel: number, payload: Buffer, flushed: () => void = afterFlush) => {
       const frame = Buffer.allocUnsafe(payload.length + 1);
@@ -129,7 +118,7 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
       }
     };
     const updateInput = () => {
-      const flowing = !stdinBlocked && inputHeld === undefined;
+      const flowing = !stdinBlocked && !input.held;
       if (flowing === inputFlowing) return;
       inputFlowing = flowing;
       if (flowing) ws.resume();
@@ -140,16 +129,11 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
       stdinBlocked = false;
       updateInput();
     };
-    // Frames already read are still written to the command; reading from the socket waits, so TCP slows the client.
-    const holdInput = (bytes: number) => {
-      const waitMs = options.bandwidth?.input.take(bytes) ?? 0;
-      if (waitMs <= 0 || socketClosed) return;
-      clearTimeout(inputHeld);
-      inputHeld = setTimeout(() => {
-        inputHeld = undefined;
+    const writeStdin = (data: Buffer) => {
+      if (stdinOpen && !child.stdin.write(data) && !stdinBlocked) {
+        stdinBlocked = true;
         updateInput();
-      }, waitMs);
-      updateInput();
+      }
     };
     const onAbort = () => {
       if (!isRunning()) return;
@@ -158,8 +142,8 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     };
     const finish = () => {
       if (!childClosed || !socketClosed) return;
-      clearTimeout(outputHeld);
-      clearTimeout(inputHeld);
+      output.drop();
+      input.drop();
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ exitCode, bytesOut });
     };
@@ -170,6 +154,7 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
       if (cutAt !== undefined && bytesOut + chunk.length >= cutAt) {
         const last = chunk.subarray(0, cutAt - bytesOut);
         bytesOut = cutAt;
+        output.release();
         stopOutput();
         kill();
         send(STDOUT, last, () => ws.terminate());
@@ -181,13 +166,11 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
         chunk[flip - bytesOut] ^= 0xff;
       }
       bytesOut += chunk.length;
-      send(STDOUT, chunk);
-      holdOutput(chunk.length);
+      output.pass(chunk.length, () => send(STDOUT, chunk));
     });
     child.stderr.on('data', (chunk: Buffer) => {
       if (discardOutput) return;
-      send(STDERR, chunk);
-      holdOutput(chunk.length);
+      output.pass(chunk.length, () => send(STDERR, chunk));
     });
 
     if (!stdinOpen) child.stdin.end();
@@ -200,15 +183,14 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) return;
       const frame = toBuffer(data);
-      if (frame[0] === STDIN && frame.length > 1) holdInput(frame.length - 1);
-      if (frame[0] === STDIN && stdinOpen && frame.length > 1) {
-        if (!child.stdin.write(frame.subarray(1)) && !stdinBlocked) {
-          stdinBlocked = true;
-          updateInput();
-        }
-      } else if (frame[0] === CLOSE_CHANNEL && frame[1] === STDIN && options.protocol === V5 && stdinOpen) {
-        stdinOpen = false;
-        child.stdin.end();
+      if (frame[0] === STDIN && frame.length > 1) {
+        input.pass(frame.length - 1, () => writeStdin(frame.subarray(1)));
+      } else if (frame[0] === CLOSE_CHANNEL && frame[1] === STDIN && options.protocol === V5) {
+        input.pass(0, () => {
+          if (!stdinOpen) return;
+          stdinOpen = false;
+          child.stdin.end();
+        });
       }
     });
 
@@ -216,8 +198,8 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     ws.on('error', () => undefined);
     ws.on('close', () => {
       socketClosed = true;
-      clearTimeout(inputHeld);
-      inputHeld = undefined;
+      // What the client sent before closing was on its way and still reaches the command.
+      input.release();
       if (!childClosed) {
         stopOutput();
         kill();
@@ -232,7 +214,9 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
     child.on('close', (code, signal) => {
       childClosed = true;
       unblockStdin();
-      if (!discardOutput && ws.readyState === ws.OPEN) {
+      // The status follows the output over the link, so it arrives after the last byte.
+      output.pass(0, () => {
+        if (discardOutput || ws.readyState !== ws.OPEN) return;
         let status: ExecStatus;
         if (spawnError) {
           status = execInternalErrorStatus(`failed to start the command: ${spawnError.message}`);
@@ -242,7 +226,7 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
         }
         send(STATUS, Buffer.from(JSON.stringify(status)));
         ws.close(1000);
-      }
+      });
       finish();
     });
 
