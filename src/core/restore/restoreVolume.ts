@@ -106,6 +106,8 @@ export interface RestoreResult extends RestoreTargetRef {
   checksum?: string;
   /** Archives of the chain restored through, when more than one (an incremental backup). */
   chainArchives?: number;
+  /** Bytes the exec stream carried to the helper: for a chain, the merged tar as compressed on the way. */
+  sentBytes?: number;
   /** Regular files and their bytes written, as the helper counted them on the volume. */
   files?: number;
   bytes?: number;
@@ -249,6 +251,7 @@ export async function restoreVolume(
       archiveBytes: tally.archiveBytes,
       checksum: source.ownSha256 ?? tally.sha256,
       ...(source.archives > 1 ? { chainArchives: source.archives } : {}),
+      sentBytes: uploaded.sentBytes,
       files: written.files,
       bytes: written.bytes,
     });
