@@ -47,6 +47,9 @@ export function requiredPermissions(namespace: string): RequiredPermission[] {
     core('list', 'pods', 'create', 'find the pods that mount the claim, to run the helper on their node, with their tolerations and user'),
     core('create', 'pods', 'create', 'start the helper pod that mounts the claim read-only'),
     core('get', 'pods', 'wait', 'follow the helper pod until it runs'),
+    core('watch', 'pods', 'wait', 'see the helper pod run, and go, the moment it does instead of at the next poll', {
+      onlyFor: 'quick starts (the helper watched rather than polled)',
+    }),
     core('list', 'events', 'wait', 'quote the helper pod’s events when it cannot start'),
     core('create', 'pods', 'exec', 'stream the archive out of the helper pod over WebSocket exec', { subresource: 'exec' }),
     core('get', 'pods', 'exec', 'the same on API servers before 1.35, which authorize WebSocket exec as get', { subresource: 'exec', onlyBefore: '1.35' }),

@@ -191,7 +191,7 @@ export async function backupVolume(
       const decision = owners && decideOwner(owners, identity.runAsUser);
       if (decision?.kind === 'owner') {
         await lease!.stop();
-        await deleteHelperPod(core, namespace, helperName);
+        await deleteHelperPod(core, namespace, helperName, kubeConfig);
         podName = undefined;
         identity = ownerIdentity(identity, decision);
         runAs = describeIdentity(identity);
@@ -295,7 +295,7 @@ export async function backupVolume(
   await lease?.stop();
   if (podName) {
     try {
-      await deleteHelperPod(core, namespace, podName);
+      await deleteHelperPod(core, namespace, podName, kubeConfig);
     } catch (e) {
       const failure = e as StageError;
       // The backup's own outcome stands; the leftover pod is reported next to it.

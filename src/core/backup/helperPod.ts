@@ -1,4 +1,5 @@
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { PodChanges } from '../kube/podChanges';
 import { describeKubeError } from '../kube/describeKubeError';
 import { nextStepFor, StageError } from './backupStage';
 import { imageToolsNextStep, missingShellIn } from './helperImageTools';
@@ -43,7 +44,14 @@ function createFailure(namespace: string, e: unknown): StageError {
 }
 
 /** Waits until the helper runs; fails fast, quoting the pod's events, when it cannot start. */
-export async function waitForHelperPod(core: CoreV1Api, namespace: string, name: string, timeoutSeconds: number, signal?: AbortSignal): Promise<V1Pod> {
+export async function waitForHelperPod(
+  core: CoreV1Api,
+  namespace: string,
+  name: string,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+  changes?: PodChanges,
+): Promise<V1Pod> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let pod: V1Pod | undefined;
   for (let delay = 100; ; delay = Math.min(delay * 1.5, 1000)) {
@@ -76,7 +84,8 @@ export async function waitForHelperPod(core: CoreV1Api, namespace: string, name:
       const where = waiting?.reason ? `${phase}, ${waiting.reason}` : (phase ?? 'unknown phase');
       throw await waitFailure(core, namespace, name, `the helper pod was not running after ${timeoutSeconds} s (${where})`);
     }
-    await sleep(Math.min(delay, Math.max(0, deadline - Date.now()) + 10), signal);
+    const wait = Math.min(delay, Math.max(0, deadline - Date.now()) + 10);
+    await (changes ? changes.sleep(wait, signal) : sleep(wait, signal));
   }
 }
 
@@ -89,7 +98,7 @@ const GONE_MARGIN_SECONDS = 30;
  * released, so a next helper for the same ReadWriteOnce claim does not meet Multi-Attach. A pod that
  * is already gone is fine. Takes no abort signal: a cancelled run still waits for its helper to go.
  */
-export async function deleteHelperPod(core: CoreV1Api, namespace: string, name: string): Promise<void> {
+export async function deleteHelperPod(core: CoreV1Api, namespace: string, name: string, kubeConfig?: KubeConfig): Promise<void> {
   let deleted: V1Pod;
   try {
     deleted = await withKubeRetry(() => core.deleteNamespacedPod({ name, namespace }));
@@ -99,11 +108,16 @@ export async function deleteHelperPod(core: CoreV1Api, namespace: string, name: 
     throw new StageError('cleanup', `could not delete the helper pod ${name}: ${described.message}`, nextStepFor('cleanup', { namespace, helperPod: name }));
   }
   const grace = deleted.metadata?.deletionGracePeriodSeconds ?? deleted.spec?.terminationGracePeriodSeconds ?? HELPER_GRACE_SECONDS;
-  await waitUntilGone(core, namespace, name, deleted.metadata?.uid, grace + GONE_MARGIN_SECONDS);
+  const changes = kubeConfig ? PodChanges.watch(kubeConfig, namespace, name, deleted.metadata?.resourceVersion) : undefined;
+  try {
+    await waitUntilGone(core, namespace, name, deleted.metadata?.uid, grace + GONE_MARGIN_SECONDS, changes);
+  } finally {
+    changes?.stop();
+  }
 }
 
-/** Polls with backoff until `name` (with this uid, when known) is gone from the API server. */
-async function waitUntilGone(core: CoreV1Api, namespace: string, name: string, uid: string | undefined, timeoutSeconds: number): Promise<void> {
+/** Polls with backoff until `name` (with this uid, when known) is gone from the API server; sooner when `changes` says so. */
+async function waitUntilGone(core: CoreV1Api, namespace: string, name: string, uid: string | undefined, timeoutSeconds: number, changes?: PodChanges): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (let delay = 100; ; delay = Math.min(delay * 1.5, 2000)) {
     let pod: V1Pod;
@@ -123,7 +137,8 @@ async function waitUntilGone(core: CoreV1Api, namespace: string, name: string, u
           `remove the pod by force (kubectl -n ${namespace} delete pod ${name} --grace-period=0 --force); until then its volume stays attached there.`,
       );
     }
-    await sleep(Math.min(delay, Math.max(0, deadline - Date.now()) + 10));
+    const wait = Math.min(delay, Math.max(0, deadline - Date.now()) + 10);
+    await (changes ? changes.sleep(wait) : sleep(wait));
   }
 }
 

@@ -194,7 +194,7 @@ export async function restoreVolume(
       if (decision?.kind === 'refuse') throw await ownersRefusal(core, request, owners!, describeIdentity(base.identity));
       if (decision?.kind === 'owner' || decision?.kind === 'takeEmptyRoot') {
         await lease!.stop();
-        await deleteHelperPod(core, namespace, helperName);
+        await deleteHelperPod(core, namespace, helperName, kubeConfig);
         podName = undefined;
         spec =
           decision.kind === 'owner'
@@ -275,7 +275,7 @@ export async function restoreVolume(
   if (podName) {
     // Waits until the pod is gone: a cancelled restore's tar may still be writing until then.
     try {
-      await deleteHelperPod(core, namespace, podName);
+      await deleteHelperPod(core, namespace, podName, kubeConfig);
     } catch (e) {
       addCleanupFailure(result, RestoreStageError.from(e as StageError, 'cleanup'));
     }

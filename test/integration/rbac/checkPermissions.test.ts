@@ -34,6 +34,7 @@ describe('checkPermissions and kubectl auth can-i with the ServiceAccount', func
       'list pods': true,
       'create pods': false,
       'get pods': false,
+      'watch pods': false,
       'list events': false,
       'create pods/exec': false,
       'get pods/exec': false,
@@ -49,7 +50,7 @@ describe('checkPermissions and kubectl auth can-i with the ServiceAccount', func
     assert.ok(checks.every((c) => c.why.length > 0 && c.namespace === 'shop'));
     assert.equal(
       summarizePermissionChecks('shop', checks),
-      'Backups in "shop" are missing: get persistentvolumeclaims, create pods, get pods, list events, create pods/exec, get pods/exec (only for API servers before 1.35), patch pods, delete pods, ' +
+      'Backups in "shop" are missing: get persistentvolumeclaims, create pods, get pods, watch pods, list events, create pods/exec, get pods/exec (only for API servers before 1.35), patch pods, delete pods, ' +
         'create persistentvolumeclaims, delete persistentvolumeclaims, create volumesnapshots.snapshot.storage.k8s.io, get volumesnapshots.snapshot.storage.k8s.io, ' +
         'delete volumesnapshots.snapshot.storage.k8s.io. ' +
         'Apply deploy/k8s/rbac/rolebinding-runtime-template.yaml for "shop" (RoleBinding nkvm-runtime).',
