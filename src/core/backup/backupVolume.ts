@@ -184,12 +184,32 @@ export async function backupVolume(
         onWait: () => report('wait'),
       });
     let helperName = await startHelper(prepared.spec);
+    const readOn = (pod: string, signal: AbortSignal | undefined) =>
+      readChanges(kubeConfig, {
+        namespace,
+        pod,
+        image: settings.helperImage,
+        selection: { include: archiveOptions.include, exclude: archiveOptions.exclude },
+        decision: options.base,
+        ...(source.read.snapshotAt ? { cutAt: source.read.snapshotAt } : {}),
+        readLive: source.copy === undefined,
+        signal,
+      });
+    let pendingReading: ReturnType<typeof readOn> | undefined;
     if (identity.source === 'default') {
+      // The listing runs while the owners are probed (two short execs at once, not one after the other);
+      // it is thrown away in the rare case that the helper is started again as the files' owner.
+      const listingAborted = new AbortController();
+      const listingSignal = options.signal ? AbortSignal.any([options.signal, listingAborted.signal]) : listingAborted.signal;
+      pendingReading = readOn(helperName, listingSignal);
+      pendingReading.catch(() => undefined);
       // Nobody names a user: when one other non-root user owns the files (a scaled-down database), a
       // helper running as that user reads them all. The first helper only looked, so it goes first.
       owners = await probeVolumeOwners(kubeConfig, namespace, helperName, options.signal).catch(() => undefined);
       const decision = owners && decideOwner(owners, identity.runAsUser);
       if (decision?.kind === 'owner') {
+        listingAborted.abort(new Error('the helper is started again as the owner of the files'));
+        pendingReading = undefined;
         await lease!.stop();
         await deleteHelperPod(core, namespace, helperName, kubeConfig);
         podName = undefined;
@@ -200,16 +220,7 @@ export async function backupVolume(
       }
     }
     report('exec');
-    const reading = await readChanges(kubeConfig, {
-      namespace,
-      pod: helperName,
-      image: settings.helperImage,
-      selection: { include: archiveOptions.include, exclude: archiveOptions.exclude },
-      decision: options.base,
-      ...(source.read.snapshotAt ? { cutAt: source.read.snapshotAt } : {}),
-      readLive: source.copy === undefined,
-      signal: options.signal,
-    });
+    const reading = await (pendingReading ?? readOn(helperName, options.signal));
     const plan = reading.plan;
     const stream = (extra: { command?: string[]; stdin?: Buffer; prefixed?: boolean } = {}): Promise<StreamedArchive> =>
       streamArchive(kubeConfig, {

@@ -49,14 +49,16 @@ export class HelperLease {
   }
 
   /**
-   * The container runs: from now on the lease file is touched too, the first time at once. Throws when
+   * The container runs: from the next renewal on, the lease file is touched too. Throws when
    * the lease cannot be recorded on the pod because `patch` is forbidden: other windows and `nkvm
    * cleanup` would then see a stale lease and remove the helper in the middle of the work.
    */
   async containerRunning(): Promise<void> {
     this.running = true;
     await this.inFlight;
-    await this.tick();
+    // The annotation now, so a forbidden patch is known before the work starts; the file waits for the next
+    // renewal: the helper's loop touched it as it started, and an exec here would hold up the work.
+    await this.tick({ touchFile: false });
     if (this.patchForbidden) {
       const { namespace, pod } = this.options;
       throw new Error(
@@ -86,10 +88,10 @@ export class HelperLease {
     this.timer = setTimeout(() => void this.tick(), leaseRenewSeconds(this.leaseSeconds) * 1000);
   }
 
-  private tick(): Promise<void> {
+  private tick(what: { touchFile: boolean } = { touchFile: true }): Promise<void> {
     if (this.stopped || this.inFlight) return this.inFlight ?? Promise.resolve();
     clearTimeout(this.timer);
-    this.inFlight = this.renew().finally(() => {
+    this.inFlight = this.renew(what.touchFile).finally(() => {
       this.inFlight = undefined;
       this.schedule();
     });
@@ -97,9 +99,9 @@ export class HelperLease {
   }
 
   /** The file (what the pod's loop reads) and the annotation (what other clients read) are renewed independently. */
-  private async renew(): Promise<void> {
+  private async renew(touchFile: boolean): Promise<void> {
     const signal = this.abort.signal;
-    const [file, annotation] = await Promise.allSettled([this.running ? this.touchLeaseFile(signal) : Promise.resolve(), this.patchRenewedAt(signal)]);
+    const [file, annotation] = await Promise.allSettled([this.running && touchFile ? this.touchLeaseFile(signal) : Promise.resolve(), this.patchRenewedAt(signal)]);
     if (signal.aborted) return;
     const failures = [file, annotation].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     this.patchForbidden = annotation.status === 'rejected' && describeKubeError(annotation.reason).kind === 'forbidden';
