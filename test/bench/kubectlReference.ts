@@ -60,7 +60,8 @@ function readerPod(namespace: string, name: string, pvc: string): object {
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 5,
-      containers: [{ name: 'reader', image: 'alpine:3.20', command: ['sleep', '3600'], resources: DEFAULT_HELPER_RESOURCES, volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: true }] }],
+      // A shell that ends on TERM, so `kubectl delete` waits for nothing (`sleep` alone, as PID 1, ignores TERM for the grace period).
+      containers: [{ name: 'reader', image: 'alpine:3.20', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'], resources: DEFAULT_HELPER_RESOURCES, volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: true }] }],
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: pvc, readOnly: true } }],
     },
   };
