@@ -184,6 +184,8 @@ export async function backupVolume(
         onWait: () => report('wait'),
       });
     let helperName = await startHelper(prepared.spec);
+    // From here on the work runs in the helper: the owners' probe and the listing, then the archive.
+    report('exec');
     const readOn = (pod: string, signal: AbortSignal | undefined) =>
       readChanges(kubeConfig, {
         namespace,
@@ -217,9 +219,9 @@ export async function backupVolume(
         runAs = describeIdentity(identity);
         report('create');
         helperName = await startHelper(helperPodAs(prepared.spec, identity));
+        report('exec');
       }
     }
-    report('exec');
     const reading = await (pendingReading ?? readOn(helperName, options.signal));
     const plan = reading.plan;
     const stream = (extra: { command?: string[]; stdin?: Buffer; prefixed?: boolean } = {}): Promise<StreamedArchive> =>

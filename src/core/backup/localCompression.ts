@@ -35,7 +35,7 @@ function incompressible(block) {
 parentPort.on('message', ({ id, block, level }) => {
   try {
     const data = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
-    const out = zlib.gzipSync(data, { level: level === 0 || incompressible(data) ? 0 : level });
+    const out = zlib.gzipSync(data, { level: incompressible(data) ? 0 : level });
     parentPort.postMessage({ id, out });
   } catch (e) {
     parentPort.postMessage({ id, error: String(e && e.message || e) });
@@ -46,7 +46,6 @@ parentPort.on('message', ({ id, block, level }) => {
 interface Job {
   id: number;
   done: boolean;
-  level: number;
   out?: Buffer;
 }
 
@@ -60,12 +59,12 @@ interface Job {
  * growing memory.
  */
 export class ParallelGzip extends Transform {
-  private level: number;
+  private readonly level: number;
   private readonly blockSize: number;
   private readonly maxInFlight: number;
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly waitingForWorker: { id: number; block: Uint8Array; level: number }[] = [];
+  private readonly waitingForWorker: { id: number; block: Uint8Array }[] = [];
   private readonly jobs: Job[] = [];
   private readonly byWorker = new Map<Worker, Job>();
   private current: Buffer;
@@ -98,12 +97,6 @@ export class ParallelGzip extends Transform {
       this.workers.push(worker);
       this.idle.push(worker);
     }
-  }
-
-  /** The level of the blocks submitted from now on: 0 stores them (a valid gzip member at almost no cost), 1 to 9 compress. */
-  setLevel(level: number): void {
-    if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`gzip level must be 0 to 9, got ${level}`);
-    this.level = level;
   }
 
   /** Blocks submitted and not yet pushed downstream: never more than `maxBlocksInFlight`. */
@@ -163,23 +156,23 @@ export class ParallelGzip extends Transform {
 
   private submit(): void {
     const block = new Uint8Array(this.current.buffer, 0, this.filled);
-    const job: Job = { id: this.nextId++, done: false, level: this.level };
+    const job: Job = { id: this.nextId++, done: false };
     this.jobs.push(job);
     this.wroteMember = true;
     this.current = Buffer.allocUnsafeSlow(this.blockSize);
     this.filled = 0;
-    this.waitingForWorker.push({ id: job.id, block, level: job.level });
+    this.waitingForWorker.push({ id: job.id, block });
     this.dispatch();
   }
 
   private dispatch(): void {
     while (this.idle.length && this.waitingForWorker.length) {
       const worker = this.idle.pop()!;
-      const { id, block, level } = this.waitingForWorker.shift()!;
+      const { id, block } = this.waitingForWorker.shift()!;
       this.byWorker.set(worker, this.jobs.find((j) => j.id === id)!);
       worker.ref();
       // The block's memory moves to the worker: no copy, and the main thread keeps no reference.
-      worker.postMessage({ id, block, level }, [block.buffer as ArrayBuffer]);
+      worker.postMessage({ id, block, level: this.level }, [block.buffer as ArrayBuffer]);
     }
   }
 
