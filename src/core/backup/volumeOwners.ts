@@ -14,16 +14,14 @@ export interface VolumeOwners {
  * A read-only look at the owners of the entries at the top of the volume: names never leave the pod,
  * only `uid gid` pairs, so any name is fine. `stat -c` with `%u %g %a` is the same in BusyBox and
  * GNU coreutils; a non-root helper may stat what it cannot read, since only the folder's search bit counts.
+ * One `stat` for many entries (`find -exec ... {} +`), not one per entry: a volume with thousands of
+ * folders at its top is probed in a fraction of a second.
  */
 export function volumeOwnersCommand(): string[] {
   const script = [
     `cd ${DATA_MOUNT} || exit 2`,
     `echo "${OWNERS_PREFIX} root $(stat -c '%u %g %a' .)"`,
-    'for f in * .[!.]* ..?*; do',
-    '  if [ ! -e "$f" ] && [ ! -L "$f" ]; then continue; fi',
-    '  if [ "$f" = lost+found ]; then continue; fi',
-    `  echo "${OWNERS_PREFIX} entry $(stat -c '%u %g' -- "$f")"`,
-    'done',
+    `find . -mindepth 1 -maxdepth 1 ! -name lost+found -exec stat -c '${OWNERS_PREFIX} entry %u %g' {} +`,
   ].join('\n');
   return ['sh', '-c', script];
 }
