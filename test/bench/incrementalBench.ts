@@ -294,7 +294,7 @@ async function largeVolume(bench: Bench): Promise<void> {
   phasesTable([['1. full', first], ['2. incremental', second], ['full, same state', equivalent], ['3. incremental, nothing changed', third]]);
 
   console.log('\n### Restore of the second backup into a new claim (seconds)\n');
-  const upload = 'upload (chain: merge, stored or gzip -1 as faster; tar x in the pod)';
+  const upload = 'upload (chain: merge here, plain or gzip -1 as the link measures; tar x in the pod)';
   const read = 'read (MB; full: the .tar.gz, chain: the merged tar)';
   const sentHeader = 'sent to the pod (MB)';
   console.log(row(['restore', 'total', 'checks, claim, helper until upload', upload, 'verify, cleanup', read, sentHeader, 'other processes (cores)']));
