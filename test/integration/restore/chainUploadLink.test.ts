@@ -9,6 +9,7 @@ import type { HistoryRecord } from '../../../src/core/history/historyRecord';
 import { HistoryStore } from '../../../src/core/history/historyStore';
 import { measureUploadRate } from '../../../src/core/restore/linkProbe';
 import { runRestore } from '../../../src/core/restore/restoreRun';
+import type { RestoreResult } from '../../../src/core/restore/restoreVolume';
 import { TEST_HELPER_IMAGE } from '../helperImage';
 import { readerPod } from '../podHelpers';
 import { eventually, startSandbox, type SandboxFixture } from '../sandboxFixture';
@@ -85,16 +86,21 @@ describe(`restoring a chain over a slow link (${TEST_HELPER_IMAGE})`, function (
 
     // Each exec stream held to 4 MB/s each way, as a link to a remote cluster.
     sb.cluster.execBandwidth.set({ perStreamBytesPerSecond: 4 * MB });
-    const result = await runRestore(
-      sb.kubeConfig,
-      {
-        archivePath: incremental.backupPath!,
-        expectedSha256: incremental.checksum ?? undefined,
-        target: { context: 'sandbox', namespace: NS, pvc: 'logs-restored' },
-        createClaim: { storage: '1Gi', storageClassName: 'standard' },
-      },
-      { settings: { helperImage: TEST_HELPER_IMAGE, helperPodTimeoutSeconds: 20 }, history, backup: incremental },
-    );
+    let result: RestoreResult;
+    try {
+      result = await runRestore(
+        sb.kubeConfig,
+        {
+          archivePath: incremental.backupPath!,
+          expectedSha256: incremental.checksum ?? undefined,
+          target: { context: 'sandbox', namespace: NS, pvc: 'logs-restored' },
+          createClaim: { storage: '1Gi', storageClassName: 'standard' },
+        },
+        { settings: { helperImage: TEST_HELPER_IMAGE, helperPodTimeoutSeconds: 20 }, history, backup: incremental },
+      );
+    } finally {
+      sb.cluster.execBandwidth.set({});
+    }
     assert.equal(result.status, 'success', `${result.message} ${result.nextStep ?? ''}`);
     assert.equal(result.chainArchives, 2);
     execFileSync('diff', ['-r', root, sb.cluster.volumePath(NS, 'logs-restored')]);
