@@ -5,9 +5,13 @@ import { execInPod } from '../kube/podExec';
 
 /** What the probe sends: enough to see past the first round trips, little enough to cost a fraction of a second on a slow link. */
 const PROBE_BYTES = 4 * 1024 * 1024;
-const PROBE_CHUNK = Buffer.alloc(256 * 1024);
-/** Read before the pod says it is receiving: the clock starts there, past the command's own start. */
-const MARK_BYTES = 256 * 1024;
+const PROBE_CHUNK = Buffer.alloc(64 * 1024);
+/**
+ * The pod says (a newline) when it has read this much, and again after TIMED_BYTES more: the clock runs
+ * between the two, past the command's start and the first burst that buffers along the way let through.
+ */
+const WARMUP_BYTES = 512 * 1024;
+const TIMED_BYTES = 3 * 1024 * 1024;
 
 /**
  * From this rate up (a cluster next door, a job inside the cluster) a plain tar goes to the helper as it is: gzip
@@ -17,13 +21,13 @@ const MARK_BYTES = 256 * 1024;
 export const FAST_LINK_BYTES_PER_SECOND = 30e6;
 
 /**
- * Bytes per second the exec stream carries into the helper: a few MB of zeros, timed from the moment the
- * command says (a newline on stdout) that it has read the first of them, until it has read them all and
- * ended; the setup of the exec and the start of the command stay out of it. Undefined when the probe could
- * not run; the caller then assumes a slow link.
+ * Bytes per second the exec stream carries into the helper: a few MB of zeros, timed between two newlines
+ * the command writes when it has read the first half MB and 3 MB more, so that the setup of the exec, the
+ * start of the command and what the buffers of the link took at once stay out of it. Undefined when the
+ * probe could not run; the caller then assumes a slow link.
  */
 export async function measureUploadRate(kubeConfig: KubeConfig, namespace: string, pod: string, signal?: AbortSignal): Promise<number | undefined> {
-  let marked: number | undefined;
+  const marks: number[] = [];
   let sent = 0;
   const stdin = new Readable({
     read() {
@@ -37,14 +41,20 @@ export async function measureUploadRate(kubeConfig: KubeConfig, namespace: strin
       namespace,
       pod,
       container: HELPER_CONTAINER,
-      command: ['sh', '-c', `head -c ${MARK_BYTES} > /dev/null; echo; cat > /dev/null`],
+      command: ['sh', '-c', `head -c ${WARMUP_BYTES} > /dev/null; echo; head -c ${TIMED_BYTES} > /dev/null; echo; cat > /dev/null`],
       stdin,
-      stdout: new Writable({ write: (_c, _e, cb) => ((marked ??= performance.now()), cb()) }),
+      stdout: new Writable({
+        write: (chunk: Buffer, _e, cb) => {
+          const now = performance.now();
+          for (const byte of chunk) if (byte === 0x0a) marks.push(now);
+          cb();
+        },
+      }),
       stderr: () => undefined,
       signal,
     });
-    if (code !== 0 || marked === undefined) return undefined;
-    return ((sent - MARK_BYTES) * 1000) / Math.max(1, performance.now() - marked);
+    if (code !== 0 || marks.length !== 2) return undefined;
+    return (TIMED_BYTES * 1000) / Math.max(1, marks[1]! - marks[0]!);
   } catch {
     signal?.throwIfAborted();
     return undefined;
