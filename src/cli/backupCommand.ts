@@ -4,12 +4,13 @@ import { resolveArchiveSettings } from '../core/config/archiveSettings';
 import { resolveHelperSettings } from '../core/config/helperSettings';
 import { HistoryStore } from '../core/history/historyStore';
 import { formatBytes } from '../core/report/quantityText';
-import { backupStageInWords } from '../core/report/stageText';
+import { backupProgressText } from '../core/report/backupProgressText';
 import { cliKubeConfig, cliSettings, helperWarning } from './cliSettings';
 
 import { describeHookRun } from '../core/hooks/hookRun';
 import { resolveBackupHookSettings } from '../core/config/backupHookSettings';
 import type { ConsistencyMode } from '../core/snapshot/consistencyMode';
+import type { StreamCount } from '../core/backup/streamPlan';
 
 export interface BackupCommandOptions {
   volumes: string[];
@@ -19,6 +20,8 @@ export interface BackupCommandOptions {
   consistency?: ConsistencyMode;
   /** --full / --incremental: over NKVM_BACKUP_INCREMENTAL and NKVM_BACKUP_FULL_EVERY. */
   incremental?: 'full' | 'incremental';
+  /** --streams: wins over NKVM_BACKUP_STREAMS. */
+  streams?: StreamCount;
   json: boolean;
   /** Aborted on SIGINT/SIGTERM (see main): helpers are deleted, partial files removed. */
   signal?: AbortSignal;
@@ -34,7 +37,7 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
   if (!targets.length) throw new UsageError('name at least one volume: nkvm backup <namespace>/<pvc>...');
   // NKVM_COMPRESSION, NKVM_COMPRESSION_LEVEL, NKVM_BACKUP_INCLUDE/EXCLUDE, NKVM_BACKUP_CONSISTENCY, NKVM_BACKUP_HOOKS and NKVM_HELPER_* join the common settings.
   const archive = resolveArchiveSettings({}, process.env);
-  const settings = { ...cliSettings(), ...archive, consistency: options.consistency ?? archive.consistency, hooks: resolveBackupHookSettings(undefined, process.env), helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
+  const settings = { ...cliSettings(), ...archive, consistency: options.consistency ?? archive.consistency, streams: options.streams ?? archive.streams, hooks: resolveBackupHookSettings(undefined, process.env), helperPod: resolveHelperSettings({}, process.env), onHelperProblem: helperWarning(err) };
   const { kubeConfig, context } = cliKubeConfig(options.context);
   const history = await HistoryStore.open(settings.metadataDbPath, { onWarning: (w) => err.write(`warning: ${w.message}\n`) });
   const live = err.isTTY && !options.json;
@@ -56,7 +59,7 @@ export async function backupCommand(options: BackupCommandOptions, out: NodeJS.W
           if (!live || (lastStage.get(key) === p.stage && Date.now() - (lastLine.get(key) ?? 0) < 500)) return;
           lastLine.set(key, Date.now());
           lastStage.set(key, p.stage);
-          err.write(`${key}: ${backupStageInWords(p.stage)}${p.bytes ? ` ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s` : ''}\n`);
+          err.write(`${key}: ${backupProgressText(p)}\n`);
         },
         onResult: (r) => {
           if (!options.json) out.write(describeResult(r));

@@ -8,12 +8,13 @@ import { pruneCommand } from './pruneCommand';
 import { restoreCommand } from './restoreCommand';
 import { verifyCommand } from './verifyCommand';
 import { volumesCommand } from './volumesCommand';
+import { MAX_STREAMS, type StreamCount } from '../core/backup/streamPlan';
 import { CONSISTENCY_MODES, type ConsistencyMode } from '../core/snapshot/consistencyMode';
 
 const usage = `usage:
   nkvm volumes [--context C] [--namespace N] [--json]
   nkvm backup <namespace>/<pvc>... [--context C] [--concurrency N] [--consistency auto|snapshot|live]
-              [--full|--incremental] [--json]
+              [--full|--incremental] [--streams auto|N] [--json]
   nkvm history [--limit N] [--json]
   nkvm restore <history-id|archive> --to <namespace>/<pvc> [--context C] [--new-claim [--size S] [--storage-class SC]]
                [--empty-first] [--path P]... [--allow-in-use-on-node] [--as-root] [--json]
@@ -37,6 +38,9 @@ are gone; helpers whose lease is renewed (a backup or restore running anywhere) 
 backup sends only what changed since the volume's last complete backup when it can (NKVM_BACKUP_INCREMENTAL auto,
 a full backup after NKVM_BACKUP_FULL_EVERY incremental ones); --full always sends everything, --incremental builds
 on the last complete backup whatever the run length (a volume without one is backed up in full).
+backup --streams (NKVM_BACKUP_STREAMS, default auto) sends a large volume in parts over several exec streams at
+once (auto: one for a volume under 256 MiB, up to 4 within the helper's CPU limit); a part whose stream breaks is
+sent again on its own.
 restore --as-root runs the helper as root for this restore (where the namespace's Pod Security allows it), so
 files owned by other users are replaced and get their archived owners back.
 Exit codes: 0 success, 1 a volume was not backed up or restored completely, an archive failed verification or the
@@ -56,6 +60,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         consistency: { type: 'string' },
         full: { type: 'boolean', default: false },
         incremental: { type: 'boolean', default: false },
+        streams: { type: 'string' },
         limit: { type: 'string', default: '20' },
         json: { type: 'boolean', default: false },
         to: { type: 'string' },
@@ -80,7 +85,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return await volumesCommand({ context: values.context, namespace: values.namespace, json: values.json }, out, err);
       case 'backup':
         return await backupCommand(
-          { volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), consistency: consistencyOf(values.consistency), incremental: incrementalOf(values.full, values.incremental), json: values.json, signal },
+          { volumes: rest, context: values.context, concurrency: wholeNumber('--concurrency', values.concurrency, 1, 32), consistency: consistencyOf(values.consistency), incremental: incrementalOf(values.full, values.incremental), ...(values.streams !== undefined ? { streams: streamsOf(values.streams) } : {}), json: values.json, signal },
           out,
           err,
         );
@@ -126,6 +131,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     err.write(`nkvm: ${(e as Error).message}\n`);
     return 1;
   }
+}
+
+function streamsOf(text: string): StreamCount {
+  if (text === 'auto') return 'auto';
+  return wholeNumber('--streams', text, 1, MAX_STREAMS);
 }
 
 function incrementalOf(full: boolean, incremental: boolean): 'full' | 'incremental' | undefined {

@@ -1,3 +1,4 @@
+import { backupProgressText } from '../core/report/backupProgressText';
 import * as vscode from 'vscode';
 import type { BackupTarget } from '../core/backup/backupVolume';
 import { applyProgress, applyResult, newRunReport, RunReport, runSummary } from '../core/backup/runReport';
@@ -5,9 +6,7 @@ import type { ClusterConnections } from './clusterConnections';
 import type { ExtensionSettings } from './extensionSettings';
 import { engine } from './engine';
 import type { HistoryService } from './historyService';
-import { formatBytes, formatRate } from '../core/report/quantityText';
 import { applyReadFacts } from '../core/report/runReadFacts';
-import { backupStageInWords } from '../core/report/stageText';
 import { SingleFlight } from './singleFlight';
 
 /** Runs batches with one cancellable progress notification, a status bar item and a summary at the end. */
@@ -147,6 +146,6 @@ function progressLine(report: RunReport): string {
   const finished = report.rows.filter((r) => r.state !== 'queued' && r.state !== 'running').length;
   const active = report.rows
     .filter((r) => r.state === 'running')
-    .map((r) => `${r.namespace}/${r.pvc}: ${r.stage ? backupStageInWords(r.stage) : 'starting'}${r.bytes ? ` ${formatBytes(r.bytes)} at ${formatRate(r.bytesPerSecond)}` : ''}`);
+    .map((r) => `${r.namespace}/${r.pvc}: ${r.stage ? backupProgressText({ ...r, stage: r.stage }) : 'starting'}`);
   return [`${finished}/${report.rows.length} done`, ...active].join(' · ');
 }

@@ -77,6 +77,7 @@ export class ExtensionSettings implements vscode.Disposable {
         snapshotStorageClass: c.get('backup.snapshotStorageClass'),
         incremental: c.get('backup.incremental'),
         fullEvery: c.get('backup.fullEvery'),
+        streams: c.get('backup.streams'),
       },
       process.env,
     );

@@ -106,13 +106,15 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
     await written.catch(() => undefined);
     if (writeError && !signal?.aborted) throw new StageError('copy', `could not write the archive ${archive.partialPath}: ${writeError.message}`, nextStepFor('copy', { namespace }));
     if (signal?.aborted) throw e;
+    // The exec's own error stays the cause: a transfer in pieces sends a piece again when its link broke.
+    const failed = (stageError: StageError): StageError => Object.assign(stageError, { cause: e });
     if (e instanceof ExecRefusedError) {
       const forbidden = e.statusCode === 403;
-      throw new StageError('exec', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? execGrantNextStep(namespace) : nextStepFor('exec', { namespace, helperPod: pod }));
+      throw failed(new StageError('exec', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? execGrantNextStep(namespace) : nextStepFor('exec', { namespace, helperPod: pod })));
     }
-    if (e instanceof ExecFailedError) throw new StageError('exec', `the helper pod could not run tar: ${e.message}`, nextStepFor('exec', { namespace, helperPod: pod }));
-    if (e instanceof ExecStreamBrokenError) throw new StageError('copy', `the stream broke after ${digest?.bytes ?? archive.size} bytes: ${e.message}`, nextStepFor('copy', { namespace }));
-    throw new StageError('copy', `the stream failed after ${digest?.bytes ?? archive.size} bytes: ${describeKubeError(e).message}`, nextStepFor('copy', { namespace }));
+    if (e instanceof ExecFailedError) throw failed(new StageError('exec', `the helper pod could not run tar: ${e.message}`, nextStepFor('exec', { namespace, helperPod: pod })));
+    if (e instanceof ExecStreamBrokenError) throw failed(new StageError('copy', `the stream broke after ${digest?.bytes ?? archive.size} bytes: ${e.message}`, nextStepFor('copy', { namespace })));
+    throw failed(new StageError('copy', `the stream failed after ${digest?.bytes ?? archive.size} bytes: ${describeKubeError(e).message}`, nextStepFor('copy', { namespace })));
   } finally {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);

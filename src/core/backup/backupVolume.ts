@@ -33,6 +33,12 @@ import { selectionCommand, selectionInput } from '../incremental/selectionComman
 import { readChanges } from './incrementalRead';
 import { TarStderr } from './tarStderr';
 import type { StreamedArchive } from './archiveStream';
+import { sendInParallel } from './parallelArchive';
+import type { RetryPolicy } from './pieceTransfer';
+import { planPieces, PARALLEL_FROM_BYTES, streamsFor, type StreamCount } from './streamPlan';
+import type { StreamsProgress } from './streamRates';
+import type { PodListing } from '../incremental/podListing';
+import { quantityValue } from '../config/helperSettings';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
 
@@ -46,6 +52,8 @@ export interface BackupProgress extends BackupTarget {
   stage: BackupStage;
   bytes: number;
   bytesPerSecond: number;
+  /** A backup in parts: each stream's rate, the parts done, the time left, what is sent again. */
+  parallel?: StreamsProgress;
 }
 
 export interface BackupSettings {
@@ -81,6 +89,10 @@ export interface BackupSettings {
   incremental?: IncrementalPolicy;
   /** A full backup after this many incremental ones in a row (nkvm.backup.fullEvery); default 7. */
   fullEvery?: number;
+  /** Exec streams per volume (nkvm.backup.streams): `auto` (default) or 1 to 8. */
+  streams?: StreamCount;
+  /** How often a part whose stream broke is sent again, and the first wait; default DEFAULT_RETRY. */
+  retry?: RetryPolicy;
 }
 
 
@@ -110,6 +122,9 @@ export interface BackupResult extends BackupTarget, ReadFacts {
   fullBecause?: string;
   /** What an incremental backup found and sent. */
   increment?: IncrementalManifest['counts'];
+  /** A backup sent in parts: the exec streams used, and the bytes that arrived in attempts that broke and were sent again. */
+  streams?: number;
+  resentBytes?: number;
   /**
    * For the history only (runBackups records them and leaves them out of the results it hands on, as they grow
    * with the volume): the incremental archive's manifest, and the volume's listing, the base of the next backup.
@@ -140,13 +155,15 @@ export async function backupVolume(
   let lease: HelperLease | undefined;
   let archive: PartialArchive | undefined;
   let bytesSeen = 0;
+  let parallel: StreamsProgress | undefined;
   let runAs: string | undefined;
   let owners: VolumeOwners | undefined;
   const source = new BackupSource(kubeConfig, core, target, runId, { ...settings, leaseSeconds: settings.helperPod?.leaseSeconds });
   const report = (s: BackupStage): void => {
     stage = s;
     const seconds = (Date.now() - startedAt.getTime()) / 1000;
-    options.onProgress?.({ ...target, stage: s, bytes: bytesSeen, bytesPerSecond: seconds > 0 ? bytesSeen / seconds : 0 });
+    const rate = parallel?.bytesPerSecond ?? (seconds > 0 ? bytesSeen / seconds : 0);
+    options.onProgress?.({ ...target, stage: s, bytes: bytesSeen, bytesPerSecond: rate, ...(parallel ? { parallel } : {}) });
   };
   const finish = (partial: Omit<BackupResult, keyof BackupTarget | 'runId' | 'startedAt' | 'finishedAt' | 'durationMs' | 'helperPod'>): BackupResult => {
     const finishedAt = new Date();
@@ -238,8 +255,30 @@ export async function backupVolume(
         },
         tick: () => report(stage),
       });
-    let streamed: StreamedArchive;
-    if (!plan) {
+    const inParts = partsOf(reading.listing, plan?.selection.names, settings);
+    let streamed: StreamedArchive & { resentBytes?: number };
+    if (inParts) {
+      // Several streams at once, each part checked on its own and sent again alone when its stream breaks.
+      const gzipped = archiveOptions.compression !== 'none';
+      if (plan) await archive.append(gzipped ? manifestMember(plan.manifest) : manifestBlocks(plan.manifest));
+      stage = 'copy';
+      streamed = await sendInParallel(kubeConfig, {
+        namespace,
+        pod: helperName,
+        archive,
+        options: archiveOptions,
+        pieces: inParts.pieces,
+        streams: inParts.streams,
+        retry: settings.retry,
+        signal: options.signal,
+        onProgress: (p) => {
+          parallel = p;
+          bytesSeen = p.bytes;
+          report(stage);
+        },
+      });
+      if (!plan) streamed = { ...streamed, stderr: { ...streamed.stderr, skipped: skippedFromListing(reading.listing!) } };
+    } else if (!plan) {
       streamed = await stream();
     } else {
       // The manifest goes first, as a member of its own: tar readers go on from it into what the pod sends.
@@ -267,7 +306,8 @@ export async function backupVolume(
     if (outcome === 'failed') {
       throw new StageError('exec', `tar in the helper pod exited with code ${streamed.exitCode}${messages.length ? `: ${messages.slice(-3).join(' | ')}` : ''}`, nextStepFor('exec', { namespace, helperPod: podName }), messages);
     }
-    const podSent = !plan || plan.selection.names.length > 0;
+    // Each part's checksum was checked as it arrived.
+    const podSent = !inParts && (!plan || plan.selection.names.length > 0);
     if (podSent && !trailer) throw new StageError('checksum', 'the helper pod did not report the checksum of what it sent', nextStepFor('checksum', { namespace }));
     // The pod hashed what it sent; the received bytes must match before the file gets its final name.
     // The recorded checksum is the file's own, which differs from the stream's when this process compressed it
@@ -292,6 +332,7 @@ export async function backupVolume(
       ...(plan ? { kind: 'incremental' as const, baseId: plan.manifest.base.id, increment: plan.manifest.counts, manifest: plan.manifest, listing: plan.listing } : {}),
       ...(!plan && reading.listing ? { listing: encodePodListing(reading.listing) } : {}),
       ...(reading.fullBecause ? { fullBecause: reading.fullBecause } : {}),
+      ...(inParts ? { streams: inParts.streams, resentBytes: streamed.resentBytes ?? 0 } : {}),
     });
   } catch (e) {
     await archive?.discard();
@@ -324,6 +365,27 @@ export async function backupVolume(
     result.nextStep = [result.nextStep, leftover.nextStep].filter(Boolean).join(' ');
   }
   return result;
+}
+
+/**
+ * Whether the archive goes in parts, and which: when the volume was listed, holds something to send, and
+ * more than one stream is asked for or it is large enough that a broken stream should not start it over.
+ */
+function partsOf(listing: PodListing | undefined, names: readonly string[] | undefined, settings: BackupSettings) {
+  if (!listing || names?.length === 0) return undefined;
+  const picked = names && new Set(names);
+  const bytes = listing.entries.reduce((sum, e) => sum + (e.type === 'file' && (!picked || picked.has(e.name)) ? e.size : 0), 0);
+  const cpu = settings.helperPod?.resources?.limits?.cpu;
+  const streams = streamsFor(settings.streams ?? 'auto', bytes, cpu === undefined ? undefined : quantityValue(cpu));
+  if (streams === 1 && bytes < PARALLEL_FROM_BYTES) return undefined;
+  const pieces = planPieces(listing.entries, picked, streams);
+  return pieces.length ? { streams, pieces } : undefined;
+}
+
+/** The fifos, sockets and devices a backup in parts leaves out, as the single archive command names them. */
+function skippedFromListing(listing: PodListing): StreamedArchive['stderr']['skipped'] {
+  const others = listing.entries.filter((e) => e.type === 'other');
+  return { count: others.length, entries: others.slice(0, 20).map((e) => ({ kind: 'special file', path: e.name })) };
 }
 
 function incrementalMessage(manifest: IncrementalManifest, bytes: number): string {

@@ -9,6 +9,8 @@ export interface VolumeRunRow extends BackupTarget {
   stage?: BackupStage;
   bytes: number;
   bytesPerSecond: number;
+  /** A backup in parts while it runs: each stream's rate, the parts done, the time left. */
+  parallel?: BackupProgress['parallel'];
   durationMs?: number;
   sizeBytes?: number;
   checksum?: string;
@@ -42,7 +44,7 @@ export function newRunReport(targets: BackupTarget[], concurrency: number, start
 export function applyProgress(report: RunReport, p: BackupProgress): void {
   const row = report.rows.find((r) => key(r) === key(p));
   if (!row || (row.state !== 'queued' && row.state !== 'running')) return;
-  Object.assign(row, { state: 'running', stage: p.stage, bytes: p.bytes, bytesPerSecond: p.bytesPerSecond });
+  Object.assign(row, { state: 'running', stage: p.stage, bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, parallel: p.parallel });
 }
 
 export function applyResult(report: RunReport, r: BackupResult): void {
@@ -51,6 +53,7 @@ export function applyResult(report: RunReport, r: BackupResult): void {
   if (!row) return;
   Object.assign(row, {
     state: r.status,
+    parallel: undefined,
     stage: r.stage,
     bytes: r.sizeBytes ?? row.bytes,
     durationMs: r.durationMs,

@@ -131,3 +131,25 @@ export function tarOutcome(exitCode: number, stderr: TarStderrSummary): 'complet
   if (exitCode === 1) return 'partial';
   return exitCode === 2 && stderr.unreadable.count + stderr.changed > 0 ? 'partial' : 'failed';
 }
+
+/**
+ * The messages of several tars (the parts of one archive) as one summary, bounded as each is: the first
+ * lines of the first parts, the last lines of the last ones, every count added up. No trailer: each part's
+ * checksum was checked on its own.
+ */
+export function mergeStderr(parts: readonly TarStderrSummary[]): TarStderrSummary {
+  const known = parts.flatMap((p) => [...p.head, ...p.tail]);
+  const lines = parts.reduce((n, p) => n + p.lines, 0);
+  const head = known.slice(0, KEPT_HEAD_LINES);
+  const tail = known.slice(head.length).slice(-KEPT_TAIL_LINES);
+  return {
+    lines,
+    head,
+    tail,
+    omitted: lines - head.length - tail.length,
+    unreadable: { count: parts.reduce((n, p) => n + p.unreadable.count, 0), paths: parts.flatMap((p) => p.unreadable.paths).slice(0, KEPT_UNREADABLE_PATHS) },
+    changed: parts.reduce((n, p) => n + p.changed, 0),
+    otherErrors: parts.reduce((n, p) => n + p.otherErrors, 0),
+    skipped: { count: parts.reduce((n, p) => n + p.skipped.count, 0), entries: parts.flatMap((p) => p.skipped.entries).slice(0, KEPT_UNREADABLE_PATHS) },
+  };
+}

@@ -1,4 +1,5 @@
 import { COMPRESSION_MODES, type CompressionMode } from '../backup/archiveCommand';
+import { MAX_STREAMS, type StreamCount } from '../backup/streamPlan';
 import { CONSISTENCY_MODES, type ConsistencyMode } from '../snapshot/consistencyMode';
 import { SettingsError, type SettingProblem } from './settingsError';
 
@@ -22,6 +23,8 @@ export interface ArchiveSettings {
   readonly incremental: IncrementalPolicy;
   /** A full backup after this many incremental ones in a row. */
   readonly fullEvery: number;
+  /** Exec streams per volume: `auto` (one for a small volume, up to four for a large one) or 1 to 8. */
+  readonly streams: StreamCount;
 }
 
 export const INCREMENTAL_POLICIES = ['auto', 'never'] as const;
@@ -36,7 +39,8 @@ export type ArchiveSettingKey =
   | 'backup.snapshotTimeoutSeconds'
   | 'backup.snapshotStorageClass'
   | 'backup.incremental'
-  | 'backup.fullEvery';
+  | 'backup.fullEvery'
+  | 'backup.streams';
 
 export type RawArchiveSettings = { readonly [K in keyof ArchiveSettings]?: unknown };
 
@@ -55,6 +59,7 @@ export const DEFAULT_ARCHIVE_SETTINGS: ArchiveSettings = {
   snapshotStorageClass: '',
   incremental: 'auto',
   fullEvery: 7,
+  streams: 'auto',
 };
 
 /** The setting and the variable behind each value, as users type them. */
@@ -68,6 +73,7 @@ export const ARCHIVE_SETTING_NAMES = {
   snapshotStorageClass: { setting: 'nkvm.backup.snapshotStorageClass', envVar: 'NKVM_BACKUP_SNAPSHOT_STORAGE_CLASS' },
   incremental: { setting: 'nkvm.backup.incremental', envVar: 'NKVM_BACKUP_INCREMENTAL' },
   fullEvery: { setting: 'nkvm.backup.fullEvery', envVar: 'NKVM_BACKUP_FULL_EVERY' },
+  streams: { setting: 'nkvm.backup.streams', envVar: 'NKVM_BACKUP_STREAMS' },
 } as const satisfies Record<keyof ArchiveSettings, { setting: string; envVar: string }>;
 
 const problemKeys: Record<keyof ArchiveSettings, ArchiveSettingKey> = {
@@ -80,6 +86,7 @@ const problemKeys: Record<keyof ArchiveSettings, ArchiveSettingKey> = {
   snapshotStorageClass: 'backup.snapshotStorageClass',
   incremental: 'backup.incremental',
   fullEvery: 'backup.fullEvery',
+  streams: 'backup.streams',
 };
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -110,6 +117,7 @@ export function resolveArchiveSettings(raw: RawArchiveSettings, env: NodeJS.Proc
     snapshotStorageClass: take('snapshotStorageClass', storageClassName),
     incremental: take('incremental', incrementalPolicy),
     fullEvery: take('fullEvery', incrementalRun),
+    streams: take('streams', streamCount),
   };
   if (problems.length) throw new SettingsError(problems);
   return settings;
@@ -150,6 +158,13 @@ function incrementalPolicy(value: unknown): Parsed<IncrementalPolicy> {
 function incrementalRun(value: unknown): Parsed<number> {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
   return Number.isInteger(n) && n >= 0 && n <= 1000 ? { ok: true, value: n } : { ok: false, expected: 'a whole number from 0 to 1000' };
+}
+
+/** `auto` or a whole number of streams from 1 to MAX_STREAMS. */
+function streamCount(value: unknown): Parsed<StreamCount> {
+  if (value === 'auto') return { ok: true, value };
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isInteger(n) && n >= 1 && n <= MAX_STREAMS ? { ok: true, value: n } : { ok: false, expected: `"auto" or a whole number from 1 to ${MAX_STREAMS}` };
 }
 
 function seconds(value: unknown): Parsed<number> {

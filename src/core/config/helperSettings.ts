@@ -212,7 +212,8 @@ function nodeSelector(value: unknown): Parsed<Record<string, string>> {
 
 const suffixes: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 
-function quantityValue(q: string): number {
+/** The number a Kubernetes quantity stands for (`500m` is 0.5, `2Gi` is 2 ** 31); the quantity must be valid. */
+export function quantityValue(q: string): number {
   const m = quantity.exec(q)!;
   return Number(m[1]) * (m[3] ? suffixes[m[3]] : 1);
 }

@@ -19,18 +19,27 @@ const SPLIT_NAMES = [
   'done >> "$t/list" 3>> "$t/args"',
 ].join('\n');
 
+/** Exit status when the image's tar is neither GNU nor BusyBox tar, whose archives a piece can be cut from. */
+export const UNJOINABLE_TAR_EXIT = 5;
+/** The end of a tar archive: two zero blocks (GNU tar with `-b 1` and BusyBox tar write no more). */
+export const END_OF_ARCHIVE_BYTES = 1024;
+
 /**
  * The shell that sends exactly the named entries (no folder's content unless named) as a tar on stdout,
  * gzip'd in the pod for `pod-gzip`, with archiveCommand's trailer on stderr (sha256 of the bytes sent and
  * tar's exit status). The names arrive on stdin, NUL-separated (selectionInput). GNU tar reads them as
  * they are (`--null --verbatim-files-from --no-unquote`); BusyBox tar's -T file holds one name per line,
  * so names with a newline travel as its arguments instead: every name is carried exactly, none widened.
+ *
+ * `joinable`: the tar stops before its end-of-archive blocks (GNU tar writes records of one block, so the
+ * end is exactly two), so that pieces sent by several streams join, in order and followed by one end, into
+ * the archive a single tar would have written.
  */
-export function selectionCommand(compression: CompressionMode, level = 6): string[] {
+export function selectionCommand(compression: CompressionMode, level = 6, options: { joinable?: boolean } = {}): string[] {
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError(`gzip level must be 1 to 9, got ${level}`);
-  const compress = compression === 'pod-gzip' ? ` | gzip -${level}` : '';
+  const compress = (options.joinable ? ` | head -c -${END_OF_ARCHIVE_BYTES}` : '') + (compression === 'pod-gzip' ? ` | gzip -${level}` : '');
   const script = [
-    `for t in tar cat grep xargs sed wc mktemp mkfifo sha256sum tee cut${compress ? ' gzip' : ''}; do`,
+    `for t in tar cat grep xargs sed wc mktemp mkfifo sha256sum tee cut${options.joinable ? ' head' : ''}${compression === 'pod-gzip' ? ' gzip' : ''}; do`,
     `  command -v "$t" >/dev/null 2>&1 || { echo "${MISSING_TOOL_TEXT} $t" >&2; exit 127; }`,
     'done',
     `cd ${DATA_MOUNT} || exit 2`,
@@ -38,7 +47,10 @@ export function selectionCommand(compression: CompressionMode, level = 6): strin
     't=$(mktemp -d) || exit 2',
     'cat > "$t/names" || exit 2',
     'if tar --version 2>/dev/null | grep -q "GNU tar"; then',
-    '  set -- --null --verbatim-files-from --no-unquote -T "$t/names"',
+    `  set -- ${options.joinable ? '-b 1 ' : ''}--null --verbatim-files-from --no-unquote -T "$t/names"`,
+    ...(options.joinable
+      ? [`elif ! tar --help 2>&1 | grep -q BusyBox; then`, `  echo "nkvm: the helper image's tar is neither GNU nor BusyBox tar, so its archive cannot be sent in parts; set nkvm.backup.streams to 1" >&2; exit ${UNJOINABLE_TAR_EXIT}`]
+      : []),
     'else',
     '  : > "$t/list"; : > "$t/args"',
     `  split=${shellWord(SPLIT_NAMES)}`,
@@ -54,7 +66,7 @@ export function selectionCommand(compression: CompressionMode, level = 6): strin
       : '{ tar cf - --no-recursion "$@"; echo $? > "$t/rc"; } | tee "$t/sum"',
     'wait',
     'rc=$(cat "$t/rc" 2>/dev/null || echo 2)',
-    ...(compress ? ['if [ "$(cat "$t/zrc" 2>/dev/null || echo 2)" != 0 ]; then echo "nkvm: gzip failed in the helper pod" >&2; rc=2; fi'] : []),
+    ...(compress ? [`if [ "$(cat "$t/zrc" 2>/dev/null || echo 2)" != 0 ]; then echo "nkvm: ${compression === 'pod-gzip' ? 'gzip' : 'head'} failed in the helper pod" >&2; rc=2; fi`] : []),
     `echo "${TRAILER_PREFIX} sha256=$(cut -d' ' -f1 "$t/sum.out") tar-exit=$rc" >&2`,
     'rm -rf "$t"',
     'exit $rc',

@@ -1,5 +1,6 @@
+import { transferText } from '../../core/report/backupProgressText';
 import { OUTCOME_TEXT, type OutcomeText } from '../../core/report/outcomeText';
-import { formatBytes, formatDuration, formatRate } from '../../core/report/quantityText';
+import { formatBytes, formatDuration } from '../../core/report/quantityText';
 import type { ReportHookRun, ReportRun, ReportRunState } from '../../core/report/reportModel';
 import type { ReportLatestRun } from '../../report/reportProtocol';
 import type { BackupConsistency } from '../../core/history/historyRecord';
@@ -55,7 +56,7 @@ export function runRowViews(run: ReportRun): RunRowView[] {
     checksum: row.checksum ? { short: `${row.checksum.slice(0, CHECKSUM_SHOWN)}…`, full: row.checksum } : undefined,
     archivePath: row.archivePath,
     archiveName: row.archivePath === undefined ? undefined : archiveFileName(row.archivePath),
-    progress: row.state === 'running' ? `${formatBytes(row.bytes)} at ${formatRate(row.bytesPerSecond)}` : undefined,
+    progress: row.state === 'running' ? transferText(row) : undefined,
     read: { consistency: row.consistency, consistencyNote: row.consistencyNote, snapshotName: row.snapshotName, snapshotAt: row.snapshotAt },
     hooks: row.hooks ?? [],
   }));
