@@ -22,7 +22,8 @@ export type Fault =
   | { kind: 'imagePull'; target: FaultTarget }
   | { kind: 'unschedulable'; target: FaultTarget; message?: string }
   | { kind: 'forbid'; verb: string; resource: string; subresource?: string; namespace?: string }
-  | { kind: 'execCut'; target: FaultTarget; afterBytes: number }
+  /** Exec streams of the target's pods drop after `afterBytes` stdout bytes; with `count`, only that many streams are cut. */
+  | { kind: 'execCut'; target: FaultTarget; afterBytes: number; count?: number }
   /** Each exec stream of the target's pods carries at most this many bytes per second each way, as over a slow link. */
   | { kind: 'execBandwidth'; target: FaultTarget; bytesPerSecond: number }
   | { kind: 'execExitCode'; target: FaultTarget; code: number }
@@ -46,6 +47,17 @@ export class FaultRegistry {
   inject(fault: Fault): () => void {
     this.faults.push(fault);
     return () => this.remove(fault);
+  }
+
+  /**
+   * Whether a counted fault may strike once more, counting this time; a fault without `count` always may.
+   * Decided when it strikes, so streams that never reach it do not use it up.
+   */
+  strike(fault: Fault & { count?: number }): boolean {
+    if (fault.count === undefined) return true;
+    if (fault.count <= 0) return false;
+    fault.count--;
+    return true;
   }
 
   clear(): void {

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { PassThrough, Readable, Transform, Writable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArchiveDigestTap, type ArchiveDigests } from '../archive/archiveDigests';
 import { describeKubeError } from '../kube/describeKubeError';
@@ -54,7 +54,17 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
   // Hashing the stream twice would cost a core's worth of sha256 on a large volume: only local
   // compression makes what arrived differ from what is written.
   const digest = options.compression === 'local-gzip' || request.prefixed ? new ReceivedDigest() : undefined;
-  const received = digest ?? new PassThrough({ highWaterMark: 1024 * 1024 });
+  // What crossed the link, counted as it arrives: on a break, more than reached the disk.
+  let arrived = 0;
+  const received =
+    digest ??
+    new Transform({
+      highWaterMark: 1024 * 1024,
+      transform: (chunk: Buffer, _encoding, callback) => {
+        arrived += chunk.length;
+        callback(null, chunk);
+      },
+    });
   // Lists the tar as it arrives, before local compression, so no gzip layer is undone here for it.
   const listing = new ArchiveDigestTap(options.compression === 'pod-gzip');
   const stages: (Transform | Writable)[] = [received, listing];
@@ -107,14 +117,14 @@ export async function streamArchive(kubeConfig: KubeConfig, request: StreamArchi
     if (writeError && !signal?.aborted) throw new StageError('copy', `could not write the archive ${archive.partialPath}: ${writeError.message}`, nextStepFor('copy', { namespace }));
     if (signal?.aborted) throw e;
     // The exec's own error stays the cause: a transfer in pieces sends a piece again when its link broke.
-    const failed = (stageError: StageError): StageError => Object.assign(stageError, { cause: e });
+    const failed = (stageError: StageError): StageError => Object.assign(stageError, { cause: e, arrivedBytes: digest?.bytes ?? arrived });
     if (e instanceof ExecRefusedError) {
       const forbidden = e.statusCode === 403;
       throw failed(new StageError('exec', `the API server refused to run tar in the helper pod: ${e.message}`, forbidden ? execGrantNextStep(namespace) : nextStepFor('exec', { namespace, helperPod: pod })));
     }
     if (e instanceof ExecFailedError) throw failed(new StageError('exec', `the helper pod could not run tar: ${e.message}`, nextStepFor('exec', { namespace, helperPod: pod })));
-    if (e instanceof ExecStreamBrokenError) throw failed(new StageError('copy', `the stream broke after ${digest?.bytes ?? archive.size} bytes: ${e.message}`, nextStepFor('copy', { namespace })));
-    throw failed(new StageError('copy', `the stream failed after ${digest?.bytes ?? archive.size} bytes: ${describeKubeError(e).message}`, nextStepFor('copy', { namespace })));
+    if (e instanceof ExecStreamBrokenError) throw failed(new StageError('copy', `the stream broke after ${digest?.bytes ?? arrived} bytes: ${e.message}`, nextStepFor('copy', { namespace })));
+    throw failed(new StageError('copy', `the stream failed after ${digest?.bytes ?? arrived} bytes: ${describeKubeError(e).message}`, nextStepFor('copy', { namespace })));
   } finally {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);

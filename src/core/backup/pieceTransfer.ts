@@ -84,7 +84,7 @@ export async function sendPiece(kubeConfig: KubeConfig, request: PieceRequest): 
       request.onRetry(attempt, problem, 0, local.bytes);
       continue;
     } catch (e) {
-      const lost = file.size;
+      const lost = (e as { arrivedBytes?: number }).arrivedBytes ?? file.size;
       await file.discard();
       if (signal?.aborted || !(e instanceof StageError) || !brokenLink(e) || attempt >= retry.attempts) {
         if (e instanceof StageError && brokenLink(e) && !signal?.aborted) {

@@ -1,3 +1,4 @@
+import { contentTree as tree } from '../treeListing';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -12,24 +13,6 @@ import { startSandbox, type SandboxFixture } from '../sandboxFixture';
 
 const NS = 'media';
 const settle = () => new Promise((r) => setTimeout(r, 1100));
-
-/**
- * Every entry of a folder as a restore must reproduce it: type, permission bits, link target, content. Read with
- * GNU find as bytes; lost+found (a new ext4 claim's own) is left out.
- */
-function tree(root: string): string[] {
-  const found = spawnSync('find', ['.', '-mindepth', '1', '-not', '-path', './lost+found*', '-printf', '%y %m %l\\0%p\\0'], { cwd: root, encoding: 'latin1' });
-  assert.equal(found.status, 0, found.stderr);
-  const fields = found.stdout.split('\0');
-  const entries: string[] = [];
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const [type] = fields[i]!.split(' ');
-    const name = fields[i + 1]!;
-    const content = type === 'f' ? readFileSync(Buffer.from(join(root, name), 'latin1')).toString('base64') : '';
-    entries.push(`${fields[i]} ${name} ${content}`);
-  }
-  return entries.sort();
-}
 
 describe(`incremental backups round trip: each point of a chain of four restores as the volume was (${TEST_HELPER_IMAGE})`, function () {
   this.timeout(300_000);

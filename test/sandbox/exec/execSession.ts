@@ -31,6 +31,8 @@ export interface ExecSessionOptions {
   stdin: boolean;
   /** Fault: after this many stdout bytes, drop the connection without a close frame (a network cut). */
   cutAfterBytes?: number;
+  /** Asked when the cut would strike: false lets this stream through (a fault that cuts only so many streams). */
+  cutStrikes?: () => boolean;
   /** Fault: flip the bits of the stdout byte at this offset, as a corrupting network path would. */
   corruptByteAt?: number;
   /** Fault: report this exit code instead of the command's own. */
@@ -150,7 +152,9 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
 
     child.stdout.on('data', (chunk: Buffer) => {
       if (discardOutput) return;
-      const cutAt = options.cutAfterBytes;
+      let cutAt = options.cutAfterBytes;
+      // A counted cut that has struck enough lets this stream run on, to its end.
+      if (cutAt !== undefined && bytesOut + chunk.length >= cutAt && options.cutStrikes?.() === false) cutAt = options.cutAfterBytes = undefined;
       if (cutAt !== undefined && bytesOut + chunk.length >= cutAt) {
         const last = chunk.subarray(0, cutAt - bytesOut);
         bytesOut = cutAt;
