@@ -1,17 +1,19 @@
-// Transfers: what a small backup costs end to end against doing it by hand with kubectl. `npm run bench:streams`
+// Transfers: what a small backup costs end to end against doing it by hand with kubectl, then a large volume over
+// several streams (partsBench.ts). `npm run bench:streams`
 //   NKVM_BENCH_MB=100 (volume size)  NKVM_BENCH_ROUNDS=3 (rounds; medians are compared)
 // Each round, in one sandbox cluster: by hand (kubectl create a reader pod, kubectl wait, kubectl exec tar czf > file,
 // kubectl delete --wait), then `nkvm backup <claim> --full` as shipped (the bundled CLI, process start to exit, checksums
 // verified, history written). Prints figures and PASS/FAIL; exits 0 whatever the figures, 1 when a run fails.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { boundClaim } from '../integration/restore/restoreFixture';
-import { startSandbox, type SandboxFixture } from '../integration/sandboxFixture';
+import { startSandbox } from '../integration/sandboxFixture';
 import { writeBenchVolume } from './benchVolume';
 import { Kubectl, kubectlBackup } from './kubectlReference';
 import { cpuSnapshot, othersCores } from './machineLoad';
+import { benchLargeVolume, runNkvmBackup, type NkvmRun } from './partsBench';
 
 const MB = 1e6;
 const VOLUME_MB = Number(process.env['NKVM_BENCH_MB'] ?? 100);
@@ -22,7 +24,7 @@ const PROJECT = join(__dirname, '../..');
 
 interface Round {
   kubectl: { totalMs: number; createMs: number; waitMs: number; execMs: number; deleteMs: number; bytes: number };
-  nkvm: { totalMs: number; bytes: number; stages: string };
+  nkvm: NkvmRun;
   othersCores: number;
 }
 
@@ -33,34 +35,6 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
-/** `nkvm backup` as a user runs it: the shipped bundle under plain node, timed from spawn to exit. */
-function runNkvm(bundle: string, sb: SandboxFixture, round: number): Promise<Round['nkvm']> {
-  const env = {
-    ...process.env,
-    KUBECONFIG: sb.kubeconfigPath,
-    NKVM_BACKUP_DIR: join(sb.dir, `nkvm-backups-${round}`),
-    NKVM_METADATA_DB_PATH: join(sb.dir, 'nkvm-data', 'backups.db'),
-    NKVM_BACKUP_CONSISTENCY: 'live',
-  };
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, 'backup', `${NS}/${PVC}`, '--full', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const totalMs = performance.now() - started;
-      if (code !== 0) return reject(new Error(`nkvm backup exited with ${code}: ${stderr.trim()} ${stdout.trim()}`));
-      const result = JSON.parse(stdout) as { results?: { status: string; archivePath?: string; sizeBytes?: number }[] };
-      const r = result.results?.[0];
-      if (r?.status !== 'success' || !r.archivePath) return reject(new Error(`nkvm backup did not succeed: ${stdout}`));
-      resolve({ totalMs, bytes: statSync(r.archivePath).size, stages: '' });
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const sb = await startSandbox({ demo: true });
@@ -80,7 +54,7 @@ async function main(): Promise<void> {
       const byHand = await kubectlBackup(kubectl, NS, PVC, `by-hand-${i}`, ['tar', 'czf', '-', '-C', '/data', '.'], out);
       // What a user runs: create, wait, exec, delete (kubectlBackup's extra `exec -- true` left out).
       const kubectlMs = byHand.createMs + byHand.waitMs + byHand.execMs + byHand.deleteMs;
-      const nkvm = await runNkvm(bundle, sb, i);
+      const nkvm = await runNkvmBackup(bundle, sb, PVC, `small-${i}`);
       const round: Round = {
         kubectl: { totalMs: kubectlMs, createMs: byHand.createMs, waitMs: byHand.waitMs, execMs: byHand.execMs, deleteMs: byHand.deleteMs, bytes: statSync(out).size },
         nkvm,
@@ -105,6 +79,7 @@ async function main(): Promise<void> {
     console.log('| goal | figure | result |');
     console.log('| --- | ---: | --- |');
     console.log(row([`${VOLUME_MB} MB, nkvm backup end to end / by hand (medians) <= 1.00`, `${ratio.toFixed(3)} (${seconds(nkvm)} s / ${seconds(byHand)} s)`, ratio <= 1 ? 'PASS' : '**FAIL**']));
+    await benchLargeVolume(sb, bundle);
   } finally {
     await sb.stop();
   }

@@ -50,13 +50,13 @@ export class FaultRegistry {
   }
 
   /**
-   * Whether a counted fault may strike once more, counting this time; a fault without `count` always may.
-   * Decided when it strikes, so streams that never reach it do not use it up.
+   * Whether a counted fault may strike once more, counting this time (the last strike removes it); a fault
+   * without `count` always may. Decided when it strikes, so streams that never reach it do not use it up.
    */
   strike(fault: Fault & { count?: number }): boolean {
     if (fault.count === undefined) return true;
     if (fault.count <= 0) return false;
-    fault.count--;
+    if (--fault.count === 0) this.remove(fault);
     return true;
   }
 

@@ -65,7 +65,9 @@ describe(`restoring a chain over a slow link (${TEST_HELPER_IMAGE})`, function (
     sb.cluster.execBandwidth.set({ perStreamBytesPerSecond: 8 * MB });
     try {
       const rate = await measureUploadRate(sb.kubeConfig, NS, 'link-probe');
-      assert.ok(rate !== undefined && rate <= 8.5 * MB && rate > 2 * MB, `about 8 MB/s: ${rate}`);
+      // Within a quarter: the marks are written by processes the machine schedules (a busy one adds tens of ms),
+      // and the choice this rate makes is against 30 MB/s; an unpaced exec here reads 50 MB/s and more.
+      assert.ok(rate !== undefined && rate <= 10 * MB && rate > 6 * MB, `about 8 MB/s: ${rate}`);
     } finally {
       sb.cluster.execBandwidth.set({});
       await core.deleteNamespacedPod({ name: 'link-probe', namespace: NS, gracePeriodSeconds: 0 });

@@ -79,13 +79,15 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
       }
       // The node went away under the stream: the connection to its kubelet drops without a status.
       session.signal.addEventListener('abort', () => session.signal.reason instanceof NodeLost && ws.terminate(), { once: true });
-      const cut = deps.faults.forPod('execCut', obj);
       runExecSession(ws, child, {
         protocol,
         command,
         stdin: q.get('stdin') === 'true' || q.get('stdin') === '1',
-        cutAfterBytes: cut?.afterBytes,
-        cutStrikes: () => cut === undefined || deps.faults.strike(cut),
+        cutAfterBytes: () => deps.faults.forPod('execCut', obj)?.afterBytes,
+        cutStrikes: () => {
+          const cut = deps.faults.forPod('execCut', obj);
+          return cut === undefined || deps.faults.strike(cut);
+        },
         exitCodeOverride: deps.faults.forPod('execExitCode', obj)?.code,
         corruptByteAt: deps.faults.forPod('execCorrupt', obj)?.byteOffset,
         bandwidth,

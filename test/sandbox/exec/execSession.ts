@@ -30,7 +30,7 @@ export interface ExecSessionOptions {
   /** Whether the request asked for stdin (`stdin=true`); otherwise the command's stdin is closed at once. */
   stdin: boolean;
   /** Fault: after this many stdout bytes, drop the connection without a close frame (a network cut). */
-  cutAfterBytes?: number;
+  cutAfterBytes?: number | (() => number | undefined);
   /** Asked when the cut would strike: false lets this stream through (a fault that cuts only so many streams). */
   cutStrikes?: () => boolean;
   /** Fault: flip the bits of the stdout byte at this offset, as a corrupting network path would. */
@@ -152,12 +152,14 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
 
     child.stdout.on('data', (chunk: Buffer) => {
       if (discardOutput) return;
-      let cutAt = options.cutAfterBytes;
+      // Looked up as the bytes flow when given as a function, so a cut injected mid-stream strikes this stream too.
+      let cutAt = typeof options.cutAfterBytes === 'function' ? options.cutAfterBytes() : options.cutAfterBytes;
       // A counted cut that has struck enough lets this stream run on, to its end.
       if (cutAt !== undefined && bytesOut + chunk.length >= cutAt && options.cutStrikes?.() === false) cutAt = options.cutAfterBytes = undefined;
       if (cutAt !== undefined && bytesOut + chunk.length >= cutAt) {
-        const last = chunk.subarray(0, cutAt - bytesOut);
-        bytesOut = cutAt;
+        // A cut injected after the stream passed its mark strikes at once.
+        const last = chunk.subarray(0, Math.max(0, cutAt - bytesOut));
+        bytesOut += last.length;
         output.release();
         stopOutput();
         kill();

@@ -30,7 +30,15 @@ describe('compression and include/exclude settings', () => {
       snapshotStorageClass: '',
       incremental: 'auto',
       fullEvery: 7,
+      streams: 'auto',
     });
+  });
+
+  it('reads the number of streams as the settings dropdown and the variable give it, and names bad values', () => {
+    assert.equal(resolveArchiveSettings({ streams: '4' }, {}).streams, 4);
+    assert.equal(resolveArchiveSettings({ streams: '4' }, { NKVM_BACKUP_STREAMS: 'auto' }).streams, 'auto');
+    const messages = problems(() => resolveArchiveSettings({ streams: 9 }, {}));
+    assert.match(messages[0]!, /^nkvm\.backup\.streams must be "auto" or a whole number from 1 to 8, got 9/);
   });
 
   it('reads the incremental policy and the run length, the variables winning, and names bad values', () => {
