@@ -97,6 +97,7 @@ function describeResult(r: BackupResult): string {
     const counts = r.increment;
     if (counts) lines.push(`    incremental on backup #${r.baseId}: ${counts.changed + counts.added + counts.typeChanged} changed, ${counts.unchanged} unchanged, ${counts.deleted} deleted`);
     else if (r.fullBecause) lines.push(`    full: ${r.fullBecause}`);
+    if (r.streams) lines.push(`    in parts over ${r.streams} ${r.streams === 1 ? 'stream' : 'streams'}${r.resentBytes ? `; ${formatBytes(r.resentBytes)} sent again after broken streams` : ''}`);
     if (r.consistency === 'snapshot') lines.push(`    point in time: VolumeSnapshot ${r.snapshotName} taken ${r.snapshotAt ?? ''}`.trimEnd());
     else if (r.consistencyNote) lines.push(`    read live: ${r.consistencyNote}`);
     for (const h of r.hooks ?? []) lines.push(`    ${describeHookRun(h)}`);

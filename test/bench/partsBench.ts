@@ -35,7 +35,7 @@ export function runNkvmBackup(bundle: string, sb: SandboxFixture, pvc: string, t
   };
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, 'backup', `${NS}/${pvc}`, '--full', '--json', ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(process.env['NKVM_BENCH_NODE_ARGS']?.split(' ') ?? []), bundle, 'backup', `${NS}/${pvc}`, '--full', '--json', ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

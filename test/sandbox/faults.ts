@@ -27,7 +27,8 @@ export type Fault =
   /** Each exec stream of the target's pods carries at most this many bytes per second each way, as over a slow link. */
   | { kind: 'execBandwidth'; target: FaultTarget; bytesPerSecond: number }
   | { kind: 'execExitCode'; target: FaultTarget; code: number }
-  | { kind: 'execCorrupt'; target: FaultTarget; byteOffset: number }
+  /** Flips the bits of one stdout byte; with `count`, only in that many streams. */
+  | { kind: 'execCorrupt'; target: FaultTarget; byteOffset: number; count?: number }
   | { kind: 'latency'; ms: number; pathPrefix?: string }
   /** The server speaks only these exec subprotocols, as servers before 1.30 speak only v4.channel.k8s.io. */
   | { kind: 'execProtocols'; protocols: string[] }

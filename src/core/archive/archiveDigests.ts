@@ -145,9 +145,9 @@ export class ArchiveDigestTap extends Transform {
   private failure: Error | undefined;
   private listing: ArchiveDigests | undefined;
 
-  constructor(gzipped: boolean) {
+  constructor(gzipped: boolean, chunkSize?: number) {
     super({ highWaterMark: 1024 * 1024 });
-    this.parser = new ArchiveDigestParser(gzipped);
+    this.parser = new ArchiveDigestParser(gzipped, chunkSize);
     this.parser.result.then(
       (l) => (this.listing = l),
       (e: Error) => (this.failure ??= e),

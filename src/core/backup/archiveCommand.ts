@@ -104,6 +104,7 @@ export function shellWord(text: string): string {
 }
 
 export interface ArchiveTrailer {
-  sha256: string;
+  /** Absent (`sha256=-`) where gzip's own CRC-32 and length, checked as the part is inflated here, stand for it. */
+  sha256?: string;
   tarExit: number;
 }

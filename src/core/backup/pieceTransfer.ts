@@ -54,7 +54,9 @@ export function piecePath(finalPath: string, index: number): string {
 export async function sendPiece(kubeConfig: KubeConfig, request: PieceRequest): Promise<ReceivedPiece> {
   const { piece, options, retry, signal } = request;
   for (let attempt = 1; ; attempt++) {
-    const file = await PartialArchive.create(piecePath(request.finalPath, piece.index));
+    // A gzip'd part is checked by gzip's CRC-32 as it is listed, so it is not hashed here as well.
+    const hashed = options.compression !== 'pod-gzip';
+    const file = await PartialArchive.create(piecePath(request.finalPath, piece.index), { hashed });
     let problem: string;
     try {
       const streamed = await streamArchive(kubeConfig, {
@@ -68,16 +70,20 @@ export async function sendPiece(kubeConfig: KubeConfig, request: PieceRequest): 
         onBytes: request.onBytes,
         tick: () => undefined,
       });
-      const local = await file.finish();
+      const local = hashed ? await file.finish() : { bytes: await file.close(), sha256: undefined };
       const trailer = streamed.stderr.trailer;
       const received = streamed.received ?? local;
-      if (tarOutcome(streamed.exitCode, streamed.stderr) === 'failed' || (trailer && trailer.sha256 === received.sha256)) {
+      // Checked by the pod's sha256, or for a gzip'd part by gzip's CRC-32 and length as it was inflated here.
+      const intact = trailer?.sha256 === undefined ? trailer !== undefined && streamed.digests !== undefined : trailer.sha256 === received.sha256;
+      if (tarOutcome(streamed.exitCode, streamed.stderr) === 'failed' || intact) {
         // tar's own failure is the backup's to judge (a missing tool, a fatal error): not a link to retry.
         return { piece, file, bytes: local.bytes, streamed };
       }
-      problem = trailer
-        ? `part ${piece.index + 1} arrived with sha256 ${received.sha256}, the pod sent ${trailer.sha256}`
-        : `part ${piece.index + 1} ended without the pod's checksum after ${received.bytes} bytes`;
+      problem = !trailer
+        ? `part ${piece.index + 1} ended without the pod's trailer after ${received.bytes} bytes`
+        : trailer.sha256
+          ? `part ${piece.index + 1} arrived with sha256 ${received.sha256}, the pod sent ${trailer.sha256}`
+          : `part ${piece.index + 1} arrived damaged (${streamed.digestsProblem ?? 'it could not be read'})`;
       await file.discard();
       request.onBytes(0);
       if (attempt >= retry.attempts) throw new StageError('checksum', problem, nextStepFor('checksum', { namespace: request.namespace }));

@@ -35,7 +35,7 @@ export class TarStderr {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
   private readonly summary: TarStderrSummary = { lines: 0, head: [], tail: [], omitted: 0, unreadable: { count: 0, paths: [] }, changed: 0, otherErrors: 0, skipped: { count: 0, entries: [] } };
-  private readonly trailerPattern = new RegExp(`^${TRAILER_PREFIX} sha256=([0-9a-f]{64}) tar-exit=(\\d+)$`);
+  private readonly trailerPattern = new RegExp(`^${TRAILER_PREFIX} sha256=(-|[0-9a-f]{64}) tar-exit=(\\d+)$`);
   private readonly skippedPattern = new RegExp(`^${SKIPPED_PREFIX} ([a-z-]+) ((?:[0-9a-f]{2})*)$`);
 
   write(chunk: Buffer): void {
@@ -63,7 +63,7 @@ export class TarStderr {
     const s = this.summary;
     const trailer = this.trailerPattern.exec(line);
     if (trailer) {
-      s.trailer = { sha256: trailer[1], tarExit: Number(trailer[2]) };
+      s.trailer = { ...(trailer[1] === '-' ? {} : { sha256: trailer[1] }), tarExit: Number(trailer[2]) };
       return;
     }
     const skipped = this.skippedPattern.exec(line);

@@ -99,6 +99,15 @@ describe(`backing up a volume in parts over several streams (${TEST_HELPER_IMAGE
     assert.ok(result.resentBytes! > 0 && result.resentBytes! <= 4 * MB, `sent again: ${result.resentBytes}`);
   });
 
+  it('sends again a part that arrived damaged, and the archive verifies', async () => {
+    sb.cluster.faults.inject({ kind: 'execCorrupt', target: HELPERS, byteOffset: 3 * MB, count: 1 });
+    const seen: BackupProgress[] = [];
+    const result = await backUp(settings(), (p) => seen.push(p));
+    await assertRestoresByHand(result);
+    assert.ok(result.resentBytes! > 3 * MB, `sent again: ${result.resentBytes}`);
+    assert.ok(seen.some((p) => /part \d+ again .*arrived damaged/.test(p.parallel?.resuming ?? '')), 'progress says the part arrived damaged');
+  });
+
   it('fails at the copy stage with the cause and the next step once a part was cut as often as the retries allow, leaving nothing behind', async () => {
     sb.cluster.faults.inject({ kind: 'execCut', target: HELPERS, afterBytes: 1 * MB });
     const s = settings({ retry: { attempts: 2, firstDelayMs: 20 } });

@@ -1,7 +1,6 @@
 import { contentTree as tree } from '../treeListing';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBackups } from '../../../src/core/backup/backupRun';
 import type { HistoryRecord } from '../../../src/core/history/historyRecord';

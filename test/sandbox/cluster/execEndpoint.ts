@@ -79,6 +79,7 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
       }
       // The node went away under the stream: the connection to its kubelet drops without a status.
       session.signal.addEventListener('abort', () => session.signal.reason instanceof NodeLost && ws.terminate(), { once: true });
+      const corrupt = deps.faults.forPod('execCorrupt', obj);
       runExecSession(ws, child, {
         protocol,
         command,
@@ -89,7 +90,8 @@ export function handleExecUpgrade(deps: ExecDeps, req: IncomingMessage, socket: 
           return cut === undefined || deps.faults.strike(cut);
         },
         exitCodeOverride: deps.faults.forPod('execExitCode', obj)?.code,
-        corruptByteAt: deps.faults.forPod('execCorrupt', obj)?.byteOffset,
+        corruptByteAt: corrupt?.byteOffset,
+        corruptStrikes: () => corrupt === undefined || deps.faults.strike(corrupt),
         bandwidth,
         signal: session.signal,
       }).finally(() => session.abort());

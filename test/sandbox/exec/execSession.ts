@@ -18,6 +18,8 @@ const CLOSE_CHANNEL = 255;
 /** Output is paused while more than this is waiting to be sent, so a slow client slows the command. */
 const PAUSE_ABOVE_BYTES = 2 * 1024 * 1024;
 const RESUME_BELOW_BYTES = 512 * 1024;
+/** Output is gathered into frames of up to this much (see queueOut). */
+const COALESCE_BYTES = 256 * 1024;
 
 /** What kubelet reports when the container, and with it the exec'd command, is killed. */
 const KILLED_EXIT_CODE = 128 + constants.signals.SIGKILL;
@@ -35,6 +37,8 @@ export interface ExecSessionOptions {
   cutStrikes?: () => boolean;
   /** Fault: flip the bits of the stdout byte at this offset, as a corrupting network path would. */
   corruptByteAt?: number;
+  /** Asked when the flip would strike: false leaves this stream's bytes as they are. */
+  corruptStrikes?: () => boolean;
   /** Fault: report this exit code instead of the command's own. */
   exitCodeOverride?: number;
   /** Holds the stream to a bandwidth each way, pausing the source; absent: as fast as the process and socket go. */
@@ -109,14 +113,39 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
         updateOutput();
       }
     };
-    const send = (channel: number, payload: Buffer, flushed: () => void = afterFlush) => {
-      const frame = Buffer.allocUnsafe(payload.length + 1);
+    const send = (channel: number, payload: Buffer | Buffer[], flushed: () => void = afterFlush) => {
+      const parts = Array.isArray(payload) ? payload : [payload];
+      const frame = Buffer.allocUnsafe(parts.reduce((n, p) => n + p.length, 1));
       frame[0] = channel;
-      payload.copy(frame, 1);
+      let at = 1;
+      for (const part of parts) at += part.copy(frame, at);
       ws.send(frame, { binary: true }, flushed);
       if (!bufferFull && ws.bufferedAmount > PAUSE_ABOVE_BYTES) {
         bufferFull = true;
         updateOutput();
+      }
+    };
+    // Output that arrives in the same turn of the event loop goes out as one frame, as a relay reading into a
+    // large buffer sends it: a frame per pipe read (gzip writes 8 KB at a time) cost this process more than the copy.
+    let pendingOut: Buffer[] = [];
+    let pendingBytes = 0;
+    let flushScheduled = false;
+    const flushOut = () => {
+      flushScheduled = false;
+      if (!pendingBytes) return;
+      const parts = pendingOut;
+      const bytes = pendingBytes;
+      pendingOut = [];
+      pendingBytes = 0;
+      if (!discardOutput) output.pass(bytes, () => send(STDOUT, parts));
+    };
+    const queueOut = (chunk: Buffer) => {
+      pendingOut.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= COALESCE_BYTES) flushOut();
+      else if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushOut);
       }
     };
     const updateInput = () => {
@@ -160,6 +189,7 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
         // A cut injected after the stream passed its mark strikes at once.
         const last = chunk.subarray(0, Math.max(0, cutAt - bytesOut));
         bytesOut += last.length;
+        flushOut();
         output.release();
         stopOutput();
         kill();
@@ -167,15 +197,16 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
         return;
       }
       const flip = options.corruptByteAt;
-      if (flip !== undefined && flip >= bytesOut && flip < bytesOut + chunk.length) {
+      if (flip !== undefined && flip >= bytesOut && flip < bytesOut + chunk.length && options.corruptStrikes?.() !== false) {
         chunk = Buffer.from(chunk);
         chunk[flip - bytesOut] ^= 0xff;
       }
       bytesOut += chunk.length;
-      output.pass(chunk.length, () => send(STDOUT, chunk));
+      queueOut(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       if (discardOutput) return;
+      flushOut();
       output.pass(chunk.length, () => send(STDERR, chunk));
     });
 
@@ -221,6 +252,7 @@ export function runExecSession(ws: WebSocket, child: ChildProcessWithoutNullStre
       childClosed = true;
       unblockStdin();
       // The status follows the output over the link, so it arrives after the last byte.
+      flushOut();
       output.pass(0, () => {
         if (discardOutput || ws.readyState !== ws.OPEN) return;
         let status: ExecStatus;

@@ -102,7 +102,8 @@ for (const userland of ['busybox', 'gnu'] as Userland[]) {
         const sent = pieces.map((piece) => {
           const run = runHelperCommand(selectionCommand(compression, 6, { joinable: true }), root, userland, selectionInput(piece.names));
           assert.equal(run.status, 0, run.stderr);
-          assert.match(run.stderr, /nkvm-trailer sha256=[0-9a-f]{64} tar-exit=0/);
+          // A gzip'd part is checked by gzip's own CRC-32 as it is inflated, a plain one by the pod's sha256.
+          assert.match(run.stderr, compression === 'pod-gzip' ? /nkvm-trailer sha256=- tar-exit=0/ : /nkvm-trailer sha256=[0-9a-f]{64} tar-exit=0/);
           return run.stdout;
         });
         const gz = compression === 'pod-gzip';
