@@ -135,7 +135,9 @@ export async function main(argv: string[], out = process.stdout, err = process.s
 
 function streamsOf(text: string): StreamCount {
   if (text === 'auto') return 'auto';
-  return wholeNumber('--streams', text, 1, MAX_STREAMS);
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_STREAMS) throw new UsageError(`--streams must be auto or a whole number from 1 to ${MAX_STREAMS}, got "${text}"`);
+  return n;
 }
 
 function incrementalOf(full: boolean, incremental: boolean): 'full' | 'incremental' | undefined {

@@ -58,5 +58,8 @@ describe('the nkvm command line', function () {
     const c = await nkvm(['backup', 'a/b', '--concurrency', '0']);
     assert.equal(c.code, 2);
     assert.match(c.stderr, /--concurrency must be a whole number from 1 to 32, got "0"/);
+    const s = await nkvm(['backup', 'a/b', '--streams', 'many']);
+    assert.equal(s.code, 2);
+    assert.match(s.stderr, /--streams must be auto or a whole number from 1 to 8, got "many"/);
   });
 });

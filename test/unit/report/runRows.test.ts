@@ -37,6 +37,22 @@ describe('latest run rows', () => {
     assert.equal(queued!.outcome.label, 'Queued');
   });
 
+  it('shows each stream, the parts done, the time left and what is sent again while a volume goes in parts', () => {
+    const run = runningRun();
+    run.rows[0]!.parallel = {
+      bytes: 3 * 1024 * 1024,
+      bytesPerSecond: 1.5 * 1024 * 1024,
+      streams: [{ part: 3, bytesPerSecond: 1024 * 1024 }, { bytesPerSecond: 512 * 1024 }],
+      parts: { done: 2, total: 9 },
+      secondsLeft: 75,
+      resuming: 'part 3 again from its first file (attempt 2 in 1 s): the stream broke after 100 bytes',
+    };
+    assert.equal(
+      runRowViews(run)[0]!.progress,
+      '3.0 MiB at 1.5 MiB/s · 2 streams (1.0 MiB, 512.0 KiB per second) · 2 of 9 parts done · about 1 min 15 s left · sending part 3 again from its first file (attempt 2 in 1 s): the stream broke after 100 bytes',
+    );
+  });
+
   it('names an archive by its file, on POSIX and Windows', () => {
     assert.equal(archiveFileName('/work/backups/kind-dev/shop/db-20261128T204155Z.tar.gz'), 'db-20261128T204155Z.tar.gz');
     assert.equal(archiveFileName('C:\\Users\\dev\\backups\\db.tar.gz'), 'db.tar.gz');
