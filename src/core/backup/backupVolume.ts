@@ -35,10 +35,9 @@ import { TarStderr } from './tarStderr';
 import type { StreamedArchive } from './archiveStream';
 import { sendInParallel } from './parallelArchive';
 import type { RetryPolicy } from './pieceTransfer';
-import { planPieces, PARALLEL_FROM_BYTES, streamsFor, type StreamCount } from './streamPlan';
+import type { StreamCount } from './streamPlan';
 import type { StreamsProgress } from './streamRates';
-import type { PodListing } from '../incremental/podListing';
-import { quantityValue } from '../config/helperSettings';
+import { partsOf, skippedFromListing } from './backupParts';
 
 export type BackupStatus = 'success' | 'partial' | 'failed' | 'cancelled';
 
@@ -255,7 +254,7 @@ export async function backupVolume(
         },
         tick: () => report(stage),
       });
-    const inParts = partsOf(reading.listing, plan?.selection.names, settings);
+    const inParts = partsOf(reading.listing, plan?.selection.names, settings.streams, settings.helperPod?.resources?.limits?.cpu);
     let streamed: StreamedArchive & { resentBytes?: number };
     if (inParts) {
       // Several streams at once, each part checked on its own and sent again alone when its stream breaks.
@@ -365,27 +364,6 @@ export async function backupVolume(
     result.nextStep = [result.nextStep, leftover.nextStep].filter(Boolean).join(' ');
   }
   return result;
-}
-
-/**
- * Whether the archive goes in parts, and which: when the volume was listed, holds something to send, and
- * more than one stream is asked for or it is large enough that a broken stream should not start it over.
- */
-function partsOf(listing: PodListing | undefined, names: readonly string[] | undefined, settings: BackupSettings) {
-  if (!listing || names?.length === 0) return undefined;
-  const picked = names && new Set(names);
-  const bytes = listing.entries.reduce((sum, e) => sum + (e.type === 'file' && (!picked || picked.has(e.name)) ? e.size : 0), 0);
-  const cpu = settings.helperPod?.resources?.limits?.cpu;
-  const streams = streamsFor(settings.streams ?? 'auto', bytes, cpu === undefined ? undefined : quantityValue(cpu));
-  if (streams === 1 && bytes < PARALLEL_FROM_BYTES) return undefined;
-  const pieces = planPieces(listing.entries, picked, streams);
-  return pieces.length ? { streams, pieces } : undefined;
-}
-
-/** The fifos, sockets and devices a backup in parts leaves out, as the single archive command names them. */
-function skippedFromListing(listing: PodListing): StreamedArchive['stderr']['skipped'] {
-  const others = listing.entries.filter((e) => e.type === 'other');
-  return { count: others.length, entries: others.slice(0, 20).map((e) => ({ kind: 'special file', path: e.name })) };
 }
 
 function incrementalMessage(manifest: IncrementalManifest, bytes: number): string {

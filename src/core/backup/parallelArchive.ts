@@ -30,7 +30,6 @@ export interface ParallelArchiveRequest {
 export interface ParallelArchiveResult extends StreamedArchive {
   /** Bytes that arrived in attempts that broke, and were sent again. */
   readonly resentBytes: number;
-  readonly retries: number;
 }
 
 /**
@@ -50,7 +49,6 @@ export async function sendInParallel(kubeConfig: KubeConfig, request: ParallelAr
   let next = 0;
   let joining = Promise.resolve();
   let resentBytes = 0;
-  let retries = 0;
   // The first failure is the cause; the other streams then fail only because they were stopped.
   let failure: { error: unknown } | undefined;
   const fail = (error: unknown): void => {
@@ -82,7 +80,6 @@ export async function sendInParallel(kubeConfig: KubeConfig, request: ParallelAr
         signal,
         onBytes: (bytes) => rates.bytes(stream, bytes),
         onRetry: (attempt, cause, delayMs, lost) => {
-          retries++;
           resentBytes += lost;
           rates.resuming(stream, `part ${piece.index + 1} again from its first file (attempt ${attempt + 1}${delayMs ? ` in ${Math.round(delayMs / 1000)} s` : ''}): ${cause}`);
         },
@@ -101,7 +98,7 @@ export async function sendInParallel(kubeConfig: KubeConfig, request: ParallelAr
     if (failure) throw request.signal?.aborted ? request.signal.reason : failure.error;
     await archive.append(request.options.compression === 'none' ? endOfArchiveBlocks() : endOfArchiveMember());
     request.onProgress(rates.progress());
-    return summarize(joined, resentBytes, retries);
+    return summarize(joined, resentBytes);
   } catch (e) {
     await joining.catch(() => undefined);
     await Promise.all([...received.values(), ...joined].map((p) => p.file.discard()));
@@ -112,7 +109,7 @@ export async function sendInParallel(kubeConfig: KubeConfig, request: ParallelAr
 }
 
 /** One outcome for the whole archive: the worst exit status, every piece's messages, the digests in order. */
-function summarize(pieces: readonly ReceivedPiece[], resentBytes: number, retries: number): ParallelArchiveResult {
+function summarize(pieces: readonly ReceivedPiece[], resentBytes: number): ParallelArchiveResult {
   const entries: DigestEntry[] = [];
   let digestsProblem: string | undefined;
   for (const { streamed } of pieces) {
@@ -124,6 +121,5 @@ function summarize(pieces: readonly ReceivedPiece[], resentBytes: number, retrie
     stderr: mergeStderr(pieces.map((p) => p.streamed.stderr)),
     ...(digestsProblem ? { digestsProblem } : { digests: { entries } }),
     resentBytes,
-    retries,
   };
 }
